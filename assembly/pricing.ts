@@ -1,0 +1,1 @@
+// Per-class prices: exponential pricing with price limit and tatonnement (pricing seed section 5).

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests and the testbed need (Open vSwitch with the
+# userspace datapath, Mininet, iperf3, ethtool, tcpdump) and starts Open vSwitch.
+# Needs root. Idempotent: a second run only checks. PAYFLOW_SKIP_SYSTEM=1 skips it.
+set -euo pipefail
+if [ "${PAYFLOW_SKIP_SYSTEM:-}" = 1 ]; then echo "skipping system packages (PAYFLOW_SKIP_SYSTEM=1)"; exit 0; fi
+if [ "$(id -u)" != 0 ]; then echo "setup-system.sh: not root; the Open vSwitch tests will be skipped"; exit 0; fi
+
+packages=(openvswitch-switch mininet iperf3 ethtool iproute2 tcpdump python3-matplotlib)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# No kernel datapath module here: the daemons run and bridges use datapath_type=netdev.
+if ! ovs-vsctl --timeout=2 show >/dev/null 2>&1; then
+  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random --no-ovs-vswitchd-mlockall >/dev/null 2>&1 \
+    || /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random
+fi
+ovs-vsctl --timeout=5 show >/dev/null && echo "Open vSwitch $(ovs-vswitchd --version | head -1 | awk '{print $NF}') running"

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// The `payflow` command: dispatches to the subcommands in src/cli/commands/.
+// Contracts for the subcommands' output are fixed in DESIGN.md.
+import { UsageError } from './args.js';
+import type { Command } from './command.js';
+import { benchCommand } from './commands/bench.js';
+
+const commands: readonly Command[] = [benchCommand];
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'usage: payflow <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `payflow <command> --help` for the options of one command.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(help() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`payflow: unknown command '${name}'\n\n${help()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.usage + '\n');
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`payflow ${name}: ${err.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`payflow ${name}: ${message}\n`);
+    if (process.env['PAYFLOW_DEBUG'] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`payflow: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

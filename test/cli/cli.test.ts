@@ -1,0 +1,38 @@
+// The `payflow` command's dispatcher and the bench contract, run as a real child process.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const cli = 'dist/src/cli/main.js';
+
+describe('payflow CLI', () => {
+  it('lists its commands', () => {
+    const out = execFileSync('node', [cli, '--help'], { encoding: 'utf8' });
+    expect(out).toMatch(/usage: payflow <command>/);
+    expect(out).toMatch(/\bbench\b/);
+  });
+
+  it('refuses an unknown command with exit code 2', () => {
+    const r = spawnSync('node', [cli, 'frobnicate'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('refuses an unknown option with the usage text', () => {
+    const r = spawnSync('node', [cli, 'bench', '--fast'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown option --fast/);
+    expect(r.stderr).toMatch(/usage: payflow bench/);
+  });
+
+  it('bench --json prints one JSON array in the DESIGN.md shape', () => {
+    const out = execFileSync('node', [cli, 'bench', '--quick', '--json', '--filter', 'harness.'], { encoding: 'utf8' });
+    const results = JSON.parse(out) as Array<Record<string, unknown>>;
+    expect(results.length).toBeGreaterThan(0);
+    for (const r of results) {
+      expect(typeof r['name']).toBe('string');
+      expect(['wasm', 'ts']).toContain(r['impl']);
+      expect(Number.isInteger(r['batch'])).toBe(true);
+      expect(r['mpps']).toBeGreaterThan(0);
+    }
+  });
+});
