@@ -1,5 +1,6 @@
 // Every benchmark suite that `payflow bench` runs, one line per area.
 import type { BenchSuite } from './harness.js';
 import { selfCheckSuite } from './selfcheck.js';
+import { paymentsSuite } from './payments.js';
 
-export const suites: readonly BenchSuite[] = [selfCheckSuite];
+export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite];

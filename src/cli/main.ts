@@ -4,8 +4,9 @@
 import { UsageError } from './args.js';
 import type { Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
+import { ledgerCommand } from './commands/ledger.js';
 
-const commands: readonly Command[] = [benchCommand];
+const commands: readonly Command[] = [benchCommand, ledgerCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,114 @@
+// A small HTTP client for hosts that pay through a local ledger served by
+// `payflow ledger serve` (or mounted in `payflow controller`): it signs locally and
+// only sends signed messages, so the service never sees a private key.
+import { formatAmount } from './amount.js';
+import type { SigningKey } from './keys.js';
+import { signChannelOpen, signChannelReclaim, signTransfer } from './journal.js';
+import { LedgerError, type PaymentProof, type PaymentRequirement } from './ledger.js';
+import type { Voucher } from './channels.js';
+
+export interface LedgerInfo {
+  ledger: 'local';
+  ledgerId: string;
+  authority: string;
+  operatorAddress: string | null;
+  testbed: boolean;
+  head: { seq: number; hash: string };
+}
+
+export interface Submitted {
+  id?: string;
+  seq: number;
+  hash: string;
+  proof?: PaymentProof;
+  channel?: string;
+}
+
+export class LedgerHttpClient {
+  private readonly base: string;
+
+  /** baseUrl: where the plugin is mounted, e.g. http://127.0.0.1:8090/v1/ledger */
+  constructor(baseUrl: string) {
+    this.base = baseUrl.replace(/\/+$/, '');
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const init: RequestInit = { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await fetch(this.base + path, init);
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      throw new LedgerError('bad_response', `the ledger answered ${res.status} with non-JSON`, 502);
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string; message?: string } }).error;
+      throw new LedgerError(e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`, res.status);
+    }
+    return json as T;
+  }
+
+  info(): Promise<LedgerInfo> {
+    return this.call('GET', '/info');
+  }
+
+  async account(address: string): Promise<{ balance: bigint; nonce: number }> {
+    const a = await this.call<{ balance: string; nonce: number }>('GET', `/accounts/${encodeURIComponent(address)}`);
+    return { balance: BigInt(a.balance), nonce: a.nonce };
+  }
+
+  async balance(address: string): Promise<bigint> {
+    return (await this.account(address)).balance;
+  }
+
+  faucet(address: string, amount: bigint): Promise<Submitted> {
+    return this.call('POST', '/faucet', { address, amount: formatAmount(amount) });
+  }
+
+  submitTransfer(signed: unknown): Promise<Submitted> {
+    return this.call('POST', '/transfers', signed);
+  }
+
+  /** Signs a transfer with the payer's next nonce and submits it; returns the proof. */
+  async pay(key: SigningKey, to: string, amount: bigint, memo: string): Promise<PaymentProof> {
+    const { nonce } = await this.account(key.address);
+    const r = await this.submitTransfer(signTransfer(key, { to, amount: formatAmount(amount), nonce: nonce + 1, memo }));
+    return { ledger: 'local', id: r.id! };
+  }
+
+  /** Throws a LedgerError whose code is the refusal reason when the payment does not hold. */
+  async verifyPayment(proof: PaymentProof, requirement: PaymentRequirement): Promise<{ amount: bigint; payer: string | null }> {
+    const r = await this.call<{ amount: string; payer: string | null }>('POST', '/payments/verify', {
+      proof,
+      payTo: requirement.payTo,
+      amount: formatAmount(requirement.amount),
+      memo: requirement.memo,
+    });
+    return { amount: BigInt(r.amount), payer: r.payer };
+  }
+
+  async openChannel(key: SigningKey, payee: string, channelKey: string, deposit: bigint, timeoutAt: number): Promise<string> {
+    const { nonce } = await this.account(key.address);
+    const r = await this.call<Submitted>('POST', '/channels', signChannelOpen(key, { payee, channelKey, deposit: formatAmount(deposit), timeoutAt, nonce: nonce + 1 }));
+    return r.channel!;
+  }
+
+  settleChannel(voucher: Voucher): Promise<Submitted> {
+    return this.call('POST', `/channels/${voucher.channel}/settle`, { voucher });
+  }
+
+  async reclaimChannel(key: SigningKey, channel: string): Promise<Submitted> {
+    const { nonce } = await this.account(key.address);
+    return this.call('POST', `/channels/${channel}/reclaim`, signChannelReclaim(key, { channel, nonce: nonce + 1 }));
+  }
+
+  channel(id: string): Promise<Record<string, unknown>> {
+    return this.call('GET', `/channels/${id}`);
+  }
+
+  audit(): Promise<{ ok: boolean; entries: number }> {
+    return this.call('GET', '/audit');
+  }
+}

@@ -1,0 +1,111 @@
+// `payflow ledger ...` through the built CLI (node dist/src/cli/main.js, after
+// `npx tsc -p tsconfig.json`): keygen, faucet (testbed only), pay, balance, verify — and
+// verify naming the entry that was edited in the ledger file. `serve` runs as a real
+// child process on a real socket and the other commands talk to it with --url.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { tempDir } from './helpers.js';
+
+const cli = 'dist/src/cli/main.js';
+let dir: string;
+let cleanup: () => void;
+
+beforeEach(() => {
+  if (!existsSync(cli)) throw new Error('build first: npx tsc -p tsconfig.json');
+  ({ dir, cleanup } = tempDir());
+});
+afterEach(() => cleanup());
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [cli, 'ledger', ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
+}
+
+describe('payflow ledger (CLI)', () => {
+  it('keygen, faucet, pay, balance and verify; an edited row is named by verify', () => {
+    const data = join(dir, 'data');
+    const aliceFile = join(dir, 'alice.json');
+    const opFile = join(dir, 'operator.json');
+    const alice = run('keygen', '--out', aliceFile);
+    expect(alice.code).toBe(0);
+    const aliceAddr = alice.out.split('\n')[0]!;
+    expect(aliceAddr).toMatch(/^pf1[0-9a-f]{64}$/);
+    expect(statSync(aliceFile).mode & 0o077).toBe(0);
+    expect(JSON.parse(readFileSync(aliceFile, 'utf8')).address).toBe(aliceAddr);
+    const op = JSON.parse(run('keygen', '--out', opFile, '--json').out) as { address: string };
+    expect(run('keygen', '--out', opFile).code).toBe(1);
+
+    const noTestbed = run('faucet', aliceAddr, '1000', '--data', data);
+    expect(noTestbed.code).toBe(2);
+    expect(noTestbed.err).toMatch(/--testbed/);
+    expect(run('faucet', aliceAddr, '1000', '--data', data, '--testbed').code).toBe(0);
+    expect(run('balance', aliceAddr, '--data', data).out).toBe('1000');
+
+    const paid = run('pay', '--key', aliceFile, '--to', op.address, '--amount', '300', '--memo', 'quote-1', '--data', data);
+    expect(paid.code).toBe(0);
+    expect(paid.out).toMatch(/^[0-9a-f]{64}$/);
+    expect(run('pay', '--key', aliceFile, '--to', op.address, '--amount', '5000', '--data', data)).toMatchObject({ code: 1 });
+    expect(run('pay', '--key', aliceFile, '--to', op.address, '--amount', '0.5', '--data', data).code).toBe(2);
+    run('pay', '--key', aliceFile, '--to', op.address, '--amount', '50', '--data', data);
+    expect(JSON.parse(run('balance', aliceAddr, '--data', data, '--json').out)).toEqual({ address: aliceAddr, balance: '650', nonce: 2 });
+    expect(run('balance', op.address, '--data', data).out).toBe('350');
+
+    expect(run('verify', '--proof', paid.out, '--pay-to', op.address, '--amount', '300', '--memo', 'quote-1', '--data', data).code).toBe(0);
+    const wrongMemo = run('verify', '--proof', paid.out, '--pay-to', op.address, '--amount', '300', '--memo', 'quote-2', '--data', data);
+    expect(wrongMemo.code).toBe(1);
+    expect(wrongMemo.out).toMatch(/memo_mismatch/);
+
+    const ok = run('verify', '--data', data);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/ok: 4 entries/);
+
+    const db = new Database(join(data, 'payflow.db'));
+    const row = db.prepare("SELECT seq, body FROM ledger_entries WHERE tx_id = ?").get(paid.out) as { seq: number; body: string };
+    db.prepare('UPDATE ledger_entries SET body = ? WHERE seq = ?').run(row.body.replace('"amount":"300"', '"amount":"3"'), row.seq);
+    db.close();
+    const bad = run('verify', '--data', data);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain(`BAD entry ${row.seq}:`);
+    expect(JSON.parse(run('verify', '--data', data, '--json').out)).toMatchObject({ ok: false, problem: { seq: row.seq } });
+  });
+
+  it('serve: the other commands work through --url against the running service', async () => {
+    const data = join(dir, 'served');
+    const aliceFile = join(dir, 'alice.json');
+    const aliceAddr = run('keygen', '--out', aliceFile).out.split('\n')[0]!;
+    const bobAddr = run('keygen', '--out', join(dir, 'bob.json')).out.split('\n')[0]!;
+    const server = spawn(process.execPath, [cli, 'ledger', 'serve', '--data', data, '--port', '0', '--testbed'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((res, rej) => {
+        let buf = '';
+        server.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const line = buf.split('\n')[0];
+          if (buf.includes('\n') && line) res(line.trim());
+        });
+        server.on('exit', (code) => rej(new Error(`serve exited with ${code}`)));
+      });
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/ledger$/);
+      const asyncRun = (...args: string[]) =>
+        new Promise<{ code: number | null; out: string }>((res) => {
+          const c = spawn(process.execPath, [cli, 'ledger', ...args]);
+          let out = '';
+          c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          c.on('close', (code) => res({ code, out: out.trim() }));
+        });
+      expect((await asyncRun('faucet', aliceAddr, '500', '--url', url)).code).toBe(0);
+      const paid = await asyncRun('pay', '--key', aliceFile, '--to', bobAddr, '--amount', '120', '--url', url);
+      expect(paid.code).toBe(0);
+      expect(paid.out).toMatch(/^[0-9a-f]{64}$/);
+      expect((await asyncRun('balance', bobAddr, '--url', url)).out).toBe('120');
+      expect((await asyncRun('balance', aliceAddr, '--url', url)).out).toBe('380');
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((res) => server.once('close', res));
+    }
+    expect(run('verify', '--data', data).code).toBe(0);
+  });
+});

@@ -1,0 +1,128 @@
+// The local ledger's HTTP service over a real socket on 127.0.0.1, driven by the HTTP
+// client and by raw fetch for the malformed requests: bad JSON, schema violations and
+// forged transfers are refused with the JSON error contract and leave the ledger as it was.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
+import { startLedgerServer, ledgerPlugin, type LedgerServer } from '../../src/payments/http-service.js';
+import { LedgerHttpClient } from '../../src/payments/http-client.js';
+import { LocalLedger } from '../../src/payments/local-ledger.js';
+import { LedgerError } from '../../src/payments/ledger.js';
+import { SigningKey } from '../../src/payments/keys.js';
+import { signTransfer } from '../../src/payments/journal.js';
+import { VoucherSigner } from '../../src/payments/channels.js';
+import { ledgerFixture, type LedgerFixture } from './helpers.js';
+
+let f: LedgerFixture;
+let server: LedgerServer;
+let client: LedgerHttpClient;
+
+beforeEach(async () => {
+  f = ledgerFixture();
+  server = await startLedgerServer({ ledger: f.ledger });
+  client = new LedgerHttpClient(server.url);
+});
+afterEach(async () => {
+  await server.close();
+  f.cleanup();
+});
+
+async function post(path: string, body: string, contentType = 'application/json') {
+  const res = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': contentType }, body });
+  return { status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } };
+}
+
+async function rejection(p: Promise<unknown>): Promise<LedgerError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof LedgerError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('ledger HTTP service', () => {
+  it('serves info, the faucet, payments and their verification', async () => {
+    const info = await client.info();
+    expect(info).toMatchObject({ ledger: 'local', testbed: true, authority: f.authority.publicKeyHex, operatorAddress: f.operator.address });
+    await client.faucet(f.alice.address, 1000n);
+    const proof = await client.pay(f.alice, f.operator.address, 250n, 'quote-1');
+    expect(await client.balance(f.alice.address)).toBe(750n);
+    expect(await client.verifyPayment(proof, { payTo: f.operator.address, amount: 200n, memo: 'quote-1' })).toEqual({ amount: 250n, payer: f.alice.address });
+    const refused = await rejection(client.verifyPayment(proof, { payTo: f.operator.address, amount: 300n, memo: 'quote-1' }));
+    expect([refused.status, refused.code]).toEqual([402, 'too_little']);
+    const memo = await rejection(client.verifyPayment(proof, { payTo: f.operator.address, amount: 1n, memo: 'quote-2' }));
+    expect([memo.status, memo.code]).toEqual([402, 'memo_mismatch']);
+  });
+
+  it('refuses bad JSON, schema violations and forged transfers without changing state', async () => {
+    await client.faucet(f.alice.address, 1000n);
+    const before = await client.info();
+    const badJson = await post('/transfers', '{"from": "pf1', 'application/json');
+    expect(badJson).toEqual({ status: 400, json: { error: { code: 'bad_json', message: expect.any(String) } } });
+    const schema = await post('/transfers', JSON.stringify({ from: f.alice.address, to: f.operator.address, amount: '1.5', nonce: 1, memo: '', signature: '00' }));
+    expect(schema.status).toBe(400);
+    expect(schema.json.error?.code).toBe('bad_request');
+    const forged = { ...signTransfer(f.alice, { to: f.operator.address, amount: '10', nonce: 1, memo: '' }), amount: '999' };
+    const r = await post('/transfers', JSON.stringify(forged));
+    expect(r).toMatchObject({ status: 402, json: { error: { code: 'bad_signature' } } });
+    const mallory = SigningKey.generate();
+    const stolen = { ...signTransfer(mallory, { to: mallory.address, amount: '10', nonce: 1, memo: '' }), from: f.alice.address };
+    expect((await post('/transfers', JSON.stringify(stolen))).json.error?.code).toBe('bad_signature');
+    const overdraw = signTransfer(f.alice, { to: f.operator.address, amount: '1001', nonce: 1, memo: '' });
+    expect(await post('/transfers', JSON.stringify(overdraw))).toMatchObject({ status: 402, json: { error: { code: 'insufficient_funds' } } });
+    const replayFirst = signTransfer(f.alice, { to: f.operator.address, amount: '1', nonce: 2, memo: '' });
+    expect(await post('/transfers', JSON.stringify(replayFirst))).toMatchObject({ status: 409, json: { error: { code: 'bad_nonce' } } });
+    expect(await post('/transfers', 'hello', 'text/plain')).toMatchObject({ status: 400, json: { error: { code: 'bad_request' } } });
+    expect(await client.info()).toEqual(before);
+    expect(await client.account(f.alice.address)).toEqual({ balance: 1000n, nonce: 0 });
+    expect(await client.audit()).toMatchObject({ ok: true });
+  });
+
+  it('answers unknown routes and channels with JSON 404s', async () => {
+    const res = await fetch(server.url + '/nope');
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    expect((await rejection(client.channel('ab'.repeat(32)))).status).toBe(404);
+  });
+
+  it('runs a channel over HTTP: open, settle the last voucher, refuse an early reclaim', async () => {
+    await client.faucet(f.alice.address, 1000n);
+    const channelKey = SigningKey.generate();
+    const channel = await client.openChannel(f.alice, f.operator.address, channelKey.publicKeyHex, 500n, Date.now() + 60_000);
+    const signer = new VoucherSigner(channelKey, channel, 500n);
+    signer.pay(100n);
+    const last = signer.pay(150n);
+    await client.settleChannel(last);
+    expect(await client.balance(f.operator.address)).toBe(250n);
+    const replay = await rejection(client.settleChannel(last));
+    expect([replay.status, replay.code]).toEqual([409, 'duplicate']);
+    const early = await rejection(client.reclaimChannel(f.alice, channel));
+    expect([early.status, early.code]).toEqual([409, 'too_early']);
+    expect(await client.channel(channel)).toMatchObject({ settled: '250', deposit: '500', closed: false });
+  });
+
+  it('keeps the faucet closed on a ledger that is not a testbed (403)', async () => {
+    const plain = LocalLedger.open(f.store, { authorityKey: f.authority });
+    const other = await startLedgerServer({ ledger: plain });
+    try {
+      const e = await rejection(new LedgerHttpClient(other.url).faucet(f.alice.address, 5n));
+      expect([e.status, e.code]).toEqual([403, 'faucet_disabled']);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('mounts as a plugin inside another fastify app', async () => {
+    const app = Fastify();
+    app.get('/v1/menu', async () => ({ classes: [] }));
+    await app.register(ledgerPlugin, { prefix: '/v1/ledger', ledger: f.ledger });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      expect((await new LedgerHttpClient(`${address}/v1/ledger`).info()).ledgerId).toBe(f.ledger.ledgerId);
+      expect((await fetch(`${address}/v1/menu`)).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
