@@ -1,6 +1,7 @@
 // Every benchmark suite that `payflow bench` runs, one line per area.
 import type { BenchSuite } from './harness.js';
 import { selfCheckSuite } from './selfcheck.js';
+import { openflowSuite } from './openflow.js';
 import { paymentsSuite } from './payments.js';
 
-export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite];
+export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite];

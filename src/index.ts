@@ -4,3 +4,7 @@ export type { BenchCase, BenchSuite, BenchResult, BenchOptions } from '../bench/
 // Payments (ledgers, redemption, channels, signed quotes, ledger HTTP service) and the SQLite store: docs/payments.md.
 export * from './payments/index.js';
 export * from './store/index.js';
+// OpenFlow 1.3 codec (docs/openflow.md): the entry points flat, the whole codec as `openflowCodec`.
+export * as openflowCodec from './openflow/codec/index.js';
+export { decodeMessage, encodeMessage, readHeader, OfpEncodeError, errorTypeName, errorCodeName, OFP_VERSION, OFP_HEADER_LEN } from './openflow/codec/index.js';
+export type { OfpMessage, OfpMessageType, OfpMessageOf, OfpHeader, OfpDecodeResult, OfpDecodeError, EncodeOptions as OfpEncodeOptions } from './openflow/codec/index.js';
