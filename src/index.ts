@@ -8,3 +8,12 @@ export * from './store/index.js';
 export * as openflowCodec from './openflow/codec/index.js';
 export { decodeMessage, encodeMessage, readHeader, OfpEncodeError, errorTypeName, errorCodeName, OFP_VERSION, OFP_HEADER_LEN } from './openflow/codec/index.js';
 export type { OfpMessage, OfpMessageType, OfpMessageOf, OfpHeader, OfpDecodeResult, OfpDecodeError, EncodeOptions as OfpEncodeOptions } from './openflow/codec/index.js';
+// OpenFlow 1.3 runtime: framing, switch connections, the listener (docs/openflow-runtime.md).
+export { MessageFramer } from './openflow/framing.js';
+export type { FramerOptions, FramerOutput, FramingViolation } from './openflow/framing.js';
+export { SwitchConnection, REPLY_TYPE, formatDatapathId } from './openflow/connection.js';
+export type { ConnectionOptions, ConnectionEvents, ConnectionState, RequestType, Request as OfpRequest, ReplyOf, MessageOf, Outgoing, RoleName } from './openflow/connection.js';
+export { OpenFlowListener, OFP_TCP_PORT } from './openflow/listener.js';
+export type { ListenerOptions, ListenerEvents } from './openflow/listener.js';
+export { appendMultipartBody, MultipartMismatchError } from './openflow/multipart.js';
+export { OpenFlowRuntimeError, OfpErrorReply, ConnectionClosedError, RequestTimeoutError, HelloFailedError, ReplyDecodeError, OutboundQueueFullError } from './openflow/errors.js';

@@ -1,0 +1,125 @@
+// The OpenFlow listener switches connect to (OpenFlow Switch Specification 1.3.5, ONF
+// TS-023, §6.3 "OpenFlow Channel Connections": the switch initiates the connection to
+// the controller, by default on TCP port 6653, optionally over TLS — §6.3.3). Every
+// accepted socket becomes a SwitchConnection; once its handshake completes the listener
+// announces the switch ('switchConnected') and, when it goes, 'switchDisconnected'. A
+// switch that connects again with the same datapath id replaces its old connection.
+import { EventEmitter } from 'node:events';
+import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { SwitchConnection, type ConnectionOptions } from './connection.js';
+
+export const OFP_TCP_PORT = 6653;
+
+export interface ListenerOptions extends ConnectionOptions {
+  /** Default '0.0.0.0'. */
+  host?: string;
+  /** Default 6653 (IANA-assigned to OpenFlow); 0 picks a free port. */
+  port?: number;
+  /** Serve TLS with these options (key, cert, ca, requestCert, ...) instead of plain TCP. */
+  tls?: TlsOptions;
+}
+
+export interface ListenerEvents {
+  /** A switch finished the handshake and is ready for requests. */
+  switchConnected: [SwitchConnection];
+  /** A switch announced by switchConnected went away; `reason` says why. */
+  switchDisconnected: [SwitchConnection, reason: string];
+  /** A connection closed before its handshake completed (e.g. an OpenFlow 1.0-only switch). */
+  handshakeFailed: [error: Error, peer: { remoteAddress: string; remotePort: number }];
+  /** The server itself failed after listening. */
+  serverError: [Error];
+}
+
+export class OpenFlowListener extends EventEmitter<ListenerEvents> {
+  /** Ready main connections by datapath id. */
+  readonly switches = new Map<bigint, SwitchConnection>();
+  private readonly server: Server;
+  private readonly connections = new Set<SwitchConnection>();
+  private readonly options: ListenerOptions;
+
+  constructor(options: ListenerOptions = {}) {
+    super();
+    this.options = options;
+    const onSocket = (socket: Socket) => this.accept(socket);
+    this.server = options.tls ? createTlsServer(options.tls, onSocket) : createTcpServer(onSocket);
+    if (options.tls) {
+      // A failed TLS handshake is the client's problem, not the listener's.
+      this.server.on('tlsClientError', () => {});
+    }
+  }
+
+  /** Starts listening; resolves with the bound address (useful with port 0). */
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(this.options.port ?? OFP_TCP_PORT, this.options.host ?? '0.0.0.0', () => {
+        this.server.off('error', onError);
+        this.server.on('error', (err) => this.emit('serverError', err));
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  get address(): AddressInfo | undefined {
+    const a = this.server.address();
+    return a !== null && typeof a === 'object' ? a : undefined;
+  }
+
+  /** Every open connection, handshaking ones included. */
+  get allConnections(): SwitchConnection[] {
+    return [...this.connections];
+  }
+
+  /** Resolves with the connection of `datapathId` once it is (or already was) connected. */
+  waitForSwitch(datapathId: bigint): Promise<SwitchConnection> {
+    const known = this.switches.get(datapathId);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const onConnected = (conn: SwitchConnection) => {
+        if (conn.datapathId !== datapathId) return;
+        this.off('switchConnected', onConnected);
+        resolve(conn);
+      };
+      this.on('switchConnected', onConnected);
+    });
+  }
+
+  private accept(socket: Socket): void {
+    const conn = new SwitchConnection(socket, this.options);
+    this.connections.add(conn);
+    let announced = false;
+    conn.once('close', (reason) => {
+      this.connections.delete(conn);
+      if (announced) {
+        if (conn.datapathId !== undefined && this.switches.get(conn.datapathId) === conn) this.switches.delete(conn.datapathId);
+        this.emit('switchDisconnected', conn, reason);
+      }
+    });
+    conn.start().then(
+      () => {
+        if (conn.state !== 'ready' || conn.datapathId === undefined) return;
+        // Auxiliary connections (§6.3.6) share the main connection's datapath id.
+        if ((conn.features?.auxiliaryId ?? 0) !== 0) return;
+        const previous = this.switches.get(conn.datapathId);
+        if (previous && previous !== conn) previous.close('replaced by a new connection from the same datapath');
+        this.switches.set(conn.datapathId, conn);
+        announced = true;
+        this.emit('switchConnected', conn);
+      },
+      (err: unknown) => {
+        this.emit('handshakeFailed', err instanceof Error ? err : new Error(String(err)), {
+          remoteAddress: conn.remoteAddress,
+          remotePort: conn.remotePort,
+        });
+      },
+    );
+  }
+
+  /** Stops listening and closes every connection. */
+  close(): Promise<void> {
+    for (const conn of this.connections) conn.close('listener closed');
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
