@@ -3,5 +3,6 @@ import type { BenchSuite } from './harness.js';
 import { selfCheckSuite } from './selfcheck.js';
 import { openflowSuite } from './openflow.js';
 import { paymentsSuite } from './payments.js';
+import { controllerSuite } from './controller.js';
 
-export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite];
+export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite];

@@ -17,3 +17,8 @@ export { OpenFlowListener, OFP_TCP_PORT } from './openflow/listener.js';
 export type { ListenerOptions, ListenerEvents } from './openflow/listener.js';
 export { appendMultipartBody, MultipartMismatchError } from './openflow/multipart.js';
 export { OpenFlowRuntimeError, OfpErrorReply, ConnectionClosedError, RequestTimeoutError, HelloFailedError, ReplyDecodeError, OutboundQueueFullError } from './openflow/errors.js';
+// Controller foundations (docs/configuration.md): payflow.yaml config, units, topology and LLDP, QoS classes and admission control.
+export * from './config/index.js';
+export { parseRate, parseDuration, rateBps, durationMs, formatRate, formatDuration, UnitsError, MAX_RATE_BPS, MAX_DURATION_MS, type UnitsResult, type RateLimits, type DurationLimits } from './util/units.js';
+export * from './controller/index.js';
+export * from './qos/index.js';

@@ -1,0 +1,68 @@
+// The configuration the controller runs with when there is no payflow.yaml (issue 5):
+// three classes modelled on the pricing seed's scenario (004, section 6: FID 15 gold,
+// base 0.16, target 50 %; FID 12 silver, base 0.09, target 70 %; FID 8 best effort,
+// base 0.04, target 100 %), the embedded local ledger, SQLite under ./payflow-data.
+import type { PayflowConfig, ServiceClassConfig } from './schema.js';
+
+/** Pmax_i defaults to this multiple of Pbase_i when a class does not give one. */
+export const DEFAULT_MAX_PRICE_FACTOR = 10;
+
+export const DEFAULT_CLASSES: readonly ServiceClassConfig[] = Object.freeze([
+  {
+    id: 'gold',
+    name: 'Gold',
+    basePrice: 0.16,
+    maxPrice: 1.6,
+    target: 0.5,
+    share: 0.4,
+    dscp: 46, // EF (RFC 3246)
+    bestEffort: false,
+    policing: { green: 'forward', yellow: 'downgrade', red: 'drop' },
+  },
+  {
+    id: 'silver',
+    name: 'Silver',
+    basePrice: 0.09,
+    maxPrice: 0.9,
+    target: 0.7,
+    share: 0.3,
+    dscp: 26, // AF31 (RFC 2597)
+    bestEffort: false,
+    policing: { green: 'forward', yellow: 'downgrade', red: 'drop' },
+  },
+  {
+    id: 'best-effort',
+    name: 'Best effort',
+    basePrice: 0.04,
+    maxPrice: 0.4,
+    target: 1,
+    share: 0.3,
+    dscp: 0, // default PHB
+    bestEffort: true,
+    policing: { green: 'forward', yellow: 'drop', red: 'drop' },
+  },
+]);
+
+/** A fresh copy of the defaults (callers may mutate their copy). */
+export function defaultConfig(): PayflowConfig {
+  return {
+    dataDir: './payflow-data',
+    log: { level: 'info' },
+    openflow: { listen: { host: '0.0.0.0', port: 6653 }, echoIntervalMs: 5000 },
+    http: { listen: { host: '127.0.0.1', port: 8080 } },
+    ledger: { kind: 'local', testbed: false, baseUnitsPerCurrencyUnit: 1_000_000 },
+    pricing: { mode: 'exponential', demand: 'max', demandWindowMs: 10_000 },
+    stats: { pollIntervalMs: 1000 },
+    topology: { lldpIntervalMs: 5000, linkTimeoutMs: 15_000, hostTimeoutMs: 300_000 },
+    links: { defaultCapacityBps: 1e9, usePortSpeed: true, overrides: [] },
+    reservations: {
+      minRateBps: 8000,
+      maxRateBps: 10e9,
+      minDurationMs: 1000,
+      maxDurationMs: 7 * 24 * 3600 * 1000,
+      burstMs: 50,
+      quoteTtlMs: 30_000,
+    },
+    classes: DEFAULT_CLASSES.map((c) => ({ ...c, policing: { ...c.policing } })),
+  };
+}

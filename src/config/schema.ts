@@ -1,0 +1,125 @@
+// The shape of `payflow.yaml` after validation: every field present, units resolved
+// (rates in bits/s, durations in ms, prices in currency units per Mbit/s per second).
+// The service-class fields follow the pricing seed (004, section 5): base price Pbase_i,
+// price limit Pmax_i, fill factor f_i = T_i / Cmax_i ("target"), and Cmax_i given as a
+// share of each link's capacity (section 4's per-class capacity; PayFlow's preorder).
+
+/** What the ingress meter does with traffic of one colour (RFC 2697/2698 colours). */
+export type PolicingAction = 'forward' | 'downgrade' | 'drop';
+
+export interface PolicingConfig {
+  /** conforming traffic: always forwarded in the reserved class */
+  green: 'forward';
+  /** exceeds the committed rate: forward, downgrade to best effort, or drop */
+  yellow: PolicingAction;
+  /** exceeds the peak / excess burst: downgrade or drop */
+  red: Exclude<PolicingAction, 'forward'>;
+}
+
+export interface ServiceClassConfig {
+  /** short identifier used in the API and the store, e.g. "gold" */
+  id: string;
+  /** display name on the menu */
+  name: string;
+  /** Pbase_i: currency units per Mbit/s per second while demand is at or below target */
+  basePrice: number;
+  /** Pmax_i: the price when demand reaches Cmax_i */
+  maxPrice: number;
+  /** f_i = T_i / Cmax_i, in (0, 1]; 1 means the price never rises (best effort) */
+  target: number;
+  /** Cmax_i as a fraction of each link's capacity, in (0, 1]; shares sum to at most 1 */
+  share: number;
+  /** DSCP (0..63) that marks this class's packets (IPv4 DSCP / IPv6 traffic class) */
+  dscp: number;
+  /** the class unreserved traffic falls in; exactly one class has it */
+  bestEffort: boolean;
+  policing: PolicingConfig;
+}
+
+export type PricingMode = 'exponential' | 'tatonnement';
+/** Where class demand D_i comes from: reserved rates, measured traffic, or the larger of both. */
+export type DemandSource = 'reserved' | 'measured' | 'max';
+
+export interface PricingConfig {
+  mode: PricingMode;
+  demand: DemandSource;
+  /** time constant of the demand EWMA, ms */
+  demandWindowMs: number;
+}
+
+export interface ListenConfig {
+  host: string;
+  port: number;
+}
+
+export interface OpenFlowConfig {
+  listen: ListenConfig;
+  /** echo request interval, ms */
+  echoIntervalMs: number;
+}
+
+export interface HttpConfig {
+  listen: ListenConfig;
+}
+
+export interface StatsConfig {
+  /** port, meter and flow stats poll interval, ms */
+  pollIntervalMs: number;
+}
+
+export interface TopologyConfig {
+  /** how often LLDP probes go out of every port, ms */
+  lldpIntervalMs: number;
+  /** a link not seen for this long is removed, ms */
+  linkTimeoutMs: number;
+  /** a host not seen for this long is forgotten, ms */
+  hostTimeoutMs: number;
+}
+
+export interface LinkCapacityOverride {
+  /** datapath id as a 16-digit lower-case hex string */
+  dpid: string;
+  /** the egress port: the override applies to the link direction leaving this port */
+  port: number;
+  capacityBps: number;
+}
+
+export interface LinksConfig {
+  /** capacity used when neither an override nor the port's curr_speed gives one, bits/s */
+  defaultCapacityBps: number;
+  /** take capacities from OpenFlow port features (curr_speed) when no override is given */
+  usePortSpeed: boolean;
+  overrides: LinkCapacityOverride[];
+}
+
+export interface ReservationsConfig {
+  minRateBps: number;
+  maxRateBps: number;
+  minDurationMs: number;
+  maxDurationMs: number;
+  /** meter burst, expressed as time at the reserved rate, ms */
+  burstMs: number;
+  /** how long a quote stays valid, ms */
+  quoteTtlMs: number;
+}
+
+export type LedgerConfig =
+  | { kind: 'local'; testbed: boolean; baseUnitsPerCurrencyUnit: number }
+  | { kind: 'iota'; rpcUrl: string; keyFile?: string; operatorAddress?: string; coinType?: string; baseUnitsPerCurrencyUnit: number };
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface PayflowConfig {
+  /** SQLite store and local ledger live here */
+  dataDir: string;
+  log: { level: LogLevel };
+  openflow: OpenFlowConfig;
+  http: HttpConfig;
+  ledger: LedgerConfig;
+  pricing: PricingConfig;
+  stats: StatsConfig;
+  topology: TopologyConfig;
+  links: LinksConfig;
+  reservations: ReservationsConfig;
+  classes: ServiceClassConfig[];
+}

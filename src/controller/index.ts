@@ -1,0 +1,41 @@
+// The controller foundations' public surface: datapath ids, the topology view, LLDP probes.
+export { formatDpid, parseDpid, MAX_DPID, type DpidResult } from './dpid.js';
+export {
+  Topology,
+  portKey,
+  isPhysicalPort,
+  OFPP_MAX,
+  normaliseUnicastMac,
+  normaliseHostAddress,
+  type PortRef,
+  type PortInfo,
+  type SwitchView,
+  type Link,
+  type Host,
+  type Hop,
+  type Path,
+  type TopologyEvent,
+  type TopologyListener,
+  type TopologyOptions,
+  type TopologySnapshot,
+  type CapacityPolicy,
+  type HostSighting,
+  type LearnResult,
+  type LinkRemovalReason,
+  type HostRemovalReason,
+} from './topology.js';
+export {
+  buildLldpProbe,
+  parseLldp,
+  parseLldpProbe,
+  LLDP_ETHERTYPE,
+  LLDP_MULTICAST,
+  LLDP_DEFAULT_TTL_SECONDS,
+  type LldpProbe,
+  type LldpFrame,
+  type LldpTlv,
+  type LldpErrorCode,
+  type LldpParseResult,
+  type ProbeParseResult,
+} from './lldp.js';
+export { attachCapacitySync } from './capacity-sync.js';
