@@ -39,6 +39,7 @@ import {
   type MultipartRequestBodyOf,
   type OfpDecodeError,
   type OfpMessage,
+  type OfpMessageOf,
   type OfpMessageType,
   type PacketInMessage,
   type Port,
@@ -69,18 +70,8 @@ export const REPLY_TYPE = {
 } as const satisfies Partial<Record<OfpMessageType, OfpMessageType>>;
 
 export type RequestType = keyof typeof REPLY_TYPE;
-/**
- * The message whose `type` is T. Unlike the codec's OfpMessageOf this also finds members
- * that share one interface across several types (EchoMessage is echo_request and
- * echo_reply), narrowing their `type` to T.
- */
-export type MessageOf<T extends OfpMessageType> = OfpMessage extends infer M
-  ? M extends { type: infer U }
-    ? T extends U
-      ? Omit<M, 'type'> & { type: T }
-      : never
-    : never
-  : never;
+/** The message whose `type` is T (the codec's OfpMessageOf). */
+export type MessageOf<T extends OfpMessageType> = OfpMessageOf<T>;
 export type ReplyOf<T extends RequestType> = MessageOf<(typeof REPLY_TYPE)[T]>;
 /** A request without its xid: the connection assigns one. */
 export type Request<T extends RequestType = RequestType> = Omit<MessageOf<T>, 'xid'> & { xid?: number };

@@ -292,8 +292,18 @@ export type OfpMessage =
   | AsyncConfigMessage;
 
 export type OfpMessageType = OfpMessage['type'];
-/** The message type `T` of the union, e.g. `OfpMessageOf<'flow_mod'>`. */
-export type OfpMessageOf<T extends OfpMessageType> = Extract<OfpMessage, { type: T }>;
+/**
+ * The message type `T` of the union, e.g. `OfpMessageOf<'flow_mod'>`. Members that share
+ * one interface across several types (EchoMessage is echo_request and echo_reply) are
+ * found too, with their `type` narrowed to T.
+ */
+export type OfpMessageOf<T extends OfpMessageType> = OfpMessage extends infer M
+  ? M extends { type: infer U }
+    ? T extends U
+      ? Omit<M, 'type'> & { type: T }
+      : never
+    : never
+  : never;
 
 export interface OfpDecodeError {
   /** byte offset in the message where decoding failed */
