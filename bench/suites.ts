@@ -3,6 +3,7 @@ import type { BenchSuite } from './harness.js';
 import { selfCheckSuite } from './selfcheck.js';
 import { openflowSuite } from './openflow.js';
 import { paymentsSuite } from './payments.js';
+import { dataplaneSuite } from './dataplane.js';
 import { controllerSuite } from './controller.js';
 
-export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite];
+export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, dataplaneSuite];

@@ -22,3 +22,7 @@ export * from './config/index.js';
 export { parseRate, parseDuration, rateBps, durationMs, formatRate, formatDuration, UnitsError, MAX_RATE_BPS, MAX_DURATION_MS, type UnitsResult, type RateLimits, type DurationLimits } from './util/units.js';
 export * from './controller/index.js';
 export * from './qos/index.js';
+// Meters and prices, twins of the wasm ones (docs/pricing-meters.md); capture files and replay (docs/replay.md).
+export { ReferenceMeters, Color, meterErrorText, ReferencePricing, classErrorText, openCapture, CaptureReader, CaptureError, detectCaptureFormat, replayCapture, loadReplayRules, parseReplayRules, RulesFileError, type CapturePacket, type CaptureFormat, type CaptureErrorCode, type ReplayOptions, type ReplayResult, type ReplayFlow, type ReplayProgress, type ReplayRules } from './dataplane/capture/exports.js';
+// Data plane (docs/dataplane.md): the wasm Engine, its TypeScript twin and their shared types.
+export { Engine, ReferenceEngine, defaultWasmPath, DataPlaneError, Action as DataPlaneAction, Reason as DataPlaneReason, reasonName as dataPlaneReasonName, encodeKey, decodeKey, dataplaneLayout, type DataPlane, type FlowKeyFields, type RuleAction, type WildcardRule, type PortMatch, type FlowRecord, type EngineCounters, type EngineOptions, type Verdict, type BatchResult, type MeterParams, type ClassParams } from './dataplane/index.js';

@@ -5,8 +5,9 @@ import { UsageError } from './args.js';
 import type { Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
 import { ledgerCommand } from './commands/ledger.js';
+import { replayCommand } from './commands/replay.js';
 
-const commands: readonly Command[] = [benchCommand, ledgerCommand];
+const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,143 @@
+// `payflow replay FILE [--rules FILE] [--json] [--engine wasm|ts] [--batch N] [--max-flows N]
+// [--progress|--quiet]`: runs a capture (classic pcap or pcapng) through the data plane and prints
+// per-flow counts and the packet rate achieved (docs/replay.md). With --json, stdout carries
+// exactly one JSON object `{ packets, malformed, flows: [ { src, dst, proto, sport, dport,
+// flowLabel, dscp, packets, bytes } ] }` (DESIGN.md contract); the rate goes to stderr.
+import { stat } from 'node:fs/promises';
+import { CaptureError } from '../../dataplane/capture/index.js';
+import { replayCapture, type ReplayProgress, type ReplayResult } from '../../dataplane/capture/replay.js';
+import { loadReplayRules, RulesFileError, type ReplayRules } from '../../dataplane/capture/replay-rules.js';
+import { flagBool, flagString, parseArgs, UsageError } from '../args.js';
+import type { Command } from '../command.js';
+
+/** Files at least this large show a progress line on stderr unless --quiet. */
+const PROGRESS_FROM_BYTES = 32 << 20;
+/** Flows listed in the table (all of them are in --json). */
+const TABLE_FLOWS = 20;
+
+function positiveInt(text: string | undefined, name: string, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} must be an integer in 1..${max}, got '${text}'`);
+  return n;
+}
+
+function rate(packets: number, seconds: number): string {
+  if (!(seconds > 0)) return 'n/a';
+  const pps = packets / seconds;
+  return pps >= 1e6 ? `${(pps / 1e6).toFixed(2)} Mpps` : `${(pps / 1e3).toFixed(1)} kpps`;
+}
+
+function progressLine(p: ReplayProgress): string {
+  const pct = p.fileSize > 0 ? ((100 * p.bytesRead) / p.fileSize).toFixed(1) : '?';
+  return `replay: ${pct}% of ${(p.fileSize / 2 ** 20).toFixed(1)} MiB, ${p.packets} packets, ${rate(p.packets, p.elapsedSeconds)}`;
+}
+
+function table(r: ReplayResult, path: string): string {
+  const lines: string[] = [];
+  lines.push(`${path}: ${r.format}, ${r.packets} packets, ${r.malformed} malformed` + (r.unsupportedLinkType ? ` (${r.unsupportedLinkType} of an unsupported link type)` : ''));
+  lines.push(
+    `engine ${r.engine}: ${r.packets} packets in ${r.wallSeconds.toFixed(3)} s = ${rate(r.packets, r.wallSeconds)} overall, ` +
+      `${rate(r.packets - r.unsupportedLinkType, r.engineSeconds)} in the engine; capture spans ${(r.captureSpanNs / 1e9).toFixed(3)} s`,
+  );
+  const c = r.counters;
+  lines.push(`verdicts: ${c.actions[0]} forward, ${c.actions[1]} downgraded, ${c.actions[2]} dropped; colours: ${c.colors[0]} green, ${c.colors[1]} yellow, ${c.colors[2]} red`);
+  for (const k of r.classes) lines.push(`class ${k.id}: price ${k.price.toPrecision(6)} per Mbit, demand ${(k.demand / 1e6).toFixed(3)} Mbit/s`);
+  lines.push(`${r.flows.length} flows${r.flows.length > TABLE_FLOWS ? ` (the ${TABLE_FLOWS} largest; --json lists all)` : ''}:`);
+  const rows = [['src', 'dst', 'proto', 'sport', 'dport', 'label', 'dscp', 'packets', 'bytes', 'green/yellow/red']];
+  for (const f of r.flows.slice(0, TABLE_FLOWS)) {
+    rows.push([f.src, f.dst, String(f.proto), String(f.sport), String(f.dport), String(f.flowLabel), String(f.dscp), String(f.packets), String(f.bytes), f.colors.join('/')]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) lines.push('  ' + row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  return lines.join('\n');
+}
+
+export const replayCommand: Command = {
+  name: 'replay',
+  summary: 'run a capture (pcap or pcapng) through the data plane; per-flow counts and packet rate',
+  usage: [
+    'usage: payflow replay FILE [--rules FILE] [--json] [--engine wasm|ts] [--batch N] [--max-flows N] [--progress|--quiet]',
+    '',
+    '  FILE         a classic pcap (µs or ns, either byte order) or pcapng capture',
+    '  --rules      JSON or YAML: wildcard rules, meters, classes, default action (docs/replay.md)',
+    '  --json       print one JSON object { packets, malformed, flows: [...] } on stdout',
+    '  --engine     wasm (default, build/payflow.wasm) or ts (the plain-TypeScript twin)',
+    '  --batch      frames per engine call, 1..1024 (default 256)',
+    '  --max-flows  exact-match flow table capacity (default 262144)',
+    '  --progress   always show the progress line on stderr (default: for files of 32 MiB and more)',
+    '  --quiet      never show it',
+  ].join('\n'),
+  async run(argv) {
+    const args = parseArgs(argv, { values: ['rules', 'engine', 'batch', 'max-flows'], switches: ['json', 'progress', 'quiet'] });
+    if (args.positionals.length !== 1) throw new UsageError('expected exactly one capture FILE');
+    const path = args.positionals[0]!;
+    const engine = flagString(args, 'engine') ?? 'wasm';
+    if (engine !== 'wasm' && engine !== 'ts') throw new UsageError(`--engine must be wasm or ts, got '${engine}'`);
+    const batchSize = positiveInt(flagString(args, 'batch'), 'batch', 1024);
+    const flowCapacity = positiveInt(flagString(args, 'max-flows'), 'max-flows', 1 << 24);
+    const json = flagBool(args, 'json');
+    let rules: ReplayRules | undefined;
+    const rulesPath = flagString(args, 'rules');
+    try {
+      if (rulesPath !== undefined) rules = await loadReplayRules(rulesPath);
+    } catch (err) {
+      if (err instanceof RulesFileError) {
+        process.stderr.write(`payflow replay: bad rules file: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+    let size = 0;
+    try {
+      size = (await stat(path)).size;
+    } catch {
+      // openCapture reports the problem
+    }
+    const showProgress = !flagBool(args, 'quiet') && (flagBool(args, 'progress') || size >= PROGRESS_FROM_BYTES);
+    const tty = process.stderr.isTTY === true;
+    let progressShown = false;
+    try {
+      const result = await replayCapture(path, {
+        engine,
+        ...(rules ? { rules } : {}),
+        ...(batchSize ? { batchSize } : {}),
+        ...(flowCapacity ? { flowCapacity } : {}),
+        ...(showProgress
+          ? {
+              onProgress: (p: ReplayProgress) => {
+                progressShown = true;
+                process.stderr.write(tty ? `\r${progressLine(p)}\x1b[K` : `${progressLine(p)}\n`);
+              },
+            }
+          : {}),
+      });
+      if (showProgress) {
+        // the closing progress line: the whole file read
+        const done = progressLine({ packets: result.packets, bytesRead: size, fileSize: size, elapsedSeconds: result.wallSeconds });
+        process.stderr.write(tty ? `\r${done}\x1b[K\n` : `${done}\n`);
+      }
+      if (json) {
+        const flows = result.flows.map((f) => ({
+          src: f.src, dst: f.dst, proto: f.proto, sport: f.sport, dport: f.dport, flowLabel: f.flowLabel, dscp: f.dscp, packets: f.packets, bytes: f.bytes,
+        }));
+        process.stdout.write(JSON.stringify({ packets: result.packets, malformed: result.malformed, flows }) + '\n');
+        process.stderr.write(`replay: ${result.packets} packets in ${result.wallSeconds.toFixed(3)} s, ${rate(result.packets, result.wallSeconds)}\n`);
+      } else {
+        process.stdout.write(table(result, path) + '\n');
+      }
+      return 0;
+    } catch (err) {
+      if (progressShown && tty) process.stderr.write('\n');
+      if (err instanceof CaptureError) {
+        process.stderr.write(`payflow replay: ${err.message}\n`);
+        return 1;
+      }
+      if (err instanceof RulesFileError) {
+        process.stderr.write(`payflow replay: bad rules file: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+  },
+};

@@ -1,0 +1,251 @@
+// Replays a capture file through the data plane (`payflow replay`, docs/replay.md): streams the
+// packets (classic pcap or pcapng), turns each into an Ethernet frame (other link types get a
+// synthetic Ethernet header or are counted as unsupported), hands them to the engine in batches
+// with their capture time (ns since the first packet) and ingress port (the pcapng interface
+// id), ticks the pricing every `tickNs` of capture time, and gathers per-flow counts and the
+// packet rate achieved.
+import { Engine } from '../engine.js';
+import { ReferenceEngine } from '../reference/engine.js';
+import type { DataPlane, EngineCounters } from '../types.js';
+import { openCapture, type CaptureFormat } from './index.js';
+import { applyReplayRules, type ReplayRules } from './replay-rules.js';
+
+export const LINKTYPE_NULL = 0;
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101;
+export const LINKTYPE_LOOP = 108;
+export const LINKTYPE_LINUX_SLL = 113;
+export const LINKTYPE_IPV4 = 228;
+export const LINKTYPE_IPV6 = 229;
+export const LINKTYPE_LINUX_SLL2 = 276;
+
+const ETH_HEADER = 14;
+/** Frames staged for one batch share this buffer (grown only for an outsize batch). */
+const STAGING_BYTES = 1 << 20;
+
+export interface ReplayOptions {
+  /** 'wasm' (default): the WebAssembly Engine; 'ts': the ReferenceEngine */
+  engine?: 'wasm' | 'ts';
+  rules?: ReplayRules;
+  /** frames per engine call, 1..1024 (default 256) */
+  batchSize?: number;
+  /** exact-match flow capacity (default 262144); flows beyond it are counted but not listed */
+  flowCapacity?: number;
+  /** called about every progressIntervalMs of wall time */
+  onProgress?: (p: ReplayProgress) => void;
+  progressIntervalMs?: number;
+}
+
+export interface ReplayProgress {
+  packets: number;
+  bytesRead: number;
+  fileSize: number;
+  elapsedSeconds: number;
+}
+
+export interface ReplayFlow {
+  src: string;
+  dst: string;
+  proto: number;
+  sport: number;
+  dport: number;
+  flowLabel: number;
+  dscp: number;
+  packets: number;
+  bytes: number;
+  /** packets by colour: green, yellow, red */
+  colors: [number, number, number];
+  charge: number;
+  class: number;
+}
+
+export interface ReplayResult {
+  format: CaptureFormat;
+  engine: 'wasm' | 'ts';
+  /** every packet in the file */
+  packets: number;
+  /** packets the parser refused (any reason but OK) plus packets of an unsupported link type */
+  malformed: number;
+  unsupportedLinkType: number;
+  flows: ReplayFlow[];
+  counters: EngineCounters;
+  /** capture time from the first to the last packet, ns */
+  captureSpanNs: number;
+  wallSeconds: number;
+  /** time spent inside the engine's batch calls */
+  engineSeconds: number;
+  classes: { id: number; price: number; demand: number }[];
+}
+
+/** Writes packet `data` of link type `linkType` as an Ethernet frame at out[at]; returns its length, or -1 if unsupported. */
+export function toEthernet(linkType: number, data: Uint8Array, out: Uint8Array, at: number): number {
+  const synth = (etherType: number, payload: Uint8Array): number => {
+    out.fill(0, at, at + 12);
+    out[at + 12] = etherType >> 8;
+    out[at + 13] = etherType & 0xff;
+    out.set(payload, at + ETH_HEADER);
+    return ETH_HEADER + payload.length;
+  };
+  const byVersion = (payload: Uint8Array): number => {
+    const v = payload.length > 0 ? payload[0]! >> 4 : 0;
+    return v === 4 ? synth(0x0800, payload) : v === 6 ? synth(0x86dd, payload) : -1;
+  };
+  switch (linkType) {
+    case LINKTYPE_ETHERNET:
+      out.set(data, at);
+      return data.length;
+    case LINKTYPE_RAW:
+    case LINKTYPE_IPV4:
+    case LINKTYPE_IPV6:
+      return byVersion(data);
+    case LINKTYPE_NULL:
+    case LINKTYPE_LOOP: {
+      // 4-byte address family (NULL: byte order of the capturing host; LOOP: network order)
+      if (data.length < 4) return -1;
+      const family = data[0] === 0 ? (data[2]! << 8) | data[3]! : data[0]! | (data[1]! << 8);
+      const payload = data.subarray(4);
+      if (family === 2) return synth(0x0800, payload);
+      if (family === 10 || family === 24 || family === 28 || family === 30) return synth(0x86dd, payload);
+      return -1;
+    }
+    case LINKTYPE_LINUX_SLL:
+    case LINKTYPE_LINUX_SLL2: {
+      const header = linkType === LINKTYPE_LINUX_SLL ? 16 : 20;
+      if (data.length < header) return -1;
+      const protoAt = linkType === LINKTYPE_LINUX_SLL ? 14 : 0;
+      const etherType = (data[protoAt]! << 8) | data[protoAt + 1]!;
+      if (etherType < 0x600) return -1; // an 802.2 / 802.3 frame, not an EtherType
+      return synth(etherType, data.subarray(header));
+    }
+    default:
+      return -1;
+  }
+}
+
+export async function replayCapture(path: string, options: ReplayOptions = {}): Promise<ReplayResult> {
+  const batchSize = options.batchSize ?? 256;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw new RangeError(`batch size ${batchSize} is not in 1..1024`);
+  const reader = await openCapture(path);
+  const kind = options.engine ?? 'wasm';
+  let engine: DataPlane;
+  try {
+    const engineOptions = { flowCapacity: options.flowCapacity ?? 262_144 };
+    engine = kind === 'ts' ? new ReferenceEngine(engineOptions) : new Engine(engineOptions);
+    if (options.rules) applyReplayRules(engine, options.rules);
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+  const rules = options.rules;
+  const pricing = rules !== undefined && rules.classes.length > 0;
+  const tickNs = rules?.tickNs ?? 1e9;
+
+  let staging = new Uint8Array(STAGING_BYTES);
+  let stagedBytes = 0;
+  const frames: Uint8Array[] = [];
+  const times: number[] = [];
+  const ports: number[] = [];
+  let packets = 0;
+  let unsupported = 0;
+  let firstTs: bigint | null = null;
+  let lastT = 0;
+  let nextTick = tickNs;
+  let engineNs = 0n;
+  const started = process.hrtime.bigint();
+  let lastProgress = Date.now();
+  const progressEvery = options.progressIntervalMs ?? 1000;
+
+  const flush = (): void => {
+    if (frames.length === 0) return;
+    const t0 = process.hrtime.bigint();
+    engine.process(frames, times, ports);
+    engineNs += process.hrtime.bigint() - t0;
+    frames.length = 0;
+    times.length = 0;
+    ports.length = 0;
+    stagedBytes = 0;
+  };
+
+  try {
+    if (pricing) engine.tick(0);
+    for (;;) {
+      let p = reader.tryNext();
+      if (p === undefined) p = await reader.next();
+      if (p === null) break;
+      packets++;
+      if (firstTs === null) firstTs = p.timestampNs;
+      // capture time relative to the first packet; never before it, never backwards
+      const rel = Number(p.timestampNs - firstTs);
+      const t = rel > lastT ? rel : lastT;
+      lastT = t;
+      if (pricing && t >= nextTick) {
+        flush();
+        const boundary = Math.floor(t / tickNs) * tickNs;
+        engine.tick(boundary);
+        nextTick = boundary + tickNs;
+      }
+      const need = p.data.length + ETH_HEADER;
+      if (stagedBytes + need > staging.length) {
+        flush();
+        if (need > staging.length) staging = new Uint8Array(need * 2);
+      }
+      const len = toEthernet(p.linkType, p.data, staging, stagedBytes);
+      if (len < 0) {
+        unsupported++;
+        continue;
+      }
+      frames.push(staging.subarray(stagedBytes, stagedBytes + len));
+      times.push(t);
+      ports.push(p.interfaceId); // pcapng: the interface is the ingress port (classic pcap: 0)
+      stagedBytes += len;
+      if (frames.length === batchSize) flush();
+      if (options.onProgress && (packets & 1023) === 0 && Date.now() - lastProgress >= progressEvery) {
+        lastProgress = Date.now();
+        options.onProgress({
+          packets,
+          bytesRead: reader.position,
+          fileSize: reader.size,
+          elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+        });
+      }
+    }
+    flush();
+    if (pricing && lastT > 0) engine.tick(lastT);
+  } finally {
+    await reader.close();
+  }
+
+  const counters = engine.counters();
+  let refused = 0;
+  counters.reasons.forEach((n, reason) => {
+    if (reason !== 0) refused += n;
+  });
+  const flows: ReplayFlow[] = engine.flows().map((f) => ({
+    src: f.src,
+    dst: f.dst,
+    proto: f.proto,
+    sport: f.sport,
+    dport: f.dport,
+    flowLabel: f.flowLabel,
+    dscp: f.dscp,
+    packets: f.packets[0] + f.packets[1] + f.packets[2],
+    bytes: f.bytes[0] + f.bytes[1] + f.bytes[2],
+    colors: f.packets,
+    charge: f.charge,
+    class: f.class,
+  }));
+  flows.sort((a, b) => b.bytes - a.bytes || b.packets - a.packets);
+  return {
+    format: reader.format,
+    engine: kind,
+    packets,
+    malformed: refused + unsupported,
+    unsupportedLinkType: unsupported,
+    flows,
+    counters,
+    captureSpanNs: lastT,
+    wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+    engineSeconds: Number(engineNs) / 1e9,
+    classes: (rules?.classes ?? []).map((c) => ({ id: c.id, price: engine.price(c.id), demand: engine.demand(c.id) })),
+  };
+}
