@@ -12,24 +12,15 @@ import { formatDpid } from '../src/controller/dpid.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { ServiceClasses } from '../src/qos/classes.js';
 import { AdmissionControl } from '../src/qos/admission.js';
+import { mulberry32 } from '../src/util/random.js';
 
 const SIDE = 10;
 const ACTIVE = 10_000;
 const DECISIONS = 1000;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function admissionSetup(): BenchOperation {
-  const random = rng(42);
+  const random = mulberry32(42);
   const id = (r: number, c: number) => BigInt(r * SIDE + c + 1);
   // ports: 1 east, 2 west, 3 south, 4 north, 5 host
   const slow = Array.from({ length: SIDE }, (_, r) => ({ dpid: formatDpid(id(r, 4)), port: 1, capacityBps: 1e8 }));

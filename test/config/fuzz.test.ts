@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig, parseConfigText } from '../../src/config/index.js';
 import { parseRate, parseDuration } from '../../src/util/units.js';
+import { mulberry32 } from '../../src/util/random.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = ['dataDir', 'log', 'level', 'openflow', 'listen', 'http', 'ledger', 'kind', 'pricing', 'mode', 'stats', 'pollInterval', 'topology', 'links', 'overrides', 'dpid', 'port', 'capacity', 'reservations', 'classes', 'id', 'basePrice', 'target', 'share', 'dscp', 'bestEffort', 'policing', 'yellow', '__proto__', 'constructor'];
 const SCALARS: unknown[] = [0, -1, 1, 0.5, 1e308, -0, Number.NaN, Infinity, '', '5mbit', '1s', 'gold', '0.0.0.0:1', true, false, null, undefined, 'x'.repeat(200), '-1e999', 2 ** 64];
@@ -27,7 +18,7 @@ function value(random: () => number, depth: number): unknown {
 
 describe('hostile configuration input never throws', () => {
   it('random documents give a config or issues with paths', () => {
-    const random = rng(7);
+    const random = mulberry32(7);
     let refused = 0;
     for (let i = 0; i < 5000; i++) {
       const r = validateConfig(value(random, 0));
@@ -41,7 +32,7 @@ describe('hostile configuration input never throws', () => {
   });
 
   it('random text gives issues, not exceptions', () => {
-    const random = rng(11);
+    const random = mulberry32(11);
     const alphabet = 'ab:- \n\t[]{}&*!|>\'"#%@`,?0123456789.';
     for (let i = 0; i < 2000; i++) {
       let text = '';
@@ -52,7 +43,7 @@ describe('hostile configuration input never throws', () => {
   });
 
   it('unit parsers take any value', () => {
-    const random = rng(3);
+    const random = mulberry32(3);
     for (let i = 0; i < 5000; i++) {
       const v = value(random, 2);
       expect(typeof parseRate(v).ok).toBe('boolean');

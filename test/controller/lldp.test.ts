@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildLldpProbe, parseLldp, parseLldpProbe, LLDP_ETHERTYPE } from '../../src/controller/lldp.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 /** A deterministic PRNG (mulberry32) so a failing fuzz case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (s: string) => Uint8Array.from(s.replace(/\s+/g, '').match(/../g)!.map((b) => parseInt(b, 16)));
 
@@ -107,7 +98,7 @@ describe('hostile and foreign frames', () => {
   });
 
   it('random bytes and random mutations never throw', () => {
-    const random = rng(0x5eed);
+    const random = mulberry32(0x5eed);
     let parsed = 0;
     for (let i = 0; i < 20_000; i++) {
       let bytes: Uint8Array;

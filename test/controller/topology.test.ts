@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Topology, portKey, type PortInfo, type TopologyEvent, type Link } from '../../src/controller/topology.js';
 import { formatDpid, parseDpid } from '../../src/controller/dpid.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 const ports = (n: number, speedKbps?: number): PortInfo[] =>
   Array.from({ length: n }, (_, i) => ({ portNo: i + 1, up: true, ...(speedKbps !== undefined ? { currSpeedKbps: speedKbps } : {}) }));
@@ -337,16 +338,6 @@ describe('shortest paths', () => {
 });
 
 describe('property: cached paths stay correct under random changes', () => {
-  function rng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
 
   /** Plain BFS distances over the current link list, for comparison. */
   function distances(t: Topology, src: bigint): Map<bigint, number> {
@@ -364,7 +355,7 @@ describe('property: cached paths stay correct under random changes', () => {
   }
 
   it('every path is made of live links and has the fewest hops', () => {
-    const random = rng(99);
+    const random = mulberry32(99);
     const t = new Topology({ linkTimeoutMs: 50 });
     const N = 12;
     for (let d = 1; d <= N; d++) t.addSwitch(BigInt(d), ports(6));

@@ -9,6 +9,7 @@ import {
   Color, METER_ERR_BAD_ID, METER_ERR_BAD_MODE, METER_ERR_BURST_TOO_LARGE, METER_ERR_PIR_BELOW_CIR, METER_ERR_RATE_TOO_HIGH,
   METER_ERR_ZERO_BURSTS, METER_ERR_ZERO_RATE, METER_MAX_BURST, METER_MAX_RATE, METER_OK, ReferenceMeters, type MeterParams,
 } from '../../src/dataplane/reference/meter.js';
+import { mulberry32Below } from '../../src/util/random.js';
 
 const wasmModule = new WebAssembly.Module(readFileSync(new URL('../../build/payflow.wasm', import.meta.url)));
 // the debug build keeps AssemblyScript's bounds checks: an out-of-range access would abort there
@@ -279,13 +280,7 @@ describe('meters: twin-only checks', () => {
     const w = wasmMeters(8);
     const t = tsMeters(8);
     // mulberry32: every bit well mixed (a plain LCG's low bits cycle, which starves `% n`)
-    let seed = 12345;
-    const rnd = (n: number): number => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) % n;
-    };
+    const rnd = mulberry32Below(12345);
     for (let id = 0; id < 8; id++) {
       const tr = id % 2 === 1;
       const cir = 1 + rnd(2_000_000);

@@ -9,6 +9,7 @@ import {
   CLASS_ERR_BAD_BASE, CLASS_ERR_BAD_CAPACITY, CLASS_ERR_BAD_ID, CLASS_ERR_BAD_MAX_PRICE, CLASS_ERR_BAD_MODE, CLASS_ERR_BAD_TARGET,
   CLASS_OK, ReferencePricing, type ClassParams,
 } from '../../src/dataplane/reference/pricing.js';
+import { mulberry32Below } from '../../src/util/random.js';
 
 const wasmModule = new WebAssembly.Module(readFileSync(new URL('../../build/payflow.wasm', import.meta.url)));
 const debugModule = new WebAssembly.Module(readFileSync(new URL('../../build/payflow.debug.wasm', import.meta.url)));
@@ -260,13 +261,7 @@ describe('pricing: wasm and twin agree', () => {
       impl.setClass(2, FID8);
     }
     // mulberry32: every bit well mixed (a plain LCG's low bits cycle, which starves `% n`)
-    let seed = 7;
-    const rnd = (n: number): number => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-      return ((x ^ (x >>> 14)) >>> 0) % n;
-    };
+    const rnd = mulberry32Below(7);
     let now = 0;
     for (let i = 0; i < 2000; i++) {
       const op = rnd(10);

@@ -3,6 +3,7 @@ import { defaultConfig } from '../../src/config/defaults.js';
 import { ServiceClasses, ServiceClassError } from '../../src/qos/classes.js';
 import { CapacityModel, CapacityError } from '../../src/qos/capacity.js';
 import { AdmissionControl, type AdmitResult } from '../../src/qos/admission.js';
+import { mulberry32 } from '../../src/util/random.js';
 
 /** The default classes: gold 40 %, silver 30 %, best effort 30 % of every link. */
 function setup(capacities: Record<string, number>): AdmissionControl {
@@ -17,16 +18,6 @@ function refusalOf(r: AdmitResult) {
   return r.refusal;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('service classes', () => {
   it('index the configured classes and compute Cmax_i', () => {
@@ -171,7 +162,7 @@ describe('admission control', () => {
   });
 
   it('property: under random admit/release, reserved never exceeds Cmax and equals the sum of active rates', () => {
-    const random = rng(20261123);
+    const random = mulberry32(20261123);
     const resources = Array.from({ length: 12 }, (_, i) => `link${i}`);
     const caps: Record<string, number> = {};
     for (const r of resources) caps[r] = [1e6, 1e7, 1e8][Math.floor(random() * 3)]!;
