@@ -1,0 +1,72 @@
+// Egress scheduling (issue 5, item 5; DESIGN.md "Facts checked"): the userspace datapath
+// ignores set_queue, so marked traffic gets its rate from Linux tc on the switch port's own
+// interface — an htb root (1:) with one class per service class (rate = share × capacity,
+// ceil = capacity; best effort is the default class) and u32 filters on the TOS byte
+// (IPv4) and the traffic class (IPv6) that put each DSCP in its class. Applied only to
+// ports that are Linux interfaces in this namespace (/sys/class/net/<name>), as root.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { ServiceClassConfig } from '../config/schema.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface EgressOptions {
+  /** the tc binary (default 'tc') */
+  tc?: string;
+  /** run nothing, only return the commands */
+  dryRun?: boolean;
+}
+
+/** The tc commands for one interface (argument lists for `tc`), after its root qdisc was deleted. */
+export function egressCommands(dev: string, capacityBps: number, classes: readonly ServiceClassConfig[]): string[][] {
+  const cap = Math.max(8000, Math.floor(capacityBps));
+  const cmds: string[][] = [];
+  const sorted = [...classes].sort((a, b) => (a.bestEffort === b.bestEffort ? a.dscp - b.dscp : a.bestEffort ? 1 : -1));
+  const minor = new Map<string, number>();
+  sorted.forEach((c, i) => minor.set(c.id, 10 + i));
+  const be = sorted.find((c) => c.bestEffort);
+  cmds.push(['qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', String(be ? minor.get(be.id)! : 99)]);
+  cmds.push(['class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:1', 'htb', 'rate', `${cap}bit`, 'ceil', `${cap}bit`]);
+  sorted.forEach((c, i) => {
+    const rate = Math.max(8000, Math.floor(c.share * cap));
+    cmds.push(['class', 'add', 'dev', dev, 'parent', '1:1', 'classid', `1:${minor.get(c.id)}`, 'htb', 'rate', `${rate}bit`, 'ceil', `${cap}bit`, 'prio', String(c.bestEffort ? 7 : i)]);
+  });
+  let pref = 10;
+  for (const c of sorted) {
+    if (c.bestEffort) continue;
+    const tos = `0x${(c.dscp << 2).toString(16).padStart(2, '0')}`;
+    const flowid = `1:${minor.get(c.id)}`;
+    cmds.push(['filter', 'add', 'dev', dev, 'parent', '1:', 'protocol', 'ip', 'prio', String(pref++), 'u32', 'match', 'ip', 'tos', tos, '0xfc', 'flowid', flowid]);
+    cmds.push(['filter', 'add', 'dev', dev, 'parent', '1:', 'protocol', 'ipv6', 'prio', String(pref++), 'u32', 'match', 'ip6', 'priority', tos, '0xfc', 'flowid', flowid]);
+  }
+  return cmds;
+}
+
+/** Whether `name` is a network interface of this namespace that tc can configure. */
+export function isLocalInterface(name: string | undefined): name is string {
+  return typeof name === 'string' && /^[A-Za-z0-9_.-]{1,15}$/.test(name) && existsSync(`/sys/class/net/${name}`);
+}
+
+/**
+ * Applies the htb classes and filters to every port that is a local interface (not the
+ * bridge's internal port). Does nothing when not root. Rejects with the first tc failure.
+ */
+export async function applyEgressScheduling(
+  ports: readonly { name?: string | undefined; capacityBps: number }[],
+  classes: readonly ServiceClassConfig[],
+  options: EgressOptions = {},
+): Promise<string[][]> {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0 && !options.dryRun) return [];
+  const all: string[][] = [];
+  for (const p of ports) {
+    if (!isLocalInterface(p.name)) continue;
+    const cmds = egressCommands(p.name, p.capacityBps, classes);
+    all.push(...cmds);
+    if (options.dryRun) continue;
+    // start from a clean root so applying twice gives the same classes and filters
+    await execFileAsync(options.tc ?? 'tc', ['qdisc', 'del', 'dev', p.name, 'root'], { timeout: 10_000 }).catch(() => {});
+    for (const args of cmds) await execFileAsync(options.tc ?? 'tc', args, { timeout: 10_000 });
+  }
+  return all;
+}
