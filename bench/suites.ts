@@ -5,5 +5,6 @@ import { openflowSuite } from './openflow.js';
 import { paymentsSuite } from './payments.js';
 import { dataplaneSuite } from './dataplane.js';
 import { controllerSuite } from './controller.js';
+import { controllerApiSuite } from './controller-api.js';
 
-export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, dataplaneSuite];
+export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, controllerApiSuite, dataplaneSuite];

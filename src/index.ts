@@ -26,3 +26,11 @@ export * from './qos/index.js';
 export { ReferenceMeters, Color, meterErrorText, ReferencePricing, classErrorText, openCapture, CaptureReader, CaptureError, detectCaptureFormat, replayCapture, loadReplayRules, parseReplayRules, RulesFileError, type CapturePacket, type CaptureFormat, type CaptureErrorCode, type ReplayOptions, type ReplayResult, type ReplayFlow, type ReplayProgress, type ReplayRules } from './dataplane/capture/exports.js';
 // Data plane (docs/dataplane.md): the wasm Engine, its TypeScript twin and their shared types.
 export { Engine, ReferenceEngine, defaultWasmPath, DataPlaneError, Action as DataPlaneAction, Reason as DataPlaneReason, reasonName as dataPlaneReasonName, encodeKey, decodeKey, dataplaneLayout, type DataPlane, type FlowKeyFields, type RuleAction, type WildcardRule, type PortMatch, type FlowRecord, type EngineCounters, type EngineOptions, type Verdict, type BatchResult, type MeterParams, type ClassParams } from './dataplane/index.js';
+// Controller, reservation side (docs/controller.md): reservation service and its tables, pricing agent, HTTP API, client, startController.
+export { ReservationService, ServiceError, RESERVATION_STATES, pathView, pathFromView, type ReservationState, type QuoteRequest, type QuoteView, type ReservationView, type PathView, type ReservationServiceOptions } from './controller/reservations.js';
+export { controllerMigrations, CONTROLLER_COMPONENT } from './controller/schema.js';
+export { startController, StaticNetwork, type StartOptions, type RunningController } from './controller/main.js';
+export { PricingAgent, type PricingEngine, type PricingAgentOptions, type ClassPrice, type PricePoint, type ClassRevenue } from './pricing/agent.js';
+export { buildApi, type ApiOptions, type ErrorBody } from './api/server.js';
+export { createMetrics, type MetricsSources } from './api/metrics.js';
+export { ApiClient, ApiError, type QuoteInput, type MenuView } from './api/client.js';

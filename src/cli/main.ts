@@ -6,8 +6,12 @@ import type { Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
 import { ledgerCommand } from './commands/ledger.js';
 import { replayCommand } from './commands/replay.js';
+import { controllerCommand } from './commands/controller.js';
+import { reserveCommand } from './commands/reserve.js';
+import { quoteCommand } from './commands/quote.js';
+import { reservationsCommand } from './commands/reservations.js';
 
-const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand];
+const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, reserveCommand, quoteCommand, reservationsCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -53,6 +53,12 @@ export interface ListenConfig {
 }
 
 export interface OpenFlowConfig {
+  /**
+   * false runs the controller without switches (issue 5, reservation side only): the
+   * topology comes from topology.static and reservations are admitted and recorded but not
+   * enforced in any switch. Absent = true.
+   */
+  enabled?: boolean;
   listen: ListenConfig;
   /** echo request interval, ms */
   echoIntervalMs: number;
@@ -74,6 +80,24 @@ export interface TopologyConfig {
   linkTimeoutMs: number;
   /** a host not seen for this long is forgotten, ms */
   hostTimeoutMs: number;
+  /** switches, links and hosts given in the config instead of discovered (absent = none) */
+  static?: StaticTopologyConfig;
+}
+
+export interface StaticPortRef {
+  /** datapath id as a 16-digit lower-case hex string */
+  dpid: string;
+  port: number;
+}
+
+/**
+ * A topology written down (issue 5, for controllers run without switches and for tests):
+ * every link is bidirectional; the switches and their ports are the ones the links and
+ * hosts name. Capacities come from `links` (defaultCapacity, overrides) as for discovered ones.
+ */
+export interface StaticTopologyConfig {
+  links: { a: StaticPortRef; b: StaticPortRef }[];
+  hosts: { mac: string; at: StaticPortRef; ips: string[] }[];
 }
 
 export interface LinkCapacityOverride {

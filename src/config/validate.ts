@@ -5,6 +5,7 @@
 // of defaults.ts, except inside a `classes` list, which replaces the default classes.
 import { parseDuration, parseRate, type DurationLimits, type RateLimits } from '../util/units.js';
 import { formatDpid, parseDpid } from '../controller/dpid.js';
+import { normaliseHostAddress, normaliseUnicastMac } from '../controller/topology.js';
 import { defaultConfig, DEFAULT_MAX_PRICE_FACTOR } from './defaults.js';
 import type {
   LedgerConfig,
@@ -15,6 +16,8 @@ import type {
   PolicingAction,
   PolicingConfig,
   ServiceClassConfig,
+  StaticPortRef,
+  StaticTopologyConfig,
 } from './schema.js';
 
 export interface ConfigIssue {
@@ -161,8 +164,10 @@ export function validateConfig(raw: unknown): ConfigResult {
   const log = r.section(top, 'log', '', ['level']);
   if (log) config.log.level = r.oneOf(log, 'level', 'log', LOG_LEVELS) ?? config.log.level;
 
-  const of = r.section(top, 'openflow', '', ['listen', 'echoInterval']);
+  const of = r.section(top, 'openflow', '', ['enabled', 'listen', 'echoInterval']);
   if (of) {
+    const enabled = r.boolean(of, 'enabled', 'openflow');
+    if (enabled !== undefined) config.openflow.enabled = enabled;
     config.openflow.listen = r.listen(of, 'listen', 'openflow') ?? config.openflow.listen;
     config.openflow.echoIntervalMs = r.duration(of, 'echoInterval', 'openflow', { minMs: 100, maxMs: 3_600_000 }) ?? config.openflow.echoIntervalMs;
   }
@@ -182,13 +187,17 @@ export function validateConfig(raw: unknown): ConfigResult {
   const stats = r.section(top, 'stats', '', ['pollInterval']);
   if (stats) config.stats.pollIntervalMs = r.duration(stats, 'pollInterval', 'stats', { minMs: 10, maxMs: 3_600_000 }) ?? config.stats.pollIntervalMs;
 
-  const topo = r.section(top, 'topology', '', ['lldpInterval', 'linkTimeout', 'hostTimeout']);
+  const topo = r.section(top, 'topology', '', ['lldpInterval', 'linkTimeout', 'hostTimeout', 'static']);
   if (topo) {
     const t = config.topology;
     t.lldpIntervalMs = r.duration(topo, 'lldpInterval', 'topology', { minMs: 10, maxMs: 3_600_000 }) ?? t.lldpIntervalMs;
     t.linkTimeoutMs = r.duration(topo, 'linkTimeout', 'topology', { minMs: 10, maxMs: 24 * 3_600_000 }) ?? t.linkTimeoutMs;
     t.hostTimeoutMs = r.duration(topo, 'hostTimeout', 'topology', { minMs: 10 }) ?? t.hostTimeoutMs;
     if (t.linkTimeoutMs <= t.lldpIntervalMs) r.add('topology.linkTimeout', 'must be longer than topology.lldpInterval');
+    if (topo.static !== undefined && topo.static !== null) {
+      const st = readStaticTopology(r, topo.static);
+      if (st) t.static = st;
+    }
   }
 
   readLinks(r, top, config);
@@ -223,6 +232,95 @@ function readLedger(r: Reader, top: Obj): LedgerConfig | undefined {
   if (operatorAddress !== undefined) out.operatorAddress = operatorAddress;
   if (coinType !== undefined) out.coinType = coinType;
   return out;
+}
+
+function readPortRef(r: Reader, value: unknown, p: string): StaticPortRef | undefined {
+  const o = r.object(value, p, ['dpid', 'port']);
+  if (!o) return undefined;
+  let dpid: string | undefined;
+  if (o.dpid === undefined) r.add(`${p}.dpid`, 'is required');
+  else {
+    const d = parseDpid(o.dpid);
+    if (d.ok) dpid = formatDpid(d.dpid);
+    else r.add(`${p}.dpid`, d.error);
+  }
+  if (o.port === undefined) r.add(`${p}.port`, 'is required');
+  const port = r.number(o, 'port', p, { min: 1, max: 0xffffff00, integer: true });
+  return dpid !== undefined && port !== undefined ? { dpid, port } : undefined;
+}
+
+/** topology.static: bidirectional links and hosts at switch ports (issue 5; no switches needed). */
+function readStaticTopology(r: Reader, value: unknown): StaticTopologyConfig | undefined {
+  const st = r.object(value, 'topology.static', ['links', 'hosts']);
+  if (!st) return undefined;
+  const before = r.issues.length;
+  const out: StaticTopologyConfig = { links: [], hosts: [] };
+  const used = new Map<string, string>();
+  const claim = (ref: StaticPortRef, p: string): void => {
+    const key = `${ref.dpid}:${ref.port}`;
+    const earlier = used.get(key);
+    if (earlier !== undefined) r.add(p, `port ${key} is already used by ${earlier}`);
+    else used.set(key, p);
+  };
+  const list = (key: 'links' | 'hosts'): unknown[] => {
+    const v = st[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) {
+      r.add(`topology.static.${key}`, key === 'links' ? 'must be a list of { a: { dpid, port }, b: { dpid, port } }' : 'must be a list of { mac, at: { dpid, port }, ips }');
+      return [];
+    }
+    return v;
+  };
+  list('links').forEach((item, i) => {
+    const p = `topology.static.links[${i}]`;
+    const o = r.object(item, p, ['a', 'b']);
+    if (!o) return;
+    if (o.a === undefined) r.add(`${p}.a`, 'is required');
+    if (o.b === undefined) r.add(`${p}.b`, 'is required');
+    const a = o.a === undefined ? undefined : readPortRef(r, o.a, `${p}.a`);
+    const b = o.b === undefined ? undefined : readPortRef(r, o.b, `${p}.b`);
+    if (!a || !b) return;
+    if (a.dpid === b.dpid) {
+      r.add(p, 'a link joins two different switches');
+      return;
+    }
+    claim(a, `${p}.a`);
+    claim(b, `${p}.b`);
+    out.links.push({ a, b });
+  });
+  const macs = new Map<string, number>();
+  const ips = new Map<string, number>();
+  list('hosts').forEach((item, i) => {
+    const p = `topology.static.hosts[${i}]`;
+    const o = r.object(item, p, ['mac', 'at', 'ips']);
+    if (!o) return;
+    for (const k of ['mac', 'at', 'ips'] as const) if (o[k] === undefined) r.add(`${p}.${k}`, 'is required');
+    const macText = r.string(o, 'mac', p);
+    const mac = macText === undefined ? undefined : normaliseUnicastMac(macText);
+    if (macText !== undefined && mac === undefined) r.add(`${p}.mac`, 'must be a unicast MAC address (aa:bb:cc:dd:ee:ff)');
+    if (mac !== undefined) {
+      const earlier = macs.get(mac);
+      if (earlier !== undefined) r.add(`${p}.mac`, `duplicates topology.static.hosts[${earlier}].mac`);
+      else macs.set(mac, i);
+    }
+    const at = o.at === undefined ? undefined : readPortRef(r, o.at, `${p}.at`);
+    const addresses: string[] = [];
+    if (o.ips !== undefined) {
+      if (!Array.isArray(o.ips) || o.ips.length === 0) r.add(`${p}.ips`, 'must be a non-empty list of IPv4 or IPv6 addresses');
+      else
+        o.ips.forEach((ip: unknown, j: number) => {
+          const a = typeof ip === 'string' ? normaliseHostAddress(ip) : undefined;
+          if (!a) return r.add(`${p}.ips[${j}]`, 'must be a unicast IPv4 or IPv6 address');
+          const earlier = ips.get(a.address);
+          if (earlier !== undefined) r.add(`${p}.ips[${j}]`, `duplicates an address of topology.static.hosts[${earlier}]`);
+          else ips.set(a.address, i);
+          addresses.push(a.address);
+        });
+    }
+    if (at) claim(at, `${p}.at`);
+    if (mac !== undefined && at && addresses.length) out.hosts.push({ mac, at, ips: addresses });
+  });
+  return r.issues.length === before ? out : undefined;
 }
 
 function readLinks(r: Reader, top: Obj, config: PayflowConfig): void {

@@ -157,7 +157,7 @@ describe('every validation error names its path', () => {
     ['best effort downgrade', { classes: [goodClasses()[0], goodClasses()[1], { ...goodClasses()[2], policing: { yellow: 'downgrade' } }] }, 'classes[2].policing.yellow', /no lower class/],
     ['policing unknown key', { classes: [{ ...goodClasses()[0], policing: { blue: 'drop' } }, goodClasses()[1], goodClasses()[2]] }, 'classes[0].policing.blue', /unknown key/],
     ['unknown top key', { clases: [] }, 'clases', /unknown key \(expected one of: dataDir, log/],
-    ['unknown nested key', { openflow: { lisen: '0.0.0.0:1' } }, 'openflow.lisen', /unknown key \(expected one of: listen, echoInterval\)/],
+    ['unknown nested key', { openflow: { lisen: '0.0.0.0:1' } }, 'openflow.lisen', /unknown key \(expected one of: enabled, listen, echoInterval\)/],
     ['bad listen', { openflow: { listen: 'everywhere' } }, 'openflow.listen', /must be "host:port"/],
     ['listen port too big', { http: { listen: '127.0.0.1:70000' } }, 'http.listen', 'port must be between 0 and 65535'],
     ['listen not a string', { http: { listen: 8080 } }, 'http.listen', /must be a string/],

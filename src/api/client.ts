@@ -1,0 +1,130 @@
+// A small typed client of the controller's HTTP API (issue 5, item 8): what `payflow
+// reserve`, `payflow quote` and `payflow reservations` use, and what another program can
+// import. Errors come back as ApiError with the status and the API's error code.
+import type { QuoteView, ReservationState, ReservationView } from '../controller/reservations.js';
+import type { ClassPrice, ClassRevenue, PricePoint } from '../pricing/agent.js';
+import type { PaymentProof } from '../payments/ledger.js';
+import type { Voucher } from '../payments/channels.js';
+
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export interface QuoteInput {
+  src: string;
+  dst: string;
+  classId?: string;
+  /** bits/s, or a rate text such as "5mbit" */
+  rate: number | string;
+  /** ms, or a duration text such as "60s" */
+  duration: number | string;
+  proto?: number;
+  srcPort?: number;
+  dstPort?: number;
+  flowLabel?: number;
+}
+
+export interface MenuView {
+  classes: { id: string; name: string; dscp: number; bestEffort: boolean; share: number; target: number; basePrice: number; maxPrice: number; price: number }[];
+  limits: { minRateBps: number; maxRateBps: number; minDurationMs: number; maxDurationMs: number; quoteTtlMs: number };
+  ledger: { kind: 'local' | 'iota'; payTo: string; baseUnitsPerCurrencyUnit: number };
+}
+
+export class ApiClient {
+  readonly base: string;
+
+  /** baseUrl: the controller, e.g. http://127.0.0.1:8080 */
+  constructor(baseUrl: string) {
+    this.base = baseUrl.replace(/\/+$/, '');
+  }
+
+  /** Where the controller serves its local ledger (for LedgerHttpClient). */
+  get ledgerUrl(): string {
+    return `${this.base}/v1/ledger`;
+  }
+
+  private async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    const init: RequestInit = { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, init);
+    } catch (err) {
+      throw new ApiError(0, 'unreachable', `cannot reach ${this.base}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      throw new ApiError(res.status, 'bad_response', `the controller answered ${res.status} with non-JSON`);
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string; message?: string } & Record<string, unknown> }).error ?? {};
+      const { code, message, ...details } = e;
+      throw new ApiError(res.status, code ?? 'http_error', message ?? `HTTP ${res.status}`, details);
+    }
+    return json as T;
+  }
+
+  menu(): Promise<MenuView> {
+    return this.call('GET', '/v1/menu');
+  }
+
+  quote(input: QuoteInput): Promise<QuoteView> {
+    return this.call('POST', '/v1/quotes', input);
+  }
+
+  quoteExtension(reservationId: string, duration: number | string): Promise<QuoteView> {
+    return this.call('POST', '/v1/quotes', { reservationId, duration });
+  }
+
+  reserve(quoteId: string, payment: PaymentProof): Promise<ReservationView> {
+    return this.call('POST', '/v1/reservations', { quoteId, payment });
+  }
+
+  extend(reservationId: string, quoteId: string, payment: PaymentProof): Promise<ReservationView> {
+    return this.call('POST', `/v1/reservations/${encodeURIComponent(reservationId)}/extensions`, { quoteId, payment });
+  }
+
+  /** Extends a reservation by a channel voucher (the channel must pay the controller's operator). */
+  payVoucher(reservationId: string, voucher: Voucher): Promise<ReservationView & { extendedByMs: number }> {
+    return this.call('POST', `/v1/reservations/${encodeURIComponent(reservationId)}/vouchers`, { voucher });
+  }
+
+  reservation(id: string): Promise<ReservationView> {
+    return this.call('GET', `/v1/reservations/${encodeURIComponent(id)}`);
+  }
+
+  async reservations(options: { state?: ReservationState; limit?: number } = {}): Promise<ReservationView[]> {
+    const q = new URLSearchParams();
+    if (options.state) q.set('state', options.state);
+    if (options.limit !== undefined) q.set('limit', String(options.limit));
+    const qs = q.toString();
+    return (await this.call<{ reservations: ReservationView[] }>('GET', `/v1/reservations${qs ? `?${qs}` : ''}`)).reservations;
+  }
+
+  cancel(id: string): Promise<ReservationView> {
+    return this.call('DELETE', `/v1/reservations/${encodeURIComponent(id)}`);
+  }
+
+  prices(history = false): Promise<{ at: number; prices: ClassPrice[]; history?: PricePoint[] }> {
+    return this.call('GET', `/v1/prices${history ? '?history=true' : ''}`);
+  }
+
+  revenue(): Promise<{ classes: ClassRevenue[]; total: string }> {
+    return this.call('GET', '/v1/revenue');
+  }
+
+  topology(): Promise<Record<string, unknown>> {
+    return this.call('GET', '/v1/topology');
+  }
+}

@@ -1,0 +1,237 @@
+// The controller's HTTP API (issue 5, items 4 and 7; DESIGN.md "Contracts"): fastify with a
+// JSON schema on every route, JSON errors `{ "error": { "code", "message", ... } }` with a
+// fitting 4xx (400 bad input, 402 payment problems, 404 unknown id, 409 no capacity — with
+// the bottleneck link and the largest rate that fits now —, 410 expired quote, 422 unknown
+// host), Prometheus text at /metrics, and the local ledger mounted at /v1/ledger so that
+// testbed hosts can pay. Schemas validate without coercion and refuse unknown fields
+// (ajv: coerceTypes false, removeAdditional false), so a wrong type is a 400, not a guess.
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Network } from '../controller/contracts.js';
+import { RESERVATION_STATES, ServiceError, type ReservationService, type ReservationState } from '../controller/reservations.js';
+import { ledgerPlugin } from '../payments/http-service.js';
+import type { LocalLedger } from '../payments/local-ledger.js';
+import type { Voucher } from '../payments/channels.js';
+import type { PricingAgent } from '../pricing/agent.js';
+import type { AdmissionControl } from '../qos/admission.js';
+
+export interface ApiOptions {
+  service: ReservationService;
+  pricing: PricingAgent;
+  admission: AdmissionControl;
+  network: Network;
+  metrics: Registry;
+  /** mounted at /v1/ledger when given (the embedded local ledger) */
+  localLedger?: LocalLedger;
+  logger: Logger;
+}
+
+const address = { type: 'string', minLength: 1, maxLength: 64 } as const;
+const rateSchema = { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 32 }] } as const;
+const durationSchema = { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 32 }] } as const;
+const hex32 = { type: 'string', pattern: '^[0-9a-f]{32}$' } as const;
+const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', maxLength: 64 } } } as const;
+
+const quoteBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    src: address,
+    dst: address,
+    classId: { type: 'string', maxLength: 32 },
+    rate: rateSchema,
+    duration: durationSchema,
+    proto: { type: 'integer' },
+    srcPort: { type: 'integer' },
+    dstPort: { type: 'integer' },
+    flowLabel: { type: 'integer' },
+    /** set: a quote to extend this reservation by `duration` (no other field) */
+    reservationId: hex32,
+  },
+  required: ['duration'],
+} as const;
+
+const paymentBody = {
+  type: 'object',
+  required: ['quoteId', 'payment'],
+  additionalProperties: false,
+  properties: {
+    quoteId: hex32,
+    payment: {
+      type: 'object',
+      required: ['ledger', 'id'],
+      additionalProperties: false,
+      properties: { ledger: { type: 'string', enum: ['local', 'iota'] }, id: { type: 'string', minLength: 1, maxLength: 128 } },
+    },
+  },
+} as const;
+
+const voucherBody = {
+  type: 'object',
+  required: ['voucher'],
+  additionalProperties: false,
+  properties: {
+    voucher: {
+      type: 'object',
+      required: ['channel', 'cumulative', 'sequence', 'signature'],
+      additionalProperties: false,
+      properties: {
+        channel: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        cumulative: { type: 'string', pattern: '^(0|[1-9][0-9]{0,18})$' },
+        sequence: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+        signature: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+      },
+    },
+  },
+} as const;
+
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { state: { type: 'string', enum: RESERVATION_STATES }, limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' } },
+} as const;
+
+const pricesQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    history: { type: 'string', enum: ['true', 'false'] },
+    classId: { type: 'string', maxLength: 32 },
+    limit: { type: 'string', pattern: '^[1-9][0-9]{0,4}$' },
+    since: { type: 'string', pattern: '^[0-9]{1,15}$' },
+  },
+} as const;
+
+const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+interface QuoteBody {
+  src?: string;
+  dst?: string;
+  classId?: string;
+  rate?: number | string;
+  duration: number | string;
+  proto?: number;
+  srcPort?: number;
+  dstPort?: number;
+  flowLabel?: number;
+  reservationId?: string;
+}
+
+interface PaymentBody {
+  quoteId: string;
+  payment: { ledger: 'local' | 'iota'; id: string };
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; [detail: string]: unknown };
+}
+
+function errorOf(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof ServiceError) return { status: err.status, body: { error: { ...err.details, code: err.code, message: err.message } } };
+  if (!(err instanceof Error)) return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
+  const fe = err as FastifyError;
+  if (fe.validation) return { status: 400, body: { error: { code: 'bad_request', message: fe.message } } };
+  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return { status: 400, body: { error: { code: 'bad_json', message: 'the body is not valid JSON' } } };
+  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 400, body: { error: { code: 'bad_json', message: 'the body is empty' } } };
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, body: { error: { code: 'unsupported_media_type', message: 'send application/json' } } };
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: { code: 'too_large', message: 'the body is too large' } } };
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return { status: fe.statusCode, body: { error: { code: 'bad_request', message: fe.message } } };
+  return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
+}
+
+/** Builds the API (not listening yet). */
+export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: o.logger as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = errorOf(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    return reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } }));
+
+  app.get('/v1/menu', { schema: { querystring: emptyQuery } }, async () => o.service.menu());
+
+  app.post<{ Body: QuoteBody }>('/v1/quotes', { schema: { body: quoteBody } }, async (request, reply) => {
+    const b = request.body;
+    if (b.reservationId !== undefined) {
+      const extra = Object.keys(b).filter((k) => k !== 'reservationId' && k !== 'duration');
+      if (extra.length) throw new ServiceError(400, 'bad_request', `an extension quote takes only reservationId and duration (not ${extra.join(', ')})`);
+      return reply.status(201).send(o.service.quoteExtension(b.reservationId, b.duration));
+    }
+    if (b.src === undefined || b.dst === undefined) throw new ServiceError(400, 'bad_request', 'src and dst are required');
+    const req: Parameters<ReservationService['quote']>[0] = { src: b.src, dst: b.dst, duration: b.duration };
+    if (b.classId !== undefined) req.classId = b.classId;
+    if (b.rate !== undefined) req.rate = b.rate;
+    if (b.proto !== undefined) req.proto = b.proto;
+    if (b.srcPort !== undefined) req.srcPort = b.srcPort;
+    if (b.dstPort !== undefined) req.dstPort = b.dstPort;
+    if (b.flowLabel !== undefined) req.flowLabel = b.flowLabel;
+    return reply.status(201).send(o.service.quote(req));
+  });
+
+  app.post<{ Body: PaymentBody }>('/v1/reservations', { schema: { body: paymentBody } }, async (request, reply) => {
+    const r = await o.service.reserve(request.body);
+    return reply.status(201).header('location', `/v1/reservations/${r.id}`).send(r);
+  });
+
+  app.get<{ Querystring: { state?: ReservationState; limit?: string } }>('/v1/reservations', { schema: { querystring: listQuery } }, async (request) => {
+    const opts: { state?: ReservationState; limit?: number } = {};
+    if (request.query.state !== undefined) opts.state = request.query.state;
+    if (request.query.limit !== undefined) opts.limit = Number(request.query.limit);
+    return { reservations: o.service.list(opts) };
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/reservations/:id', { schema: { params: idParams, querystring: emptyQuery } }, async (request) => o.service.get(request.params.id));
+
+  app.delete<{ Params: { id: string } }>('/v1/reservations/:id', { schema: { params: idParams, querystring: emptyQuery } }, async (request) => o.service.cancel(request.params.id));
+
+  app.post<{ Params: { id: string }; Body: PaymentBody }>(
+    '/v1/reservations/:id/extensions',
+    { schema: { params: idParams, body: paymentBody } },
+    async (request, reply) => reply.status(201).send(await o.service.extend(request.params.id, request.body)),
+  );
+
+  app.post<{ Params: { id: string }; Body: { voucher: Voucher } }>(
+    '/v1/reservations/:id/vouchers',
+    { schema: { params: idParams, body: voucherBody } },
+    async (request, reply) => reply.status(201).send(await o.service.extendByVoucher(request.params.id, request.body.voucher)),
+  );
+
+  app.get<{ Querystring: { history?: string; classId?: string; limit?: string; since?: string } }>('/v1/prices', { schema: { querystring: pricesQuery } }, async (request) => {
+    const q = request.query;
+    const out: Record<string, unknown> = { at: Date.now(), prices: o.pricing.prices() };
+    if (q.history === 'true') {
+      const h: { classId?: string; limit?: number; since?: number } = {};
+      if (q.classId !== undefined) h.classId = q.classId;
+      if (q.limit !== undefined) h.limit = Number(q.limit);
+      if (q.since !== undefined) h.since = Number(q.since);
+      out['history'] = o.pricing.history(h);
+    }
+    return out;
+  });
+
+  app.get('/v1/revenue', { schema: { querystring: emptyQuery } }, async () => o.pricing.revenue());
+
+  app.get('/v1/topology', { schema: { querystring: emptyQuery } }, async () => {
+    const capacity = o.admission.capacity;
+    return {
+      ...o.network.topology.snapshot(),
+      resources: capacity.listResources().map((r) => capacity.usage(r)),
+      network: o.network.stats(),
+    };
+  });
+
+  app.get('/metrics', { schema: { querystring: emptyQuery } }, async (_request, reply) => {
+    const text = await o.metrics.metrics();
+    return reply.header('content-type', o.metrics.contentType).send(text);
+  });
+
+  if (o.localLedger) await app.register(ledgerPlugin, { prefix: '/v1/ledger', ledger: o.localLedger });
+  return app;
+}

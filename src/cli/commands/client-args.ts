@@ -1,0 +1,71 @@
+// Shared by `payflow quote` and `payflow reserve` (issue 5, item 8): the flow options and
+// the text form of a quote and a reservation.
+import { flagString, UsageError, type ParsedArgs } from '../args.js';
+import type { QuoteInput } from '../../api/client.js';
+import type { QuoteView, ReservationView } from '../../controller/reservations.js';
+
+export const FLOW_FLAGS = ['api', 'src', 'dst', 'rate', 'duration', 'class', 'proto', 'src-port', 'dst-port', 'flow-label'] as const;
+
+export const FLOW_USAGE = [
+  '  --api URL        the controller (default http://127.0.0.1:8080)',
+  '  --src IP --dst IP   the flow: source and destination host (IPv4 or IPv6)',
+  '  --rate RATE      e.g. 5mbit, 800kbit (bits/s)',
+  '  --duration TIME  e.g. 60s, 10m, 2h',
+  '  --class ID       service class (default: the first that is not best effort; see the menu)',
+  '  --proto N --src-port N --dst-port N --flow-label N   narrow the match (optional)',
+];
+
+export function apiUrl(args: ParsedArgs): string {
+  return flagString(args, 'api') ?? 'http://127.0.0.1:8080';
+}
+
+function intFlag(args: ParsedArgs, name: string): number | undefined {
+  const v = flagString(args, name);
+  if (v === undefined) return undefined;
+  if (!/^[0-9]{1,10}$/.test(v)) throw new UsageError(`--${name} must be a whole number`);
+  return Number(v);
+}
+
+export function quoteInput(args: ParsedArgs): QuoteInput {
+  const src = flagString(args, 'src');
+  const dst = flagString(args, 'dst');
+  const rate = flagString(args, 'rate');
+  const duration = flagString(args, 'duration');
+  if (!src || !dst) throw new UsageError('--src and --dst are required');
+  if (!rate) throw new UsageError('--rate is required');
+  if (!duration) throw new UsageError('--duration is required');
+  const input: QuoteInput = { src, dst, rate, duration };
+  const cls = flagString(args, 'class');
+  if (cls !== undefined) input.classId = cls;
+  const proto = intFlag(args, 'proto');
+  const srcPort = intFlag(args, 'src-port');
+  const dstPort = intFlag(args, 'dst-port');
+  const flowLabel = intFlag(args, 'flow-label');
+  if (proto !== undefined) input.proto = proto;
+  if (srcPort !== undefined) input.srcPort = srcPort;
+  if (dstPort !== undefined) input.dstPort = dstPort;
+  if (flowLabel !== undefined) input.flowLabel = flowLabel;
+  return input;
+}
+
+export function quoteText(q: QuoteView): string {
+  const t = q.quote.terms as Record<string, unknown>;
+  return [
+    `quote ${q.quote.id}`,
+    `  class ${String(t['classId'])}, ${String(t['rateBps'])} bit/s for ${String(t['durationMs'])} ms`,
+    `  price ${q.unitPrice} per Mbit/s per s, total ${q.totalPrice} = ${q.quote.amount} base units to ${q.quote.payTo}`,
+    `  valid until ${new Date(q.quote.expiresAt).toISOString()}; at most ${q.maxFitBps} bit/s fits now${q.bottleneck ? ` (bottleneck ${q.bottleneck.resource})` : ''}`,
+  ].join('\n');
+}
+
+export function reservationText(r: ReservationView): string {
+  const m = r.match;
+  const flow = `${m.src} -> ${m.dst}${m.proto !== undefined ? ` proto ${m.proto}` : ''}${m.srcPort !== undefined ? ` sport ${m.srcPort}` : ''}${m.dstPort !== undefined ? ` dport ${m.dstPort}` : ''}${m.flowLabel !== undefined ? ` label ${m.flowLabel}` : ''}`;
+  return [
+    `reservation ${r.id} ${r.state}`,
+    `  ${flow}`,
+    `  class ${r.classId} (dscp ${r.dscp}), ${r.rateBps} bit/s, burst ${r.burstBits} bit`,
+    `  from ${new Date(r.startsAt).toISOString()} until ${new Date(r.expiresAt).toISOString()}, paid ${r.paid}`,
+    `  path ${r.path.resources.join(' ')}`,
+  ].join('\n');
+}

@@ -1,0 +1,20 @@
+// `payflow quote`: asks the controller for a signed quote (issue 5, item 8; the preorder:
+// availability and price, no payment).
+import { flagBool, parseArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { ApiClient } from '../../api/client.js';
+import { apiUrl, FLOW_FLAGS, FLOW_USAGE, quoteInput, quoteText } from './client-args.js';
+
+const usage = ['usage: payflow quote --src IP --dst IP --rate RATE --duration TIME [--class ID] [--api URL] [--json]', '', ...FLOW_USAGE, '  --json           print the quote as JSON'].join('\n');
+
+export const quoteCommand: Command = {
+  name: 'quote',
+  summary: 'ask the controller for the price and availability of a reservation',
+  usage,
+  async run(argv) {
+    const args = parseArgs(argv, { values: FLOW_FLAGS, switches: ['json'] });
+    const q = await new ApiClient(apiUrl(args)).quote(quoteInput(args));
+    process.stdout.write((flagBool(args, 'json') ? JSON.stringify(q) : quoteText(q)) + '\n');
+    return 0;
+  },
+};

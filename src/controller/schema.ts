@@ -1,0 +1,75 @@
+// The controller's tables (issue 5, item 6 "Persistence"): quotes, reservations, the
+// payments that bought or extended them (revenue per class), and the price history, as
+// numbered migrations of the 'controller' component in the shared SQLite store (WAL).
+// Channel vouchers (extensions paid through a micropayment channel) are kept by the
+// payments component's ChannelBook (payment_channel_vouchers); controller_channels binds
+// each channel to the reservation it extends.
+// Redeemed payment proofs live in the payments component's payment_redemptions table,
+// whose primary key makes one proof buy one reservation (src/payments/redemption.ts).
+import type { Migration } from '../store/index.js';
+
+export const CONTROLLER_COMPONENT = 'controller';
+
+export const controllerMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'quotes, reservations, payments, prices',
+    up: `
+      CREATE TABLE controller_quotes (
+        id              TEXT PRIMARY KEY,
+        signed          TEXT    NOT NULL,            -- the SignedQuote as JSON
+        kind            TEXT    NOT NULL CHECK (kind IN ('new', 'extension')),
+        reservation_id  TEXT,                        -- the reservation an extension quote extends
+        class_id        TEXT    NOT NULL,
+        amount          INTEGER NOT NULL,            -- base units
+        expires_at      INTEGER NOT NULL,            -- ms
+        used_by         TEXT                         -- reservation id once a payment used it
+      );
+      CREATE TABLE controller_reservations (
+        id              TEXT PRIMARY KEY,
+        quote_id        TEXT    NOT NULL,
+        state           TEXT    NOT NULL CHECK (state IN ('installing', 'active', 'expired', 'cancelled', 'failed')),
+        class_id        TEXT    NOT NULL,
+        rate_bps        INTEGER NOT NULL,
+        burst_bits      INTEGER NOT NULL,
+        dscp            INTEGER NOT NULL,
+        match           TEXT    NOT NULL,            -- FlowMatch as JSON
+        path            TEXT    NOT NULL,            -- Path as JSON (dpids as hex)
+        created_at      INTEGER NOT NULL,
+        starts_at       INTEGER NOT NULL,
+        expires_at      INTEGER NOT NULL,
+        ended_at        INTEGER,
+        paid            INTEGER NOT NULL,            -- base units, all payments
+        receipt         TEXT,                        -- SignedReceipt as JSON
+        reason          TEXT                         -- why it failed / ended
+      );
+      CREATE INDEX controller_reservations_state ON controller_reservations (state, expires_at);
+      CREATE TABLE controller_payments (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        reservation_id  TEXT    NOT NULL REFERENCES controller_reservations (id),
+        quote_id        TEXT    NOT NULL,
+        ledger          TEXT    NOT NULL,
+        proof_id        TEXT    NOT NULL,            -- transfer id; for a voucher "channel:sequence"
+        class_id        TEXT    NOT NULL,
+        kind            TEXT    NOT NULL CHECK (kind IN ('purchase', 'extension', 'voucher')),
+        amount          INTEGER NOT NULL,
+        at              INTEGER NOT NULL,
+        UNIQUE (ledger, proof_id)
+      );
+      -- A micropayment channel extends one reservation (bound by its first voucher).
+      CREATE TABLE controller_channels (
+        channel         TEXT PRIMARY KEY,
+        reservation_id  TEXT    NOT NULL REFERENCES controller_reservations (id),
+        bound_at        INTEGER NOT NULL
+      );
+      CREATE TABLE controller_prices (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        at              INTEGER NOT NULL,
+        class_id        TEXT    NOT NULL,
+        price           REAL    NOT NULL,
+        demand_bps      REAL    NOT NULL
+      );
+      CREATE INDEX controller_prices_class ON controller_prices (class_id, at);
+    `,
+  },
+];

@@ -1,0 +1,147 @@
+// The kill -9 restart test (issue 5, item 6) and the client CLI (item 8), with the built
+// command `node dist/src/cli/main.js` as child processes (run `npx tsc -p tsconfig.json`
+// first). The controller runs with `openflow.enabled: false` and a static topology from
+// its config: no switches, reservations admitted and recorded but not enforced (the
+// network side's enforcement is tested against real OVS in test/controller-ovs/).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiClient, ApiError } from '../../src/api/client.js';
+import { LedgerHttpClient } from '../../src/payments/http-client.js';
+import { SigningKey } from '../../src/payments/keys.js';
+import { tempDir } from './helpers.js';
+
+const CLI = 'dist/src/cli/main.js';
+
+function configText(dataDir: string): string {
+  return [
+    `dataDir: ${JSON.stringify(dataDir)}`,
+    'log: { level: warn }',
+    'openflow: { enabled: false, listen: "127.0.0.1:0" }',
+    'http: { listen: "127.0.0.1:0" }',
+    'ledger: { kind: local, testbed: true }',
+    'links: { defaultCapacity: 100mbit }',
+    'topology:',
+    '  static:',
+    '    links:',
+    '      - { a: { dpid: 1, port: 2 }, b: { dpid: 2, port: 1 } }',
+    '    hosts:',
+    '      - { mac: "02:00:00:00:00:01", at: { dpid: 1, port: 1 }, ips: ["10.0.0.1", "fd00::1"] }',
+    '      - { mac: "02:00:00:00:00:02", at: { dpid: 2, port: 2 }, ips: ["10.0.0.2", "fd00::2"] }',
+    '',
+  ].join('\n');
+}
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+async function startCli(args: string[]): Promise<Started> {
+  const child = spawn('node', [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /API on (http:\/\/\S+),/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((e) => reject(new Error(`controller exited (${e.code ?? e.signal}) before listening: ${err}`)));
+  });
+  return { child, url, exited };
+}
+
+describe('payflow controller: kill -9 and restart; the client commands', () => {
+  const t = tempDir();
+  const configPath = join(t.dir, 'payflow.yaml');
+  const dataDir = join(t.dir, 'data');
+  let running: Started | undefined;
+
+  beforeAll(() => {
+    writeFileSync(configPath, configText(dataDir));
+  });
+  afterAll(async () => {
+    if (running && running.child.exitCode === null) {
+      running.child.kill('SIGKILL');
+      await running.exited;
+    }
+    t.cleanup();
+  });
+
+  it('a paid reservation survives SIGKILL; its proof is still refused as already redeemed', async () => {
+    running = await startCli(['controller', '--config', configPath]);
+    const api = new ApiClient(running.url);
+    const ledger = new LedgerHttpClient(api.ledgerUrl);
+    const payer = SigningKey.generate();
+    await ledger.faucet(payer.address, 10n ** 12n);
+    const q = await api.quote({ src: '10.0.0.1', dst: '10.0.0.2', classId: 'gold', rate: '5mbit', duration: '1h', proto: 6, dstPort: 443 });
+    const proof = await ledger.pay(payer, q.quote.payTo, BigInt(q.quote.amount), q.quote.id);
+    const r = await api.reserve(q.quote.id, proof);
+    expect(r.state).toBe('active');
+
+    running.child.kill('SIGKILL');
+    expect((await running.exited).signal).toBe('SIGKILL');
+
+    running = await startCli(['controller', '--config', configPath]);
+    const api2 = new ApiClient(running.url);
+    const back = await api2.reservation(r.id);
+    expect(back).toMatchObject({ id: r.id, state: 'active', expiresAt: r.expiresAt, rateBps: 5_000_000, paid: q.quote.amount });
+    // back in admission control: the capacity it holds is not offered again
+    const topo = (await api2.topology()) as { resources: { resource: string; classes: { classId: string; reservedBps: number }[] }[] };
+    const s1 = topo.resources.find((x) => x.resource === '0000000000000001:2')!;
+    expect(s1.classes.find((c) => c.classId === 'gold')!.reservedBps).toBe(5_000_000);
+    // the same proof cannot buy again, and nothing was charged twice
+    const q2 = await api2.quote({ src: '10.0.0.1', dst: '10.0.0.2', rate: '1mbit', duration: '1m' });
+    const err = await api2.reserve(q2.quote.id, proof).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(402);
+    expect((err as ApiError).code).toBe('already_redeemed');
+    expect((await api2.revenue()).total).toBe(q.quote.amount);
+    expect(await new LedgerHttpClient(api2.ledgerUrl).balance(q.quote.payTo)).toBe(BigInt(q.quote.amount));
+  });
+
+  it('payflow reserve does quote → pay → reserve; payflow quote and payflow reservations talk to the same API', () => {
+    const url = running!.url;
+    const wallet = join(t.dir, 'wallet.json');
+    SigningKey.generate().save(wallet);
+    const quote = spawnSync('node', [CLI, 'quote', '--api', url, '--src', 'fd00::1', '--dst', 'fd00::2', '--rate', '2mbit', '--duration', '30s', '--class', 'silver', '--json'], { encoding: 'utf8' });
+    expect(quote.status, quote.stderr).toBe(0);
+    expect(JSON.parse(quote.stdout).quote.terms).toMatchObject({ classId: 'silver', rateBps: 2_000_000, durationMs: 30_000 });
+    const res = spawnSync('node', [CLI, 'reserve', '--api', url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '5mbit', '--duration', '60s', '--wallet', wallet, '--faucet', '--json'], { encoding: 'utf8' });
+    expect(res.status, res.stderr).toBe(0);
+    const r = JSON.parse(res.stdout) as { id: string; state: string; rateBps: number; classId: string };
+    expect(r).toMatchObject({ state: 'active', rateBps: 5_000_000, classId: 'gold' });
+    const list = spawnSync('node', [CLI, 'reservations', '--api', url, '--state', 'active', '--json'], { encoding: 'utf8' });
+    expect(list.status, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { id: string }[]).map((x) => x.id)).toContain(r.id);
+    const text = spawnSync('node', [CLI, 'reservations', r.id, '--api', url, '--cancel'], { encoding: 'utf8' });
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`reservation ${r.id} cancelled`));
+    // a refusal is printed with its reason and exit status 1
+    const big = spawnSync('node', [CLI, 'reserve', '--api', url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '90mbit', '--duration', '60s', '--wallet', wallet, '--faucet'], { encoding: 'utf8' });
+    expect(big.status).toBe(1);
+    expect(big.stderr).toMatch(/at most \d+ bit\/s fits now/);
+  });
+
+  it('SIGTERM stops the controller cleanly', async () => {
+    running!.child.kill('SIGTERM');
+    expect(await running!.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('a bad config is refused at start with the path of the bad field', () => {
+    const bad = join(t.dir, 'bad.yaml');
+    writeFileSync(bad, 'classes:\n  - { id: gold, basePrice: 0.16, target: 1.5, share: 0.4, dscp: 46, bestEffort: true }\ntopology:\n  static:\n    hosts: [ { mac: "ff:ff:ff:ff:ff:ff", at: { dpid: 1, port: 1 }, ips: ["10.0.0.1"] } ]\n');
+    const r = spawnSync('node', [CLI, 'controller', '--config', bad, '--data-dir', join(t.dir, 'never')], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/classes\[0\]\.target: must be between 0 and 1/);
+    expect(r.stderr).toMatch(/topology\.static\.hosts\[0\]\.mac: must be a unicast MAC/);
+  });
+});
