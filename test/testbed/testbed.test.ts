@@ -1,0 +1,123 @@
+// The Mininet testbed's short CI run (issue 6: "a short run of scenarios 1 and 3 is part of
+// .ci/run and checks the throughput bounds with margins fit for a noisy machine").
+//
+// Runs `mininet/run.py reservation --quick` and `mininet/run.py policing --quick` (the live
+// controller from dist/, Open vSwitch userspace datapath, iperf3 in Mininet hosts) while
+// holding the machine-wide OVS lock, then checks each scenario's results.json against its
+// own bounds and against the margins below (medians of per-second rates, so a second or two
+// of CPU starvation on a 2-core machine does not fail the run). Root only: skipped with the
+// reason otherwise; under CI=true a missing Mininet, OVS or build fails instead.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { acquireOvsLock, ovsStatus } from '../helpers/ovs.js';
+
+const ROOT = resolve(__dirname, '..', '..');
+const RUN_PY = join(ROOT, 'mininet', 'run.py');
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const PYTHON = '/usr/bin/python3';
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+
+function testbedStatus(): { available: boolean; reason: string } {
+  const ovs = ovsStatus();
+  if (!ovs.available) return ovs;
+  if (!existsSync(PYTHON) || spawnSync(PYTHON, ['-c', 'import mininet.net, matplotlib'], { stdio: 'ignore' }).status !== 0) {
+    return { available: false, reason: `${PYTHON} cannot import mininet and matplotlib (apt-get install mininet python3-matplotlib)` };
+  }
+  for (const bin of ['iperf3', 'ethtool', 'tc']) {
+    if (spawnSync('which', [bin], { stdio: 'ignore' }).status !== 0) return { available: false, reason: `${bin} not found` };
+  }
+  if (!existsSync(CLI)) return { available: false, reason: `${CLI} not found: build first (npm run build)` };
+  return { available: true, reason: 'Mininet, Open vSwitch and the build are here' };
+}
+
+const status = testbedStatus();
+
+interface Check {
+  name: string;
+  value: number;
+  op: string;
+  limit: number;
+  ok: boolean;
+}
+
+interface Results {
+  scenario: string;
+  ok: boolean;
+  bounds: Check[];
+  [key: string]: unknown;
+}
+
+/** Runs one scenario; resolves with its exit code, output and results.json. */
+function runScenario(scenario: string, outDir: string): Promise<{ code: number | null; output: string; results?: Results }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(PYTHON, [RUN_PY, scenario, '--quick', '--out', outDir], {
+      cwd: ROOT,
+      env: { ...process.env, PAYFLOW_OVS_LOCK_HELD: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const take = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (process.env.PAYFLOW_TESTBED_VERBOSE) process.stdout.write(chunk);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('close', (code) => {
+      const file = join(outDir, 'results.json');
+      const results = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Results) : undefined;
+      resolveRun({ code, output, results });
+    });
+  });
+}
+
+test.runIf(CI && !status.available)('the Mininet testbed is required in CI', () => {
+  throw new Error(status.reason);
+});
+
+describe.skipIf(!status.available)(`Mininet testbed, short run${status.available ? '' : ` (skipped: ${status.reason})`}`, () => {
+  let release: (() => void) | undefined;
+  let dir = '';
+
+  beforeAll(async () => {
+    release = await acquireOvsLock();
+    dir = mkdtempSync(join(tmpdir(), 'payflow-testbed-ci-'));
+  }, 600_000);
+
+  afterAll(() => {
+    release?.();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('reservation: the reserved flow holds its paid rate while the other floods, and shares again after expiry', async () => {
+    const { code, output, results } = await runScenario('reservation', join(dir, 'reservation'));
+    expect(results, `no results.json; run.py said:\n${output}`).toBeDefined();
+    const failed = results!.bounds.filter((b) => !b.ok).map((b) => `${b.name}: ${b.value} ${b.op} ${b.limit}`);
+    expect(failed, output).toEqual([]);
+    expect(code, output).toBe(0);
+    const r = results as unknown as {
+      paidMbit: number;
+      capacityMbit: number;
+      medians: Record<'before' | 'during' | 'after', { reserved: number; flood: number }>;
+    };
+    // The issue's bound, independently of run.py's own list: >= 95 % of the paid rate while reserved.
+    expect(r.medians.during.reserved).toBeGreaterThanOrEqual(0.95 * r.paidMbit);
+    // The link is shared, not lost: together the flows fill most of the bottleneck while reserved.
+    expect(r.medians.during.reserved + r.medians.during.flood).toBeGreaterThanOrEqual(0.8 * r.capacityMbit);
+    expect(r.medians.after.reserved).toBeLessThan(0.9 * r.paidMbit);
+  }, 150_000);
+
+  test('policing: a flow sending 150 % of its paid rate is held to it; the other flow is unharmed', async () => {
+    const { code, output, results } = await runScenario('policing', join(dir, 'policing'));
+    expect(results, `no results.json; run.py said:\n${output}`).toBeDefined();
+    const failed = results!.bounds.filter((b) => !b.ok).map((b) => `${b.name}: ${b.value} ${b.op} ${b.limit}`);
+    expect(failed, output).toEqual([]);
+    expect(code, output).toBe(0);
+    const r = results as unknown as { paidMbit: number; offeredMbit: number; otherMbit: number; medians: { reserved: number; other: number } };
+    expect(r.medians.reserved).toBeGreaterThanOrEqual(0.9 * r.paidMbit);
+    expect(r.medians.reserved).toBeLessThanOrEqual(1.2 * r.paidMbit);
+    expect(r.medians.other).toBeGreaterThanOrEqual(0.9 * r.otherMbit);
+  }, 120_000);
+});
