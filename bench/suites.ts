@@ -6,5 +6,6 @@ import { paymentsSuite } from './payments.js';
 import { dataplaneSuite } from './dataplane.js';
 import { controllerSuite } from './controller.js';
 import { controllerApiSuite } from './controller-api.js';
+import { controllerOvsSuite } from './controller-ovs.js';
 
-export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, controllerApiSuite, dataplaneSuite];
+export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, controllerApiSuite, controllerOvsSuite, dataplaneSuite];

@@ -4,12 +4,12 @@
 // ARP / ND, the hosts ping each other over IPv4 and IPv6 through proactive routes, an
 // EnforcedReservation puts exactly the expected flows and meters in the switches (read
 // back with ovs-ofctl), remove() takes them out, and after ovs-vswitchd is SIGKILLed and
-// restarted the switches are brought back to the stored reservations.
-import { execFile } from 'node:child_process';
+// restarted the switches are brought back to the stored reservations. The topology is the
+// shared OVS lab (bench/support/ovs-lab.ts), which test/controller-ovs/e2e.test.ts and the
+// controller.reserve_latency_ovs benchmark build too.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defaultConfig } from '../../src/config/defaults.js';
@@ -19,22 +19,19 @@ import { reservationCookie } from '../../src/controller/flows.js';
 import { OpenFlowNetwork } from '../../src/controller/network.js';
 import {
   acquireOvsLock,
-  createNetdevBridge,
-  deleteBridge,
   ensureOvsRunning,
+  eventually,
   killVswitchd,
   ofctl,
+  OvsLab,
   ovsStatus,
+  ping,
   run,
-  sleep,
   startCapture,
   startOvs,
-  uniqueName,
-  vsctl,
   within,
 } from '../helpers/ovs.js';
 
-const execFileAsync = promisify(execFile);
 const ovs = ovsStatus();
 if (!ovs.available && !ovs.requiredButMissing) console.warn(`controller Open vSwitch tests skipped: ${ovs.reason}`);
 
@@ -42,70 +39,17 @@ test.runIf(ovs.requiredButMissing)('Open vSwitch is required when CI=true', () =
   throw new Error(`CI=true but the controller Open vSwitch tests cannot run: ${ovs.reason}`);
 });
 
-/** Polls `check` until it returns true (no timing assertion: a deadline only turns a hang into a message). */
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(100);
-  }
-}
-
-// ICMP echo from inside a namespace with python3 raw sockets (iputils ping is not installed
-// everywhere): one echo request, true when the matching echo reply comes back within 1 s.
-const PING_SCRIPT = `
-import socket, struct, sys, os, time
-addr = sys.argv[1]
-v6 = ':' in addr
-ident = os.getpid() & 0xffff
-if v6:
-    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-    req_type, rep_type = 128, 129
-else:
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    req_type, rep_type = 8, 0
-payload = b'payflow-ping'
-def csum(b):
-    if len(b) % 2: b += b'\\0'
-    t = sum(struct.unpack('!%dH' % (len(b) // 2), b))
-    while t >> 16: t = (t & 0xffff) + (t >> 16)
-    return ~t & 0xffff
-hdr = struct.pack('!BBHHH', req_type, 0, 0, ident, 1)
-if not v6:
-    hdr = struct.pack('!BBHHH', req_type, 0, csum(hdr + payload), ident, 1)
-s.settimeout(1.0)
-s.sendto(hdr + payload, (addr, 0))
-end = time.time() + 1.0
-while time.time() < end:
-    try:
-        data, peer = s.recvfrom(2048)
-    except socket.timeout:
-        break
-    icmp = data if v6 else data[(data[0] & 15) * 4:]
-    if len(icmp) >= 8 and icmp[0] == rep_type and struct.unpack('!H', icmp[4:6])[0] == ident:
-        sys.exit(0)
-sys.exit(1)
-`;
-
-async function ping(netns: string, address: string): Promise<boolean> {
-  return execFileAsync('ip', ['netns', 'exec', netns, 'python3', '-c', PING_SCRIPT, address], { timeout: 10_000 }).then(
-    () => true,
-    () => false,
-  );
-}
-
 describe.skipIf(!ovs.available)(`OpenFlowNetwork against Open vSwitch${ovs.available ? '' : ` (skipped: ${ovs.reason})`}`, () => {
-  const tag = uniqueName('');
-  const bridges = [1, 2, 3].map((i) => ({ name: `pfc${i}${tag}`, dpidHex: `00000000c0${tag}0${i}`.slice(-16), dpid: 0n }));
-  for (const b of bridges) b.dpid = BigInt(`0x${b.dpidHex}`);
-  const hosts = [1, 2, 3].map((i) => ({ netns: `pfh${i}${tag}`, veth: `pfh${i}${tag}`, ipv4: `10.77.0.${i}`, ipv6: `fd00:77::${i}`, mac: '' }));
-  // triangle: s1:2–s2:2, s2:3–s3:2, s3:3–s1:3 (veth names: pfl<a><b><tag>, ends x and y)
-  const links = [
-    { a: 0, pa: 2, b: 1, pb: 2 },
-    { a: 1, pa: 3, b: 2, pb: 2 },
-    { a: 2, pa: 3, b: 0, pb: 3 },
-  ].map((l) => ({ ...l, x: `pfl${l.a}${l.b}${tag}x`, y: `pfl${l.a}${l.b}${tag}y` }));
+  // triangle: s1:2–s2:2, s2:3–s3:2, s3:3–s1:3; host i on s(i+1) port 1 (bench/support/ovs-lab.ts)
+  const lab = new OvsLab({
+    switches: 3,
+    links: [
+      { a: 0, pa: 2, b: 1, pb: 2 },
+      { a: 1, pa: 3, b: 2, pb: 2 },
+      { a: 2, pa: 3, b: 0, pb: 3 },
+    ],
+  });
+  const { bridges, hosts, links } = lab;
   let network: OpenFlowNetwork;
   let releaseLock: (() => void) | undefined;
   let captureDir = '';
@@ -127,43 +71,14 @@ describe.skipIf(!ovs.available)(`OpenFlowNetwork against Open vSwitch${ovs.avail
     network = new OpenFlowNetwork(config, logger ? { logger } : {});
     await network.start();
     const port = network.address!.port;
-    for (const b of bridges) await createNetdevBridge({ name: b.name, controllerPort: port, datapathId: b.dpidHex });
-    for (const [i, h] of hosts.entries()) {
-      await run('ip', ['netns', 'add', h.netns]);
-      await run('ip', ['link', 'add', `${h.veth}a`, 'type', 'veth', 'peer', 'name', `${h.veth}b`]);
-      await run('sysctl', ['-qw', `net.ipv6.conf.${h.veth}a.disable_ipv6=1`]).catch(() => {});
-      await run('ip', ['link', 'set', `${h.veth}b`, 'netns', h.netns]);
-      const ns = (...args: string[]): Promise<string> => run('ip', ['netns', 'exec', h.netns, ...args]);
-      await ns('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.default.disable_ipv6=0');
-      await ns('ethtool', '-K', `${h.veth}b`, 'tx', 'off').catch(() => {});
-      await ns('ip', 'link', 'set', `${h.veth}b`, 'up');
-      await ns('ip', 'addr', 'add', `${h.ipv4}/24`, 'dev', `${h.veth}b`);
-      await ns('ip', '-6', 'addr', 'add', `${h.ipv6}/64`, 'dev', `${h.veth}b`, 'nodad');
-      h.mac = (await ns('cat', `/sys/class/net/${h.veth}b/address`)).trim();
-      await run('ip', ['link', 'set', `${h.veth}a`, 'up']);
-      await vsctl('add-port', bridges[i]!.name, `${h.veth}a`, '--', 'set', 'interface', `${h.veth}a`, 'ofport_request=1');
-    }
-    for (const l of links) {
-      await run('ip', ['link', 'add', l.x, 'type', 'veth', 'peer', 'name', l.y]);
-      for (const end of [l.x, l.y]) {
-        await run('sysctl', ['-qw', `net.ipv6.conf.${end}.disable_ipv6=1`]).catch(() => {});
-        await run('ip', ['link', 'set', end, 'up']);
-      }
-      await vsctl('add-port', bridges[l.a]!.name, l.x, '--', 'set', 'interface', l.x, `ofport_request=${l.pa}`);
-      await vsctl('add-port', bridges[l.b]!.name, l.y, '--', 'set', 'interface', l.y, `ofport_request=${l.pb}`);
-    }
+    await lab.create(port);
     for (const b of bridges) await within(network.switchReady(b.dpid), 60_000, `bridge ${b.name} did not connect`);
   }, 600_000);
 
   afterAll(async () => {
     await network?.stop();
     await ensureOvsRunning().catch((e: Error) => console.error(`could not restart Open vSwitch: ${e.message}`));
-    for (const b of bridges) await deleteBridge(b.name);
-    for (const h of hosts) {
-      await run('ip', ['link', 'del', `${h.veth}a`]).catch(() => {});
-      await run('ip', ['netns', 'del', h.netns]).catch(() => {});
-    }
-    for (const l of links) await run('ip', ['link', 'del', l.x]).catch(() => {});
+    await lab.destroy();
     if (captureDir) rmSync(captureDir, { recursive: true, force: true });
     releaseLock?.();
   }, 120_000);

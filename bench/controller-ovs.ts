@@ -1,0 +1,222 @@
+// controller.reserve_latency_ovs (issue 5, "Benchmarks": the time from POST to the
+// barrier-confirmed 201, p50 and p99, with the local ledger) against REAL Open vSwitch:
+// the controller (startController with its OpenFlowNetwork, SQLite in WAL mode and the
+// embedded local ledger in a temp dir) drives two userspace-datapath bridges linked by a
+// veth pair, one host namespace on each (the shared lab, bench/support/ovs-lab.ts, which
+// test/controller-ovs/ builds too). Each timed request is POST /v1/reservations with a
+// quote paid in advance; its 201 comes only after the ledger verified and redeemed the
+// payment and the flows and meter were installed in both bridges and confirmed by a
+// barrier (unlike controller.reserve_latency, whose enforcer only records).
+//
+// As in bench/controller-api.ts the controller and the HTTP client run in a worker thread
+// and run() hands it one request through shared memory (Atomics), because the harness
+// times a synchronous run(); the worker times each POST → 201 and `extra` reports p50 and
+// p99 in ms over every request. The bench holds the machine-wide OVS lock for its whole
+// run. Without root or a running OVS the case is left out with one line on stderr.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isMainThread, Worker, workerData, parentPort } from 'node:worker_threads';
+import type { BenchCase, BenchOperation, BenchSuite, RunOptions } from './harness.js';
+import { OvsLab, type LabSpec } from './support/ovs-lab.js';
+import { acquireOvsLock, ovsStatus } from './support/ovs.js';
+
+const NAME = 'controller.reserve_latency_ovs';
+const MAX_SAMPLES = 1 << 16;
+const KIND = 'payflow-bench-controller-ovs';
+
+/** Atomics.waitAsync (Node 16+, ES2024; the project's TypeScript lib is ES2022). */
+interface AtomicsWaitAsync {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}
+
+interface Shared {
+  kind: typeof KIND;
+  dir: string;
+  lab: LabSpec;
+  pool: number;
+  control: SharedArrayBuffer;
+  latencies: SharedArrayBuffer;
+}
+
+// two bridges, s1:2 – s2:2; h1 on s1, h2 on s2 (port 1)
+const LAB_LINKS = [{ a: 0, pa: 2, b: 1, pb: 2 }];
+
+// control: [0] requests asked, [1] requests answered, [2] failures, [3] pool refills, [4] stop
+async function workerMain(data: Shared): Promise<void> {
+  const pino = (await import('pino')).default;
+  const { defaultConfig } = await import('../src/config/defaults.js');
+  const { startController } = await import('../src/controller/main.js');
+  const { OpenFlowNetwork } = await import('../src/controller/network.js');
+  const { ApiClient } = await import('../src/api/client.js');
+  const { LedgerHttpClient } = await import('../src/payments/http-client.js');
+  const { SigningKey } = await import('../src/payments/keys.js');
+  const { eventually } = await import('./support/ovs-lab.js');
+  const control = new Int32Array(data.control);
+  const lat = new Float64Array(data.latencies);
+  const lab = new OvsLab(data.lab);
+  const [h1, h2] = lab.hosts as [(typeof lab.hosts)[0], (typeof lab.hosts)[0]];
+
+  const config = defaultConfig();
+  config.dataDir = data.dir;
+  config.log.level = 'silent';
+  config.http.listen = { host: '127.0.0.1', port: 0 };
+  config.openflow.listen = { host: '127.0.0.1', port: 0 };
+  config.openflow.echoIntervalMs = 2000;
+  config.topology.lldpIntervalMs = 200;
+  config.topology.linkTimeoutMs = 10_000;
+  config.ledger = { kind: 'local', testbed: true, baseUnitsPerCurrencyUnit: 1_000_000 };
+  config.reservations.quoteTtlMs = 3_600_000;
+  // room for tens of thousands of 1 Mbit/s reservations: admission never refuses here
+  config.links.usePortSpeed = false;
+  config.links.defaultCapacityBps = 100e9;
+  const running = await startController(config, { logger: pino({ level: 'silent' }) });
+  try {
+    const network = running.network;
+    if (!(network instanceof OpenFlowNetwork) || !running.openflowAddress) throw new Error('the controller did not start its OpenFlowNetwork');
+    await lab.create(running.openflowAddress.port);
+    for (const b of lab.bridges) await network.switchReady(b.dpid);
+    await eventually('the s1–s2 link discovered', () => network.topology.listLinks().length === 2, 60_000);
+    await eventually(`ping ${h1.ipv4} → ${h2.ipv4}`, () => lab.ping(0, h2.ipv4), 60_000);
+    await eventually('a path h1 → h2', () => network.topology.pathBetweenHosts(h1.ipv4, h2.ipv4) !== undefined, 60_000);
+
+    const api = new ApiClient(running.url);
+    const ledger = new LedgerHttpClient(api.ledgerUrl);
+    const payer = SigningKey.generate();
+    await ledger.faucet(payer.address, 10n ** 17n);
+    const body = async (): Promise<string> => {
+      const q = await api.quote({ src: h1.ipv4, dst: h2.ipv4, classId: 'gold', rate: '1mbit', duration: '1h' });
+      const proof = await ledger.pay(payer, q.quote.payTo, BigInt(q.quote.amount), q.quote.id);
+      return JSON.stringify({ quoteId: q.quote.id, payment: proof });
+    };
+    const pool: string[] = [];
+    for (let i = 0; i < data.pool; i++) pool.push(await body());
+    // one untimed reservation first: the first installation also sets up egress queues
+    const warm = await fetch(`${running.url}/v1/reservations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: await body() });
+    if (warm.status !== 201) throw new Error(`the first reservation was answered ${warm.status}: ${await warm.text()}`);
+    parentPort!.postMessage('ready');
+
+    let served = 0;
+    for (;;) {
+      if (Atomics.load(control, 4) === 1) break;
+      if (Atomics.load(control, 0) === served) {
+        const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(control, 0, served, 1000);
+        if (w.async) await w.value;
+        continue;
+      }
+      let payload = pool.pop();
+      if (payload === undefined) {
+        Atomics.add(control, 3, 1);
+        payload = await body();
+      }
+      const t0 = performance.now();
+      const res = await fetch(`${running.url}/v1/reservations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+      await res.arrayBuffer();
+      const ms = performance.now() - t0;
+      if (res.status !== 201) Atomics.add(control, 2, 1);
+      lat[served % MAX_SAMPLES] = ms;
+      served++;
+      Atomics.store(control, 1, served);
+      Atomics.notify(control, 1);
+    }
+  } finally {
+    await running.close();
+    await lab.destroy();
+  }
+}
+
+if (!isMainThread && (workerData as Shared | undefined)?.kind === KIND) {
+  workerMain(workerData as Shared).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (!sorted.length) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round(sorted[i]! * 1000) / 1000;
+}
+
+async function setup(quick: boolean): Promise<BenchOperation> {
+  const release = await acquireOvsLock(300_000);
+  const dir = mkdtempSync(join(tmpdir(), 'payflow-bench-controller-ovs-'));
+  const lab = new OvsLab({ switches: 2, links: LAB_LINKS, ipv4Prefix: '10.79.0', ipv6Prefix: 'fd00:79::' });
+  const cleanup = async (): Promise<void> => {
+    await lab.destroy(); // again, in case the worker died before its own cleanup
+    rmSync(dir, { recursive: true, force: true });
+    release();
+  };
+  const data: Shared = {
+    kind: KIND,
+    dir,
+    lab: { switches: 2, links: LAB_LINKS, ipv4Prefix: '10.79.0', ipv6Prefix: 'fd00:79::', tag: lab.tag },
+    pool: quick ? 100 : 1000,
+    control: new SharedArrayBuffer(5 * 4),
+    latencies: new SharedArrayBuffer(MAX_SAMPLES * 8),
+  };
+  const control = new Int32Array(data.control);
+  const lat = new Float64Array(data.latencies);
+  let worker: Worker;
+  let exited: Promise<number>;
+  try {
+    worker = new Worker(new URL(import.meta.url), { workerData: data });
+    exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+      void exited.then((code) => reject(new Error(`the ${NAME} worker exited with ${code} before it was ready`)));
+    });
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  let asked = 0;
+  return {
+    run() {
+      asked++;
+      Atomics.store(control, 0, asked);
+      Atomics.notify(control, 0);
+      for (;;) {
+        const done = Atomics.load(control, 1);
+        if (done >= asked) break;
+        if (Atomics.wait(control, 1, done, 30_000) === 'timed-out') throw new Error(`the ${NAME} worker did not answer within 30 s`);
+      }
+    },
+    extra() {
+      const n = Math.min(Atomics.load(control, 1), MAX_SAMPLES);
+      const sorted = Array.from(lat.subarray(0, n)).sort((a, b) => a - b);
+      return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), requests: Atomics.load(control, 1), failures: Atomics.load(control, 2), poolRefills: Atomics.load(control, 3) };
+    },
+    async teardown() {
+      Atomics.store(control, 4, 1);
+      Atomics.notify(control, 0);
+      await exited;
+      await cleanup();
+    },
+  };
+}
+
+/**
+ * controller.reserve_latency_ovs: one reservation (POST → barrier-confirmed 201) per run,
+ * or no case at all (one line on stderr) when OVS cannot be used here.
+ */
+export function controllerOvsCases(options: Partial<RunOptions> & { quick: boolean }): BenchCase[] {
+  // not selected by --filter: say nothing and touch nothing
+  if (options.filter?.length && !options.filter.some((f) => NAME.startsWith(f))) return [];
+  const ovs = ovsStatus({ startIfStopped: false });
+  if (!ovs.available) {
+    process.stderr.write(`${NAME} left out: ${ovs.reason}\n`);
+    return [];
+  }
+  return [{ name: NAME, impl: 'ts', batch: 1, setup: () => setup(options.quick) }];
+}
+
+export const controllerOvsSuite: BenchSuite = {
+  name: 'controller',
+  // runSuites passes its RunOptions (with --filter) to cases()
+  cases: (options) => controllerOvsCases(options as Partial<RunOptions> & { quick: boolean }),
+};
