@@ -85,6 +85,34 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
   let wallet = '';
   let releaseLock: (() => void) | undefined;
 
+  let configFile = '';
+
+  /** Starts the built `payflow controller` on configFile; resolves with its OpenFlow port. */
+  async function startController(): Promise<number> {
+    const child = spawn('node', [CLI, 'controller', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    controller = child;
+    const childExited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    exited = childExited;
+    child.stderr!.on('data', (d: Buffer) => (controllerLog += d.toString()));
+    let out = '';
+    return new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the controller did not report where it listens: ${out} ${controllerLog}`)), 60_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /API on (http:\/\/\S+), OpenFlow on 127\.0\.0\.1:(\d+),/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          url = m[1]!;
+          api = new ApiClient(url);
+          resolve(Number(m[2]));
+        }
+      });
+      void childExited.then((e) => reject(new Error(`the controller exited (${e.code ?? e.signal}) before listening: ${controllerLog}`)));
+    });
+  }
+
   beforeAll(async () => {
     releaseLock = await acquireOvsLock();
     await ensureOvsRunning();
@@ -107,25 +135,8 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
         '',
       ].join('\n'),
     );
-    const child = spawn('node', [CLI, 'controller', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    controller = child;
-    exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    child.stderr!.on('data', (d: Buffer) => (controllerLog += d.toString()));
-    let out = '';
-    const openflowPort = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the controller did not report where it listens: ${out} ${controllerLog}`)), 60_000);
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /API on (http:\/\/\S+), OpenFlow on 127\.0\.0\.1:(\d+),/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          url = m[1]!;
-          resolve(Number(m[2]));
-        }
-      });
-      void exited!.then((e) => reject(new Error(`the controller exited (${e.code ?? e.signal}) before listening: ${controllerLog}`)));
-    });
-    api = new ApiClient(url);
+    configFile = config;
+    const openflowPort = await startController();
     await lab.create(openflowPort);
     // discovery: three switches, the four link directions, then h1 and h3 learned from their ARP / ND
     const topo = async (): Promise<{ switches: unknown[]; links: unknown[]; hosts: { ipv4: string[]; ipv6: string[] }[] }> =>
@@ -261,6 +272,36 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
     const cancel = await cli('reservations', r.id, '--api', url, '--cancel');
     expect(cancel.status, cancel.stderr).toBe(0);
     for (const b of lab.bridges) expect(await reservationFlows(b.name, r.id)).toHaveLength(0);
+  });
+
+  test('kill -9 with a reservation active: the restarted controller puts it back in the switches from its store', async () => {
+    const bought = await cli('reserve', '--api', url, '--src', h1.ipv4, '--dst', h3.ipv4, '--rate', '3mbit', '--duration', '10m', '--class', 'gold',
+      '--wallet', wallet, '--json');
+    expect(bought.status, bought.stderr + controllerLog).toBe(0);
+    const r = JSON.parse(bought.stdout) as { id: string; expiresAt: string };
+    expect(await reservationFlows(s1.name, r.id)).toHaveLength(1);
+
+    controller!.kill('SIGKILL');
+    expect((await exited)!.signal).toBe('SIGKILL');
+    // Wipe the switches, so that whatever comes back can only come from the controller's store.
+    for (const b of lab.bridges) {
+      await run('ovs-ofctl', ['-O', 'OpenFlow13', 'del-flows', b.name]);
+      await run('ovs-ofctl', ['-O', 'OpenFlow13', 'del-meters', b.name]);
+      expect(await reservationFlows(b.name, r.id)).toHaveLength(0);
+    }
+
+    const openflowPort = await startController();
+    for (const b of lab.bridges) await run('ovs-vsctl', ['set-controller', b.name, `tcp:127.0.0.1:${openflowPort}`]);
+    await eventually('the reservation back on s1, s2 and s3', async () => {
+      for (const b of lab.bridges) if ((await reservationFlows(b.name, r.id)).length !== 1) return false;
+      return true;
+    }, 60_000);
+    const f1 = (await reservationFlows(s1.name, r.id))[0]!;
+    expect(f1).toMatch(new RegExp(`priority=40000,ip,in_port=1,nw_src=${esc(h1.ipv4)},nw_dst=${esc(h3.ipv4)} actions=meter:(\\d+),set_field:46->ip_dscp,output:2`));
+    const meterId = /meter:(\d+)/.exec(f1)![1]!;
+    expect(await dumpMeters(s1.name)).toMatch(new RegExp(`meter=${meterId} kbps burst stats bands=\\s*type=drop rate=3000\\b`));
+    expect(await api.reservation(r.id)).toMatchObject({ state: 'active', expiresAt: r.expiresAt });
+    expect((await api.cancel(r.id)).state).toBe('cancelled');
   });
 
   test('SIGTERM stops the controller cleanly', async () => {
