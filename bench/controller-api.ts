@@ -15,24 +15,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, Worker, workerData, parentPort } from 'node:worker_threads';
 import type { BenchCase, BenchOperation, BenchSuite } from './harness.js';
+import { latencyBuffers, LatencyProbe, serveReservations, type LatencyBuffers } from './support/reserve-latency.js';
 
-const MAX_SAMPLES = 1 << 16;
 
-/** Atomics.waitAsync (Node 16+, ES2024; the project's TypeScript lib is ES2022). */
-interface AtomicsWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}
 const KIND = 'payflow-bench-controller-api';
 
-interface Shared {
+interface Shared extends LatencyBuffers {
   kind: typeof KIND;
   dir: string;
   pool: number;
-  control: SharedArrayBuffer;
-  latencies: SharedArrayBuffer;
 }
 
-// control: [0] requests asked, [1] requests answered, [2] failures, [3] pool refills, [4] stop
 async function workerMain(data: Shared): Promise<void> {
   const pino = (await import('pino')).default;
   const { defaultConfig } = await import('../src/config/defaults.js');
@@ -40,8 +33,6 @@ async function workerMain(data: Shared): Promise<void> {
   const { ApiClient } = await import('../src/api/client.js');
   const { LedgerHttpClient } = await import('../src/payments/http-client.js');
   const { SigningKey } = await import('../src/payments/keys.js');
-  const control = new Int32Array(data.control);
-  const lat = new Float64Array(data.latencies);
 
   const config = defaultConfig();
   config.dataDir = data.dir;
@@ -72,29 +63,7 @@ async function workerMain(data: Shared): Promise<void> {
   for (let i = 0; i < data.pool; i++) pool.push(await body());
   parentPort!.postMessage('ready');
 
-  let served = 0;
-  for (;;) {
-    if (Atomics.load(control, 4) === 1) break;
-    if (Atomics.load(control, 0) === served) {
-      const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(control, 0, served, 1000);
-      if (w.async) await w.value;
-      continue;
-    }
-    let payload = pool.pop();
-    if (payload === undefined) {
-      Atomics.add(control, 3, 1);
-      payload = await body();
-    }
-    const t0 = performance.now();
-    const res = await fetch(`${running.url}/v1/reservations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
-    await res.arrayBuffer();
-    const ms = performance.now() - t0;
-    if (res.status !== 201) Atomics.add(control, 2, 1);
-    lat[served % MAX_SAMPLES] = ms;
-    served++;
-    Atomics.store(control, 1, served);
-    Atomics.notify(control, 1);
-  }
+  await serveReservations(data, running.url, pool, body);
   await running.close();
 }
 
@@ -108,11 +77,6 @@ if (!isMainThread && (workerData as Shared | undefined)?.kind === KIND) {
   );
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return Math.round(sorted[i]! * 1000) / 1000;
-}
 
 async function reserveLatencySetup(quick: boolean): Promise<BenchOperation> {
   const dir = mkdtempSync(join(tmpdir(), 'payflow-bench-controller-api-'));
@@ -120,11 +84,9 @@ async function reserveLatencySetup(quick: boolean): Promise<BenchOperation> {
     kind: KIND,
     dir,
     pool: quick ? 150 : 1500,
-    control: new SharedArrayBuffer(5 * 4),
-    latencies: new SharedArrayBuffer(MAX_SAMPLES * 8),
+    ...latencyBuffers(),
   };
-  const control = new Int32Array(data.control);
-  const lat = new Float64Array(data.latencies);
+  const probe = new LatencyProbe(data, 'controller.reserve_latency');
   const worker = new Worker(new URL(import.meta.url), { workerData: data });
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   await new Promise<void>((resolve, reject) => {
@@ -132,26 +94,15 @@ async function reserveLatencySetup(quick: boolean): Promise<BenchOperation> {
     worker.once('error', reject);
     void exited.then((code) => reject(new Error(`the benchmark worker exited with ${code} before it was ready`)));
   });
-  let asked = 0;
   return {
     run() {
-      asked++;
-      Atomics.store(control, 0, asked);
-      Atomics.notify(control, 0);
-      for (;;) {
-        const done = Atomics.load(control, 1);
-        if (done >= asked) break;
-        if (Atomics.wait(control, 1, done, 30_000) === 'timed-out') throw new Error('the benchmark worker did not answer within 30 s');
-      }
+      probe.request();
     },
     extra() {
-      const n = Math.min(Atomics.load(control, 1), MAX_SAMPLES);
-      const sorted = Array.from(lat.subarray(0, n)).sort((a, b) => a - b);
-      return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), requests: Atomics.load(control, 1), failures: Atomics.load(control, 2), poolRefills: Atomics.load(control, 3) };
+      return probe.figures();
     },
     async teardown() {
-      Atomics.store(control, 4, 1);
-      Atomics.notify(control, 0);
+      probe.stop();
       await exited;
       rmSync(dir, { recursive: true, force: true });
     },

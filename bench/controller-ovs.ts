@@ -20,29 +20,22 @@ import { isMainThread, Worker, workerData, parentPort } from 'node:worker_thread
 import type { BenchCase, BenchOperation, BenchSuite, RunOptions } from './harness.js';
 import { OvsLab, type LabSpec } from './support/ovs-lab.js';
 import { acquireOvsLock, ovsStatus } from './support/ovs.js';
+import { latencyBuffers, LatencyProbe, serveReservations, type LatencyBuffers } from './support/reserve-latency.js';
 
 const NAME = 'controller.reserve_latency_ovs';
-const MAX_SAMPLES = 1 << 16;
 const KIND = 'payflow-bench-controller-ovs';
 
-/** Atomics.waitAsync (Node 16+, ES2024; the project's TypeScript lib is ES2022). */
-interface AtomicsWaitAsync {
-  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}
 
-interface Shared {
+interface Shared extends LatencyBuffers {
   kind: typeof KIND;
   dir: string;
   lab: LabSpec;
   pool: number;
-  control: SharedArrayBuffer;
-  latencies: SharedArrayBuffer;
 }
 
 // two bridges, s1:2 – s2:2; h1 on s1, h2 on s2 (port 1)
 const LAB_LINKS = [{ a: 0, pa: 2, b: 1, pb: 2 }];
 
-// control: [0] requests asked, [1] requests answered, [2] failures, [3] pool refills, [4] stop
 async function workerMain(data: Shared): Promise<void> {
   const pino = (await import('pino')).default;
   const { defaultConfig } = await import('../src/config/defaults.js');
@@ -52,8 +45,6 @@ async function workerMain(data: Shared): Promise<void> {
   const { LedgerHttpClient } = await import('../src/payments/http-client.js');
   const { SigningKey } = await import('../src/payments/keys.js');
   const { eventually } = await import('./support/ovs-lab.js');
-  const control = new Int32Array(data.control);
-  const lat = new Float64Array(data.latencies);
   const lab = new OvsLab(data.lab);
   const [h1, h2] = lab.hosts as [(typeof lab.hosts)[0], (typeof lab.hosts)[0]];
 
@@ -96,29 +87,7 @@ async function workerMain(data: Shared): Promise<void> {
     if (warm.status !== 201) throw new Error(`the first reservation was answered ${warm.status}: ${await warm.text()}`);
     parentPort!.postMessage('ready');
 
-    let served = 0;
-    for (;;) {
-      if (Atomics.load(control, 4) === 1) break;
-      if (Atomics.load(control, 0) === served) {
-        const w = (Atomics as unknown as AtomicsWaitAsync).waitAsync(control, 0, served, 1000);
-        if (w.async) await w.value;
-        continue;
-      }
-      let payload = pool.pop();
-      if (payload === undefined) {
-        Atomics.add(control, 3, 1);
-        payload = await body();
-      }
-      const t0 = performance.now();
-      const res = await fetch(`${running.url}/v1/reservations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
-      await res.arrayBuffer();
-      const ms = performance.now() - t0;
-      if (res.status !== 201) Atomics.add(control, 2, 1);
-      lat[served % MAX_SAMPLES] = ms;
-      served++;
-      Atomics.store(control, 1, served);
-      Atomics.notify(control, 1);
-    }
+    await serveReservations(data, running.url, pool, body);
   } finally {
     await running.close();
     await lab.destroy();
@@ -135,11 +104,6 @@ if (!isMainThread && (workerData as Shared | undefined)?.kind === KIND) {
   );
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return 0;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return Math.round(sorted[i]! * 1000) / 1000;
-}
 
 async function setup(quick: boolean): Promise<BenchOperation> {
   const release = await acquireOvsLock(300_000);
@@ -155,11 +119,9 @@ async function setup(quick: boolean): Promise<BenchOperation> {
     dir,
     lab: { switches: 2, links: LAB_LINKS, ipv4Prefix: '10.79.0', ipv6Prefix: 'fd00:79::', tag: lab.tag },
     pool: quick ? 100 : 1000,
-    control: new SharedArrayBuffer(5 * 4),
-    latencies: new SharedArrayBuffer(MAX_SAMPLES * 8),
+    ...latencyBuffers(),
   };
-  const control = new Int32Array(data.control);
-  const lat = new Float64Array(data.latencies);
+  const probe = new LatencyProbe(data, NAME);
   let worker: Worker;
   let exited: Promise<number>;
   try {
@@ -174,26 +136,15 @@ async function setup(quick: boolean): Promise<BenchOperation> {
     await cleanup();
     throw err;
   }
-  let asked = 0;
   return {
     run() {
-      asked++;
-      Atomics.store(control, 0, asked);
-      Atomics.notify(control, 0);
-      for (;;) {
-        const done = Atomics.load(control, 1);
-        if (done >= asked) break;
-        if (Atomics.wait(control, 1, done, 30_000) === 'timed-out') throw new Error(`the ${NAME} worker did not answer within 30 s`);
-      }
+      probe.request();
     },
     extra() {
-      const n = Math.min(Atomics.load(control, 1), MAX_SAMPLES);
-      const sorted = Array.from(lat.subarray(0, n)).sort((a, b) => a - b);
-      return { p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), requests: Atomics.load(control, 1), failures: Atomics.load(control, 2), poolRefills: Atomics.load(control, 3) };
+      return probe.figures();
     },
     async teardown() {
-      Atomics.store(control, 4, 1);
-      Atomics.notify(control, 0);
+      probe.stop();
       await exited;
       await cleanup();
     },
