@@ -13,7 +13,7 @@ import {
   VERDICT_BYTES,
 } from './layout.js';
 import {
-  DataPlaneError, type BatchResult, type ClassParams, type DataPlane, type EngineCounters, type EngineOptions,
+  DataPlaneError, checkId, type BatchResult, type ClassParams, type DataPlane, type EngineCounters, type EngineOptions,
   type FlowKeyFields, type FlowRecord, type MeterParams, type RuleAction, type Verdict, type WildcardRule,
 } from './types.js';
 
@@ -182,13 +182,13 @@ export class Engine implements DataPlane {
 
   // ---- rules ----
   setRule(id: number, rule: WildcardRule): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.ruleCapacity) throw new DataPlaneError('bad_argument', `rule id ${id} outside [0, ${this.ruleCapacity})`);
+    checkId('rule', id, this.ruleCapacity);
     encodeRule(rule, this.meterCapacity, this.u8, this.staging);
     const rc = this.w.ruleStore(id);
     if (rc !== 0) throw new DataPlaneError('rule_error', `ruleStore(${id}) failed with code ${rc}`);
   }
   deleteRule(id: number): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.ruleCapacity) throw new DataPlaneError('bad_argument', `rule id ${id} outside [0, ${this.ruleCapacity})`);
+    checkId('rule', id, this.ruleCapacity);
     this.w.ruleRemove(id);
   }
   /** Rebuilds the rule index now (otherwise the next batch does). */

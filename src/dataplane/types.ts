@@ -165,6 +165,11 @@ export class DataPlaneError extends Error {
   }
 }
 
+/** Throws `bad_argument` unless `id` is an integer in [0, capacity): the check every id-taking call makes. */
+export function checkId(what: string, id: number, capacity: number): void {
+  if (!Number.isInteger(id) || id < 0 || id >= capacity) throw new DataPlaneError('bad_argument', `${what} id ${id} outside [0, ${capacity})`);
+}
+
 /** The interface both engines implement. */
 export interface DataPlane {
   readonly flowCapacity: number;

@@ -13,7 +13,7 @@ import {
   VF_NEW_FLOW, VF_REWRITTEN, VF_UNTRACKED,
 } from '../layout.js';
 import {
-  DataPlaneError, type BatchResult, type ClassParams, type DataPlane, type EngineCounters, type EngineOptions,
+  DataPlaneError, checkId, type BatchResult, type ClassParams, type DataPlane, type EngineCounters, type EngineOptions,
   type FlowKeyFields, type FlowRecord, type MeterParams, type RuleAction, type Verdict, type WildcardRule,
 } from '../types.js';
 import { hashKey } from './hash.js';
@@ -145,13 +145,13 @@ export class ReferenceEngine implements DataPlane {
 
   // ---- rules ----
   setRule(id: number, rule: WildcardRule): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.ruleCapacity) throw new DataPlaneError('bad_argument', `rule id ${id} outside [0, ${this.ruleCapacity})`);
+    checkId('rule', id, this.ruleCapacity);
     encodeRule(rule, this.meterCapacity, this.staging);
     const rc = this.rules.set(id, this.staging);
     if (rc !== 0) throw new DataPlaneError('rule_error', `setRule(${id}) failed with code ${rc}`);
   }
   deleteRule(id: number): void {
-    if (!Number.isInteger(id) || id < 0 || id >= this.ruleCapacity) throw new DataPlaneError('bad_argument', `rule id ${id} outside [0, ${this.ruleCapacity})`);
+    checkId('rule', id, this.ruleCapacity);
     this.rules.delete(id);
   }
   commitRules(): void {
