@@ -41,6 +41,8 @@ interface Check {
   op: string;
   limit: number;
   ok: boolean;
+  /** false: reported only (run.py's short runs do not enforce the after-expiry flood figure) */
+  enforced?: boolean;
 }
 
 interface Results {
@@ -94,7 +96,7 @@ describe.skipIf(!status.available)(`Mininet testbed, short run${status.available
   test('reservation: the reserved flow holds its paid rate while the other floods, and shares again after expiry', async () => {
     const { code, output, results } = await runScenario('reservation', join(dir, 'reservation'));
     expect(results, `no results.json; run.py said:\n${output}`).toBeDefined();
-    const failed = results!.bounds.filter((b) => !b.ok).map((b) => `${b.name}: ${b.value} ${b.op} ${b.limit}`);
+    const failed = results!.bounds.filter((b) => !b.ok && b.enforced !== false).map((b) => `${b.name}: ${b.value} ${b.op} ${b.limit}`);
     expect(failed, output).toEqual([]);
     expect(code, output).toBe(0);
     const r = results as unknown as {
@@ -112,7 +114,7 @@ describe.skipIf(!status.available)(`Mininet testbed, short run${status.available
   test('policing: a flow sending 150 % of its paid rate is held to it; the other flow is unharmed', async () => {
     const { code, output, results } = await runScenario('policing', join(dir, 'policing'));
     expect(results, `no results.json; run.py said:\n${output}`).toBeDefined();
-    const failed = results!.bounds.filter((b) => !b.ok).map((b) => `${b.name}: ${b.value} ${b.op} ${b.limit}`);
+    const failed = results!.bounds.filter((b) => !b.ok && b.enforced !== false).map((b) => `${b.name}: ${b.value} ${b.op} ${b.limit}`);
     expect(failed, output).toEqual([]);
     expect(code, output).toBe(0);
     const r = results as unknown as { paidMbit: number; offeredMbit: number; otherMbit: number; medians: { reserved: number; other: number } };
