@@ -13,6 +13,7 @@ import { RESERVATION_STATES, ServiceError, type ReservationService, type Reserva
 import { ledgerPlugin } from '../payments/http-service.js';
 import type { LocalLedger } from '../payments/local-ledger.js';
 import type { Voucher } from '../payments/channels.js';
+import { VOUCHER_SIGNATURE_PATTERN } from '../payments/channel-keys.js';
 import type { PricingAgent } from '../pricing/agent.js';
 import type { AdmissionControl } from '../qos/admission.js';
 
@@ -80,7 +81,7 @@ const voucherBody = {
         channel: { type: 'string', pattern: '^[0-9a-f]{64}$' },
         cumulative: { type: 'string', pattern: '^(0|[1-9][0-9]{0,18})$' },
         sequence: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-        signature: { type: 'string', pattern: '^[0-9a-f]{128}$' },
+        signature: { type: 'string', pattern: VOUCHER_SIGNATURE_PATTERN },
       },
     },
   },

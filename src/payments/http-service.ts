@@ -10,6 +10,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsy
 import { auditLedger } from './audit.js';
 import { formatAmount, parseAmount } from './amount.js';
 import { LedgerError } from './ledger.js';
+import { CHANNEL_KEY_PATTERN, VOUCHER_SIGNATURE_PATTERN } from './channel-keys.js';
 import type { LocalLedger } from './local-ledger.js';
 
 export interface LedgerPluginOptions {
@@ -20,6 +21,10 @@ const amount = { type: 'string', pattern: '^(0|[1-9][0-9]{0,18})$' } as const;
 const address = { type: 'string', pattern: '^pf1[0-9a-f]{64}$' } as const;
 const hex64 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const signature = { type: 'string', pattern: '^[0-9a-f]{128}$' } as const;
+// A channel key and a voucher signature take the forms of the channel's scheme (channel-keys.ts);
+// the schema checks the shape, the ledger parses the key and verifies the signature.
+const channelKey = { type: 'string', pattern: CHANNEL_KEY_PATTERN } as const;
+const voucherSignature = { type: 'string', pattern: VOUCHER_SIGNATURE_PATTERN } as const;
 const nonce = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
 const memo = { type: 'string', maxLength: 256 } as const;
 
@@ -61,7 +66,7 @@ const channelOpenSchema = {
   properties: {
     from: address,
     payee: address,
-    channelKey: hex64,
+    channelKey,
     deposit: amount,
     timeoutAt: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
     nonce,
@@ -73,7 +78,7 @@ const voucherSchema = {
   type: 'object',
   required: ['channel', 'cumulative', 'sequence', 'signature'],
   additionalProperties: false,
-  properties: { channel: hex64, cumulative: amount, sequence: nonce, signature },
+  properties: { channel: hex64, cumulative: amount, sequence: nonce, signature: voucherSignature },
 } as const;
 
 const reclaimSchema = {

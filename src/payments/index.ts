@@ -12,6 +12,17 @@ export {
   type SignatureDomain,
 } from './keys.js';
 export {
+  ChannelSigningKey,
+  parseChannelKey,
+  isChannelKey,
+  verifyChannelSignature,
+  CHANNEL_KEY_SCHEMES,
+  DEFAULT_CHANNEL_KEY_SCHEME,
+  type ChannelKeyScheme,
+  type ChannelKeyFile,
+  type ParsedChannelKey,
+} from './channel-keys.js';
+export {
   LedgerError,
   REFUSAL_REASONS,
   refuse,

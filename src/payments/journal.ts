@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import { formatAmount, parseAmount, parsePositiveAmount } from './amount.js';
 import { canonicalJson, type CanonicalValue } from './canonical.js';
 import { voucherSignatureValid, type Voucher } from './channels.js';
-import { domainTag, isAddress, isPublicKeyHex, publicKeyOfAddress, verifySignature, type SigningKey } from './keys.js';
+import { domainTag, isAddress, publicKeyOfAddress, verifySignature, type SigningKey } from './keys.js';
+import { isVoucherSignatureHex, parseChannelKey, VOUCHER_SIGNATURE_HEX_LENGTHS } from './channel-keys.js';
 import { LedgerError } from './ledger.js';
 import { verifyReceipt, type SignedReceipt } from './quotes.js';
 
@@ -52,7 +53,8 @@ export interface SignedMint extends MintMessage {
 export interface ChannelOpenMessage {
   from: string;
   payee: string;
-  /** public key (hex) that signs the vouchers; may be the payer's own */
+  /** the key that signs the vouchers, in its wire form (channel-keys.ts: ed25519 hex or
+   *  'rsa-pss-3072:' + base64url SPKI); may be the payer's own Ed25519 key */
   channelKey: string;
   deposit: string;
   /** ms since the epoch; after it the payer may reclaim what was not settled */
@@ -191,6 +193,15 @@ function requireSignature(value: unknown): string {
   return value;
 }
 
+// A voucher's signature length depends on its channel's key; the shape is checked here,
+// the length against the channel's scheme when the voucher is verified.
+function requireVoucherSignature(value: unknown): string {
+  if (!isVoucherSignatureHex(value)) {
+    throw bad(`voucher signature must be lowercase hex of ${VOUCHER_SIGNATURE_HEX_LENGTHS.join(' or ')} characters (the channel key's scheme decides which)`);
+  }
+  return value;
+}
+
 function amountField(value: unknown, what: string, positive = true): string {
   try {
     return formatAmount(positive ? parsePositiveAmount(value, what) : parseAmount(value, what));
@@ -231,7 +242,11 @@ export function parseMint(value: unknown): SignedMint {
 export function parseChannelOpen(value: unknown): SignedChannelOpen {
   const o = requireObject(value, 'channel opening');
   onlyKeys(o, ['from', 'payee', 'channelKey', 'deposit', 'timeoutAt', 'nonce', 'signature'], 'channel opening');
-  if (!isPublicKeyHex(o['channelKey'])) throw bad('channelKey must be 64 lowercase hex characters');
+  try {
+    parseChannelKey(o['channelKey']);
+  } catch (err) {
+    throw bad(`channelKey: ${(err as Error).message}`);
+  }
   if (!Number.isSafeInteger(o['timeoutAt']) || (o['timeoutAt'] as number) <= 0) throw bad('timeoutAt must be a time in ms');
   return {
     from: requireAddress(o['from'], 'from'),
@@ -264,7 +279,7 @@ export function parseVoucher(value: unknown): Voucher {
     channel: o['channel'],
     cumulative: amountField(o['cumulative'], 'cumulative'),
     sequence: requireNonce(o['sequence'], 'sequence'),
-    signature: requireSignature(o['signature']),
+    signature: requireVoucherSignature(o['signature']),
   };
 }
 

@@ -1,5 +1,6 @@
-// Ed25519 keys for PayFlow's own signatures (local ledger transfers, channel vouchers,
-// quotes and receipts), with node:crypto (RFC 8032 Ed25519 via OpenSSL). Every signed
+// Ed25519 keys for PayFlow's own signatures (local ledger transfers, channel openings,
+// quotes and receipts), with node:crypto (RFC 8032 Ed25519 via OpenSSL). Channel vouchers
+// may be signed with another scheme; their keys are in channel-keys.ts. Every signed
 // message starts with a domain tag ("payflow/transfer/v1\n", ...) so that a signature
 // made for one kind of message can never be replayed as another kind.
 //
@@ -59,12 +60,7 @@ export class SigningKey {
 
   /** From the raw 32-byte seed (hex). */
   static fromSeedHex(seedHex: string): SigningKey {
-    if (!/^[0-9a-f]{64}$/i.test(seedHex)) throw new KeyError('an Ed25519 private key is 32 bytes of hex');
-    const privateKey = createPrivateKey({
-      key: Buffer.concat([PKCS8_PREFIX, Buffer.from(seedHex, 'hex')]),
-      format: 'der',
-      type: 'pkcs8',
-    });
+    const privateKey = ed25519PrivateKeyFromSeed(seedHex);
     return new SigningKey(privateKey, rawPublicKey(createPublicKey(privateKey)));
   }
 
@@ -109,10 +105,12 @@ export class SigningKey {
     return sign(null, withDomain(domain, message), this.privateKey).toString('hex');
   }
 
-  /** Signs raw bytes that already carry their domain tag (binary vouchers). */
-  signRaw(bytes: Uint8Array): Buffer {
-    return sign(null, bytes, this.privateKey);
-  }
+}
+
+/** The private key object of a raw 32-byte Ed25519 seed (hex), wrapped as PKCS#8 (RFC 8410). */
+export function ed25519PrivateKeyFromSeed(seedHex: string): KeyObject {
+  if (!/^[0-9a-f]{64}$/i.test(seedHex)) throw new KeyError('an Ed25519 private key is 32 bytes of hex');
+  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, Buffer.from(seedHex, 'hex')]), format: 'der', type: 'pkcs8' });
 }
 
 function rawPublicKey(key: KeyObject): Buffer {
@@ -169,8 +167,8 @@ export function verifySignature(
   return verifyRaw(withDomain(domain, message), Buffer.from(signatureHex, 'hex'), publicKeyHex);
 }
 
-/** Verifies a signature over bytes that already carry their domain tag. */
-export function verifyRaw(bytes: Uint8Array, signature: Uint8Array, publicKeyHex: string): boolean {
+/** Verifies a 64-byte Ed25519 signature over bytes; false for any malformed input. */
+function verifyRaw(bytes: Uint8Array, signature: Uint8Array, publicKeyHex: string): boolean {
   if (signature.length !== 64) return false;
   let key: KeyObject;
   try {

@@ -5,9 +5,10 @@
 // compared before and after). Real SQLite file, real local ledger and signatures; the
 // RecordingEnforcer stands in for the switches (test/reservations/helpers.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signTransfer } from '../../src/payments/journal.js';
+import { signChannelOpen, signTransfer } from '../../src/payments/journal.js';
 import { SigningKey } from '../../src/payments/keys.js';
 import { signVoucher } from '../../src/payments/channels.js';
+import { ChannelSigningKey } from '../../src/payments/channel-keys.js';
 import { mulberry32 } from '../../src/util/random.js';
 import type { PaymentProof } from '../../src/payments/ledger.js';
 import { startHarness, tempDir, type Harness } from '../reservations/helpers.js';
@@ -150,9 +151,9 @@ describe('API fuzz: bad input gets a 4xx JSON error and changes no stored row', 
     post(`/v1/reservations/${cancelled.id}/extensions`, pay(xq.quote.id, xUnder), 400, 'wrong_quote');
 
     // ---- vouchers
-    const channelKey = SigningKey.generate();
-    const channel = await h.ledger.openChannel(h.payer, h.running.operatorKey.address, channelKey.publicKeyHex, 10_000_000n, h.clock.now + 3_600_000);
-    const foreignChannel = await h.ledger.openChannel(h.payer, other.address, channelKey.publicKeyHex, 10_000_000n, h.clock.now + 3_600_000);
+    const channelKey = ChannelSigningKey.generate('ed25519');
+    const channel = await h.ledger.openChannel(h.payer, h.running.operatorKey.address, channelKey.publicKey, 10_000_000n, h.clock.now + 3_600_000);
+    const foreignChannel = await h.ledger.openChannel(h.payer, other.address, channelKey.publicKey, 10_000_000n, h.clock.now + 3_600_000);
     const vouch = `/v1/reservations/${active.id}/vouchers`;
     const good = signVoucher(channelKey, channel, 1_600_000n, 1);
     for (const path of [vouch]) {
@@ -167,6 +168,18 @@ describe('API fuzz: bad input gets a 4xx JSON error and changes no stored row', 
       post(path, { voucher: { ...good, channel: 'xyz' } }, 400);
       post(path, { voucher: { ...good, extra: 1 } }, 400);
       post(path, { voucher: good, extra: 1 }, 400);
+      // signatures of neither scheme's length, or not lower-case hex
+      post(path, { voucher: { ...good, signature: good.signature.slice(2) } }, 400);
+      post(path, { voucher: { ...good, signature: good.signature + 'ab' } }, 400);
+      post(path, { voucher: { ...good, signature: 'ab'.repeat(385) } }, 400);
+      post(path, { voucher: { ...good, signature: good.signature.toUpperCase() } }, 400);
+    }
+    // an rsa-pss-3072-length signature on an ed25519 channel passes the schema, not the check
+    post(vouch, { voucher: { ...good, signature: 'ab'.repeat(384) } }, 402, 'bad_signature');
+    // channel openings through the mounted ledger with malformed channel keys (correctly signed by the payer)
+    const payerNonce = (await h.ledger.account(h.payer.address)).nonce + 1;
+    for (const badKey of ['rsa-pss-3072:' + 'A'.repeat(563), 'rsa-pss-3072:' + 'A'.repeat(2000), 'rsa-pss-2048:' + 'A'.repeat(563), 'ed25519:' + channelKey.publicKey, channelKey.publicKey.toUpperCase(), '']) {
+      post('/v1/ledger/channels', signChannelOpen(h.payer, { payee: h.running.operatorKey.address, channelKey: badKey, deposit: '1000', timeoutAt: h.clock.now + 3_600_000, nonce: payerNonce }), 400);
     }
     post(vouch, { voucher: { ...good, cumulative: '1600001' } }, 402, 'bad_signature');
     post(vouch, { voucher: signVoucher(channelKey, channel, 1_000n, 1) }, 402, 'too_little');

@@ -1,7 +1,8 @@
 // The local ledger's HTTP service over a real socket on 127.0.0.1, driven by the HTTP
-// client and by raw fetch for the malformed requests: bad JSON, schema violations and
-// forged transfers are refused with the JSON error contract and leave the ledger as it was.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// client and by raw fetch for the malformed requests: bad JSON, schema violations, forged
+// transfers and malformed channel keys are refused with the JSON error contract and leave
+// the ledger as it was. Channels run with both channel-key schemes (keys made once per file).
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { startLedgerServer, ledgerPlugin, type LedgerServer } from '../../src/payments/http-service.js';
 import { LedgerHttpClient } from '../../src/payments/http-client.js';
@@ -9,10 +10,15 @@ import { LocalLedger } from '../../src/payments/local-ledger.js';
 import { LedgerError } from '../../src/payments/ledger.js';
 import { SigningKey } from '../../src/payments/keys.js';
 import { signTransfer } from '../../src/payments/journal.js';
-import { VoucherSigner } from '../../src/payments/channels.js';
-import { ledgerFixture, type LedgerFixture } from './helpers.js';
+import { VoucherSigner, signVoucher } from '../../src/payments/channels.js';
+import { ChannelSigningKey } from '../../src/payments/channel-keys.js';
+import { ledgerFixture, malformedChannelKeys, type LedgerFixture } from './helpers.js';
 
 let f: LedgerFixture;
+let rsaChannelKey: ChannelSigningKey;
+beforeAll(() => {
+  rsaChannelKey = ChannelSigningKey.generate('rsa-pss-3072');
+});
 let server: LedgerServer;
 let client: LedgerHttpClient;
 
@@ -86,10 +92,10 @@ describe('ledger HTTP service', () => {
     expect((await rejection(client.channel('ab'.repeat(32)))).status).toBe(404);
   });
 
-  it('runs a channel over HTTP: open, settle the last voucher, refuse an early reclaim', async () => {
+  it('runs an ed25519 channel over HTTP: open, settle the last voucher, refuse an early reclaim', async () => {
     await client.faucet(f.alice.address, 1000n);
-    const channelKey = SigningKey.generate();
-    const channel = await client.openChannel(f.alice, f.operator.address, channelKey.publicKeyHex, 500n, Date.now() + 60_000);
+    const channelKey = ChannelSigningKey.generate('ed25519');
+    const channel = await client.openChannel(f.alice, f.operator.address, channelKey.publicKey, 500n, Date.now() + 60_000);
     const signer = new VoucherSigner(channelKey, channel, 500n);
     signer.pay(100n);
     const last = signer.pay(150n);
@@ -100,6 +106,44 @@ describe('ledger HTTP service', () => {
     const early = await rejection(client.reclaimChannel(f.alice, channel));
     expect([early.status, early.code]).toEqual([409, 'too_early']);
     expect(await client.channel(channel)).toMatchObject({ settled: '250', deposit: '500', closed: false });
+  });
+
+  it('runs an rsa-pss-3072 channel over HTTP: open, settle, refuse forged and wrong-scheme vouchers', async () => {
+    await client.faucet(f.alice.address, 1000n);
+    const channel = await client.openChannel(f.alice, f.operator.address, rsaChannelKey.publicKey, 500n, Date.now() + 60_000);
+    expect(await client.channel(channel)).toMatchObject({ channelKey: rsaChannelKey.publicKey, deposit: '500' });
+    const signer = new VoucherSigner(rsaChannelKey, channel, 500n);
+    const first = signer.pay(100n);
+    expect(first.signature).toHaveLength(768);
+    await client.settleChannel(first);
+    const second = signer.pay(150n);
+    const forged = await rejection(client.settleChannel({ ...second, cumulative: '400' }));
+    expect([forged.status, forged.code]).toEqual([402, 'bad_signature']);
+    const wrongScheme = await rejection(client.settleChannel(signVoucher(ChannelSigningKey.generate('ed25519'), channel, 250n, 2)));
+    expect([wrongScheme.status, wrongScheme.code]).toEqual([402, 'bad_signature']);
+    const badLength = await post(`/channels/${channel}/settle`, JSON.stringify({ voucher: { ...second, signature: second.signature.slice(2) } }));
+    expect([badLength.status, badLength.json.error?.code]).toEqual([400, 'bad_request']);
+    await client.settleChannel(second);
+    expect(await client.balance(f.operator.address)).toBe(250n);
+    expect(await client.channel(channel)).toMatchObject({ settled: '250', settledSequence: 2, closed: false });
+    expect(await client.audit()).toMatchObject({ ok: true });
+  });
+
+  it('refuses channel openings with malformed channel keys (400) and changes nothing', async () => {
+    await client.faucet(f.alice.address, 1000n);
+    const before = await client.info();
+    for (const { name, channelKey } of malformedChannelKeys(rsaChannelKey)) {
+      const e = await rejection(client.openChannel(f.alice, f.operator.address, channelKey, 500n, Date.now() + 60_000));
+      expect(e.status, name).toBe(400);
+      expect(['bad_request', 'malformed'], name).toContain(e.code);
+    }
+    // a near miss the schema lets through gets the parser's own words
+    const exponent3 = malformedChannelKeys(rsaChannelKey).find((k) => k.name === 'RSA with exponent 3')!;
+    const e = await rejection(client.openChannel(f.alice, f.operator.address, exponent3.channelKey, 500n, Date.now() + 60_000));
+    expect(e.message).toMatch(/public exponent 65537, not 3/);
+    expect(await client.info()).toEqual(before);
+    expect(await client.account(f.alice.address)).toEqual({ balance: 1000n, nonce: 0 });
+    expect(await client.audit()).toMatchObject({ ok: true });
   });
 
   it('keeps the faucet closed on a ledger that is not a testbed (403)', async () => {

@@ -1,11 +1,11 @@
 // The reservation service end to end over the HTTP API with a real SQLite file, the real
 // local ledger, real signatures and the scripted topology; the RecordingEnforcer stands in
 // for the switches (helpers.ts). Issue 5, items 2, 4 and 6.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../../src/api/client.js';
 import { verifyQuote, verifyReceipt } from '../../src/payments/quotes.js';
 import { VoucherSigner } from '../../src/payments/channels.js';
-import { SigningKey } from '../../src/payments/keys.js';
+import { ChannelSigningKey, CHANNEL_KEY_SCHEMES, type ChannelKeyScheme } from '../../src/payments/channel-keys.js';
 import { startHarness, tempDir, TestNetwork, type Harness } from './helpers.js';
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
@@ -21,6 +21,11 @@ async function refusal(p: Promise<unknown>): Promise<ApiError> {
 describe('reservation service', () => {
   let h: Harness;
   let t: ReturnType<typeof tempDir>;
+  // one channel key per scheme for the file: RSA-3072 generation takes up to a second
+  const channelKeys = {} as Record<ChannelKeyScheme, ChannelSigningKey>;
+  beforeAll(() => {
+    for (const scheme of CHANNEL_KEY_SCHEMES) channelKeys[scheme] = ChannelSigningKey.generate(scheme);
+  });
   beforeEach(async () => {
     t = tempDir();
     h = await startHarness(t.dir);
@@ -162,12 +167,13 @@ describe('reservation service', () => {
     expect((await refusal(h.api.reserve(xq2.quote.id, await h.pay(xq2.quote)))).code).toBe('wrong_quote');
   });
 
-  it('extends an active reservation by micropayment-channel vouchers, each increment buying time at the current price', async () => {
+  it.each(CHANNEL_KEY_SCHEMES)('extends an active reservation by micropayment-channel vouchers (%s channel key), each increment buying time at the current price', async (scheme) => {
     const q = await h.api.quote({ src: '10.0.0.1', dst: '10.0.0.2', rate: '1mbit', duration: '10s' });
     const r = await h.api.reserve(q.quote.id, await h.pay(q.quote));
-    const channelKey = SigningKey.generate();
+    const channelKey = channelKeys[scheme];
     const deposit = 10_000_000n;
-    const channel = await h.ledger.openChannel(h.payer, h.running.operatorKey.address, channelKey.publicKeyHex, deposit, h.clock.now + 3_600_000);
+    // opened through the ledger mounted in the controller's HTTP server, paid through its API
+    const channel = await h.ledger.openChannel(h.payer, h.running.operatorKey.address, channelKey.publicKey, deposit, h.clock.now + 3_600_000);
     const signer = new VoucherSigner(channelKey, channel, deposit);
     // gold at 0.16 per Mbit/s per s, 1 Mbit/s: 160 000 base units per second
     const v1 = signer.pay(1_600_000n);
