@@ -16,6 +16,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The userspace datapath sends on every Linux port through ONE AF_PACKET socket, whose send
+# buffer (net.core.wmem_default when ovs-vswitchd made it, 208 KiB by default) is charged
+# for every packet still queued in any port's qdisc. One port backlogged behind a rate
+# limit then fills it, and sends on every other port fail with EAGAIN: all traffic through
+# all bridges collapses for seconds (mininet/README.md, "the overload collapse"). So the
+# default goes up before ovs-vswitchd starts, and a running one with a small buffer restarts.
+ovs_sndbuf() { ss -0 -m -p 2>/dev/null | awk '/ovs-vswitchd/ { if (match($0, /tb[0-9]+/)) print substr($0, RSTART + 2, RLENGTH - 2); exit }'; }
+if [ "$(sysctl -n net.core.wmem_default)" -lt 4194304 ]; then sysctl -qw net.core.wmem_default=4194304; fi
+if ovs-vsctl --timeout=2 show >/dev/null 2>&1 && [ -n "$(ovs_sndbuf)" ] && [ "$(ovs_sndbuf)" -lt 4194304 ]; then
+  echo "restarting Open vSwitch: its datapath socket has a $(ovs_sndbuf)-byte send buffer"
+  /usr/share/openvswitch/scripts/ovs-ctl restart --system-id=random >/dev/null 2>&1 || true
+fi
+
 # No kernel datapath module here: the daemons run and bridges use datapath_type=netdev.
 if ! ovs-vsctl --timeout=2 show >/dev/null 2>&1; then
   /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random --no-ovs-vswitchd-mlockall >/dev/null 2>&1 \

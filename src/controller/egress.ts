@@ -4,12 +4,24 @@
 // ceil = capacity; best effort is the default class) and u32 filters on the TOS byte
 // (IPv4) and the traffic class (IPv6) that put each DSCP in its class. Applied only to
 // ports that are Linux interfaces in this namespace (/sys/class/net/<name>), as root.
+//
+// Each class queues at most EGRESS_QUEUE_MS of the link's capacity (a bfifo leaf; without
+// it htb's leaf takes txqueuelen = 1000 packets, a second at 10 Mbit/s). Beyond latency,
+// this matters for the userspace datapath: it sends on every port through one AF_PACKET
+// socket, and every queued packet is charged to that socket's send buffer, so one port's
+// long queue can fill it and stall every other port (mininet/README.md, "the overload
+// collapse"; scripts/setup-system.sh raises the buffer too).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { ServiceClassConfig } from '../config/schema.js';
 
 const execFileAsync = promisify(execFile);
+
+/** How long a class's egress queue may be, at the link's capacity. */
+export const EGRESS_QUEUE_MS = 50;
+/** A queue holds at least this many bytes (ten full-size Ethernet frames), however slow the link. */
+const MIN_QUEUE_BYTES = 10 * 1514;
 
 export interface EgressOptions {
   /** the tc binary (default 'tc') */
@@ -21,6 +33,7 @@ export interface EgressOptions {
 /** The tc commands for one interface (argument lists for `tc`), after its root qdisc was deleted. */
 export function egressCommands(dev: string, capacityBps: number, classes: readonly ServiceClassConfig[]): string[][] {
   const cap = Math.max(8000, Math.floor(capacityBps));
+  const queueBytes = Math.max(MIN_QUEUE_BYTES, Math.ceil((cap * EGRESS_QUEUE_MS) / 1000 / 8));
   const cmds: string[][] = [];
   const sorted = [...classes].sort((a, b) => (a.bestEffort === b.bestEffort ? a.dscp - b.dscp : a.bestEffort ? 1 : -1));
   const minor = new Map<string, number>();
@@ -31,6 +44,7 @@ export function egressCommands(dev: string, capacityBps: number, classes: readon
   sorted.forEach((c, i) => {
     const rate = Math.max(8000, Math.floor(c.share * cap));
     cmds.push(['class', 'add', 'dev', dev, 'parent', '1:1', 'classid', `1:${minor.get(c.id)}`, 'htb', 'rate', `${rate}bit`, 'ceil', `${cap}bit`, 'prio', String(c.bestEffort ? 7 : i)]);
+    cmds.push(['qdisc', 'add', 'dev', dev, 'parent', `1:${minor.get(c.id)}`, 'handle', `${minor.get(c.id)}:`, 'bfifo', 'limit', String(queueBytes)]);
   });
   let pref = 10;
   for (const c of sorted) {

@@ -202,6 +202,14 @@ describe('egress tc commands', () => {
     expect(cmds).toContain('filter add dev veth0 parent 1: protocol ip prio 10 u32 match ip tos 0x68 0xfc flowid 1:10');
     expect(cmds.filter((c) => c.includes('1:12') && c.startsWith('filter'))).toHaveLength(0);
   });
+
+  it('every class queues at most 50 ms of the link (a bfifo leaf), at least ten full frames', () => {
+    const cmds = egressCommands('veth0', 10e6, defaultConfig().classes).map((c) => c.join(' '));
+    // 10 Mbit/s x 50 ms = 62500 bytes, one leaf per class
+    for (const minor of [10, 11, 12]) expect(cmds).toContain(`qdisc add dev veth0 parent 1:${minor} handle ${minor}: bfifo limit 62500`);
+    const slow = egressCommands('veth0', 100e3, defaultConfig().classes).map((c) => c.join(' '));
+    expect(slow).toContain('qdisc add dev veth0 parent 1:10 handle 10: bfifo limit 15140');
+  });
 });
 
 describe('stats', () => {
