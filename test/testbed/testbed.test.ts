@@ -1,12 +1,14 @@
 // The Mininet testbed's short CI run (issue 6: "a short run of scenarios 1 and 3 is part of
-// .ci/run and checks the throughput bounds with margins fit for a noisy machine").
+// .ci/run and checks the throughput bounds with margins fit for a noisy machine"), and a
+// short run of the other three scenarios too.
 //
-// Runs `mininet/run.py reservation --quick` and `mininet/run.py policing --quick` (the live
-// controller from dist/, Open vSwitch userspace datapath, iperf3 in Mininet hosts) while
-// holding the machine-wide OVS lock, then checks each scenario's results.json against its
-// own bounds and against the margins below (medians of per-second rates, so a second or two
-// of CPU starvation on a 2-core machine does not fail the run). Root only: skipped with the
-// reason otherwise; under CI=true a missing Mininet, OVS or build fails instead.
+// Runs `mininet/run.py SCENARIO --quick` for reservation, policing, ipv6, pricing and
+// setup-latency (the live controller from dist/, Open vSwitch userspace datapath, iperf3 and
+// mininet/udpflow.py in Mininet hosts) while holding the machine-wide OVS lock, then checks
+// each scenario's results.json against its own bounds and, for scenarios 1 and 3, against
+// the margins below (medians of per-second rates, so a second or two of CPU starvation on a
+// 2-core machine does not fail the run). Root only: skipped with the reason otherwise; under
+// CI=true a missing Mininet, OVS or build fails instead.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,10 +97,7 @@ describe.skipIf(!status.available)(`Mininet testbed, short run${status.available
 
   test('reservation: the reserved flow holds its paid rate while the other floods, and shares again after expiry', async () => {
     const { code, output, results } = await runScenario('reservation', join(dir, 'reservation'));
-    expect(results, `no results.json; run.py said:\n${output}`).toBeDefined();
-    const failed = results!.bounds.filter((b) => !b.ok && b.enforced !== false).map((b) => `${b.name}: ${b.value} ${b.op} ${b.limit}`);
-    expect(failed, output).toEqual([]);
-    expect(code, output).toBe(0);
+    expectBoundsHold(code, output, results);
     const r = results as unknown as {
       paidMbit: number;
       capacityMbit: number;
@@ -113,13 +112,42 @@ describe.skipIf(!status.available)(`Mininet testbed, short run${status.available
 
   test('policing: a flow sending 150 % of its paid rate is held to it; the other flow is unharmed', async () => {
     const { code, output, results } = await runScenario('policing', join(dir, 'policing'));
-    expect(results, `no results.json; run.py said:\n${output}`).toBeDefined();
-    const failed = results!.bounds.filter((b) => !b.ok && b.enforced !== false).map((b) => `${b.name}: ${b.value} ${b.op} ${b.limit}`);
-    expect(failed, output).toEqual([]);
-    expect(code, output).toBe(0);
+    expectBoundsHold(code, output, results);
     const r = results as unknown as { paidMbit: number; offeredMbit: number; otherMbit: number; medians: { reserved: number; other: number } };
     expect(r.medians.reserved).toBeGreaterThanOrEqual(0.9 * r.paidMbit);
     expect(r.medians.reserved).toBeLessThanOrEqual(1.2 * r.paidMbit);
     expect(r.medians.other).toBeGreaterThanOrEqual(0.9 * r.otherMbit);
   }, 120_000);
+
+  test('ipv6: the reservation keyed on the flow label holds its paid rate', async () => {
+    const { code, output, results } = await runScenario('ipv6', join(dir, 'ipv6'));
+    expectBoundsHold(code, output, results);
+    const r = results as unknown as { paidMbit: number; flowLabel: number; medians: Record<'during', { reserved: number }> };
+    expect(r.flowLabel).toBeGreaterThan(0);
+    expect(r.medians.during.reserved).toBeGreaterThanOrEqual(0.95 * r.paidMbit);
+  }, 150_000);
+
+  test('pricing: gold\'s price rises beyond 50 % load, silver\'s barely, best effort\'s not at all', async () => {
+    const { code, output, results } = await runScenario('pricing', join(dir, 'pricing'));
+    expectBoundsHold(code, output, results);
+    const r = results as unknown as { steps: Array<{ load: number } & Record<'gold' | 'silver' | 'best-effort', { price: number }>> };
+    const at = (load: number) => r.steps.find((s) => Math.abs(s.load - load) < 1e-6)!;
+    expect(at(1.2).gold.price).toBeGreaterThan(at(0.4).gold.price * 5);
+    expect(at(1.2)['best-effort'].price).toBe(at(0.1)['best-effort'].price);
+  }, 150_000);
+
+  test('setup-latency: every reservation, serial and concurrent, reaches its flow', async () => {
+    const { code, output, results } = await runScenario('setup-latency', join(dir, 'setup-latency'));
+    expectBoundsHold(code, output, results);
+    const r = results as unknown as { phases: Record<'serial' | 'concurrent', { count: number; toRate: { n: number } }> };
+    for (const phase of ['serial', 'concurrent'] as const) expect(r.phases[phase].toRate.n).toBe(r.phases[phase].count);
+  }, 150_000);
 });
+
+/** Every bound run.py enforces held, and run.py exited 0. */
+function expectBoundsHold(code: number | null, output: string, results: Results | undefined): void {
+  expect(results, `no results.json; run.py said:\n${output}`).toBeDefined();
+  const failed = results!.bounds.filter((b) => !b.ok && b.enforced !== false).map((b) => `${b.name}: ${b.value} ${b.op} ${b.limit}`);
+  expect(failed, output).toEqual([]);
+  expect(code, output).toBe(0);
+}
