@@ -26,5 +26,6 @@ class Context:
 
 def registry():
     from . import policing, pricing, reservation, setup_latency
-    scenarios = [reservation.RESERVATION, policing.POLICING, pricing.PRICING, setup_latency.SETUP_LATENCY, reservation.IPV6]
+    scenarios = [reservation.RESERVATION, policing.POLICING, pricing.PRICING, setup_latency.SETUP_LATENCY, reservation.IPV6,
+                 reservation.FATTREE]
     return {s.name: s for s in scenarios}

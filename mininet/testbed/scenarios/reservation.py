@@ -25,45 +25,48 @@ RESERVED_LABEL = 0x1a2b3
 FLOOD_LABEL = 0x2222
 
 
-def tcp_check(ctx, seconds):
-    """TCP h1 -> h3 alone through the userspace datapath and the 10 Mbit/s links."""
-    h1, h3 = ctx.tb.host('h1'), ctx.tb.host('h3')
-    f = Flow('tcp', h1, h3, 5301, ctx.workdir)
-    log('TCP h1 -> h3 alone for %d s' % seconds)
+def tcp_check(ctx, seconds, src='h1', dst='h3'):
+    """TCP src -> dst alone through the userspace datapath and the 10 Mbit/s links."""
+    sender, receiver = ctx.tb.host(src), ctx.tb.host(dst)
+    f = Flow('tcp', sender, receiver, 5301, ctx.workdir)
+    log('TCP %s -> %s alone for %d s' % (src, dst, seconds))
     f.start(seconds)
     f.wait(seconds + 20)
     series, _ = f.received()
     return median_between(series, 1, seconds + 1), series
 
 
-def run(ctx, ipv6=False):
+def run(ctx, ipv6=False, hosts=('h1', 'h2', 'h3')):
+    """hosts: the reserved flow's source, the flood's source, the common destination."""
     capacity, bounds = ctx.scenario.capacity, ctx.bounds
     label = RESERVED_LABEL if ipv6 else None
     before, during, after = (8, 12, 10) if ctx.quick else (20, 30, 20)
     total = before + during + after + 2
     results = {'paidMbit': PAID, 'floodMbit': FLOOD, 'capacityMbit': capacity, 'ipv6': ipv6, 'flowLabel': label,
                'phases': {'before': before, 'reservedFor': during, 'after': after}}
-    tcp_median, tcp_series = tcp_check(ctx, 4 if ctx.quick else 10)
+    results['hosts'] = {'reserved': hosts[0], 'flood': hosts[1], 'destination': hosts[2]}
+    tcp_median, tcp_series = tcp_check(ctx, 4 if ctx.quick else 10, hosts[0], hosts[2])
     results['tcpAloneMbit'] = tcp_median
     log('TCP alone: %.2f Mbit/s' % tcp_median)
-    h1, h2, h3 = ctx.tb.host('h1'), ctx.tb.host('h2'), ctx.tb.host('h3')
-    wallet_for(h1, ctx.workdir)
+    sender, flooder, receiver = (ctx.tb.host(h) for h in hosts)
+    wallet_for(sender, ctx.workdir)
     if ipv6:
-        src_ip, dst_ip = ip6(h1), ip6(h3)
-        a = UdpFlow('reserved', h1, h3, 5201, ctx.workdir, dst_ip=dst_ip, flowlabel=label)
-        b = UdpFlow('flood', h2, h3, 5202, ctx.workdir, dst_ip=dst_ip, flowlabel=FLOOD_LABEL)
+        src_ip, dst_ip = ip6(sender), ip6(receiver)
+        a = UdpFlow('reserved', sender, receiver, 5201, ctx.workdir, dst_ip=dst_ip, flowlabel=label)
+        b = UdpFlow('flood', flooder, receiver, 5202, ctx.workdir, dst_ip=dst_ip, flowlabel=FLOOD_LABEL)
         log('over IPv6 (%s -> %s) with udpflow; the reservation is keyed on flow label 0x%x' % (src_ip, dst_ip, label))
     else:
-        src_ip, dst_ip = h1.IP(), h3.IP()
-        a = Flow('reserved', h1, h3, 5201, ctx.workdir)
-        b = Flow('flood', h2, h3, 5202, ctx.workdir)
-    log('UDP h1 -> h3 at %g Mbit/s and h2 -> h3 at %g Mbit/s for %d s (bottleneck %g Mbit/s)' % (PAID, FLOOD, total, capacity))
+        src_ip, dst_ip = sender.IP(), receiver.IP()
+        a = Flow('reserved', sender, receiver, 5201, ctx.workdir)
+        b = Flow('flood', flooder, receiver, 5202, ctx.workdir)
+    log('UDP %s -> %s at %g Mbit/s and %s -> %s at %g Mbit/s for %d s (bottleneck %g Mbit/s)' % (
+        sender.name, receiver.name, PAID, flooder.name, receiver.name, FLOOD, total, capacity))
     a.start(total, PAID)
     b.start(total, FLOOD)
     t_start = a.started
     progress_until(ctx.ctl, t_start, before, lambda t: 'no reservation ')
-    log('h1 buys %g Mbit/s for %d s (payflow reserve in h1)' % (PAID, during))
-    res, elapsed = reserve(ctx.ctl, h1, src_ip, dst_ip, '%gmbit' % PAID, '%ds' % during, ctx.workdir,
+    log('%s buys %g Mbit/s for %d s (payflow reserve in %s)' % (sender.name, PAID, during, sender.name))
+    res, elapsed = reserve(ctx.ctl, sender, src_ip, dst_ip, '%gmbit' % PAID, '%ds' % during, ctx.workdir,
                            extra='--flow-label %d' % label if ipv6 else '')
     t_res = time.time() - t_start
     log('reserved %s in %.2f s' % (res.get('id', '?'), elapsed))
@@ -105,10 +108,15 @@ def run(ctx, ipv6=False):
     bounds.check('no collapse: both flows together fill >= 70 % of the link (10th percentile of seconds)',
                  results['linkUse']['p10'], '>=', 0.7 * capacity)
     plot_timeline(ctx.out('%s.png' % ctx.scenario.name),
-                  ('ipv6 (flow label): ' if ipv6 else 'reservation: ') + 'h1 buys %g Mbit/s at t=%.0f s' % (PAID, t_res),
-                  {'h1 -> h3 (reserved)': sa, 'h2 -> h3 (flood %g Mbit/s)' % FLOOD: sb}, PAID, (t_res, t_exp))
+                  '%s: %s buys %g Mbit/s at t=%.0f s' % (ctx.scenario.name + (' (flow label)' if ipv6 else ''), sender.name, PAID, t_res),
+                  {'%s -> %s (reserved)' % (sender.name, receiver.name): sa, '%s -> %s (flood %g Mbit/s)' % (flooder.name, receiver.name, FLOOD): sb},
+                  PAID, (t_res, t_exp))
     return results
 
 
 RESERVATION = Scenario('reservation', run, 'two flows share a bottleneck; one buys a reservation halfway (~90 s)')
+# The same on the k=4 fat tree (20 switches, 16 hosts, many equal-cost paths): sender and flooder
+# share an edge switch in pod 0, h16 sits in pod 3, so the flows cross the core.
+FATTREE = Scenario('fattree', lambda ctx: run(ctx, hosts=('h1', 'h2', 'h16')),
+                   'reservation across the pods of a k=4 fat tree (~100 s)', topo='fattree')
 IPV6 = Scenario('ipv6', lambda ctx: run(ctx, ipv6=True), 'reservation over IPv6, keyed on the flow label (~90 s)', ipv6=True)
