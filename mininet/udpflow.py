@@ -16,7 +16,8 @@ What it adds over iperf3 (which the runner uses wherever it can):
 - Many destination ports at once (``--ports N``: ports P .. P+N-1, round robin), and on the
   receiver, per port, the arrival time of the first datagram and of the first one whose
   DSCP (IPv4 TOS / IPv6 traffic class, via IP_RECVTOS / IPV6_RECVTCLASS) is not the one it
-  was sent with, i.e. the moment a reservation's flow entry began to mark the flow.
+  was sent with, i.e. the moment a reservation's flow entry began to mark the flow; and the
+  IPv6 flow labels that arrived (IPV6_FLOWINFO), so a run can show which label was on the wire.
 
 Rates are UDP payload bits, like iperf3's ``-b``. Each datagram carries a sequence number
 per port (loss) and the send time. The receiver writes an iperf3-shaped JSON report
@@ -42,6 +43,7 @@ IP_RECVTOS = 13           # linux/in.h
 IP_TOS = 1
 IPV6_RECVTCLASS = 66      # linux/in6.h
 IPV6_TCLASS = 67
+IPV6_FLOWINFO = 11        # linux/in6.h: deliver each datagram's flow information (label)
 HEADER = struct.Struct('!IId')  # port index, sequence, send time
 
 
@@ -107,6 +109,7 @@ def recv(args):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         if args.ipv6:
             s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVTCLASS, 1)
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_FLOWINFO, 1)
         else:
             s.setsockopt(socket.IPPROTO_IP, IP_RECVTOS, 1)
         s.bind(('::' if args.ipv6 else '0.0.0.0', args.port + i))
@@ -114,7 +117,7 @@ def recv(args):
         sel.register(s, selectors.EVENT_READ, i)
         socks.append(s)
     ports = [{'port': args.port + i, 'received': 0, 'maxSeq': -1, 'first': None, 'firstDscp': None,
-              'firstMarked': None, 'markedDscp': None} for i in range(args.ports)]
+              'firstMarked': None, 'markedDscp': None, 'flowLabels': []} for i in range(args.ports)]
     per_second = []   # payload bytes per second since the first datagram
     first = None
     last_rx = time.time()
@@ -141,6 +144,10 @@ def recv(args):
                 for level, kind, value in anc:
                     if (level, kind) in ((socket.IPPROTO_IP, IP_TOS), (socket.IPPROTO_IPV6, IPV6_TCLASS)) and value:
                         dscp = value[0] >> 2 if len(value) == 1 else struct.unpack('=i', value[:4])[0] >> 2
+                    elif (level, kind) == (socket.IPPROTO_IPV6, IPV6_FLOWINFO) and len(value) >= 4:
+                        label = struct.unpack('!I', value[:4])[0] & 0xFFFFF
+                        if label not in p['flowLabels'] and len(p['flowLabels']) < 8:
+                            p['flowLabels'].append(label)
                 if p['first'] is None:
                     p['first'], p['firstDscp'] = now, dscp
                 elif p['firstMarked'] is None and dscp != p['firstDscp']:

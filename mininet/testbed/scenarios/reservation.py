@@ -86,6 +86,13 @@ def run(ctx, ipv6=False, hosts=('h1', 'h2', 'h3')):
     results.update({'reservation': {'id': res.get('id'), 'requestSeconds': elapsed, 'atSeconds': t_res, 'expiresAtSeconds': t_exp},
                     'windows': win, 'means': means, 'medians': medians, 'lostPercent': {'reserved': lost_a, 'flood': lost_b},
                     'series': {'reserved': sa, 'flood': sb, 'tcpAlone': tcp_series}})
+    if ipv6:
+        # The receiver's IPV6_FLOWINFO: which labels were on the wire (iperf3's UDP had the kernel's own).
+        labels = a.ports_report()[0].get('flowLabels', [])
+        results['receivedFlowLabels'] = labels
+        log('the reserved flow arrived with flow label(s) %s' % ', '.join('0x%x' % l for l in labels))
+        bounds.check('the reserved flow carried its flow label (labels seen that are not 0x%x)' % label,
+                     sum(1 for l in labels if l != label) + (0 if labels else 1), '<=', 0)
     bounds.check('TCP alone >= 60 % of the link', tcp_median, '>=', 0.6 * capacity)
     m = medians
     bounds.check('before: reserved flow below its rate (the flood crowds it)', m['before']['reserved'], '<=', 0.9 * PAID)
