@@ -60,6 +60,11 @@ export interface OpenFlowConfig {
    */
   enabled?: boolean;
   listen: ListenConfig;
+  /**
+   * Switches the controller dials instead of waiting for them (OpenFlow 1.3.5 §6.3: a
+   * switch may listen for its controller; Open vSwitch's `ptcp:PORT` target). Default none.
+   */
+  connect: ListenConfig[];
   /** echo request interval, ms */
   echoIntervalMs: number;
 }

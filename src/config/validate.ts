@@ -164,11 +164,29 @@ export function validateConfig(raw: unknown): ConfigResult {
   const log = r.section(top, 'log', '', ['level']);
   if (log) config.log.level = r.oneOf(log, 'level', 'log', LOG_LEVELS) ?? config.log.level;
 
-  const of = r.section(top, 'openflow', '', ['enabled', 'listen', 'echoInterval']);
+  const of = r.section(top, 'openflow', '', ['enabled', 'listen', 'connect', 'echoInterval']);
   if (of) {
     const enabled = r.boolean(of, 'enabled', 'openflow');
     if (enabled !== undefined) config.openflow.enabled = enabled;
     config.openflow.listen = r.listen(of, 'listen', 'openflow') ?? config.openflow.listen;
+    if (of['connect'] !== undefined) {
+      if (!Array.isArray(of['connect'])) r.add('openflow.connect', 'must be a list of "host:port" (switches listening for their controller, e.g. OVS ptcp:6634)');
+      else {
+        const seen = new Set<string>();
+        of['connect'].forEach((item: unknown, i: number) => {
+          const p = `openflow.connect[${i}]`;
+          const parsed = typeof item === 'string' ? parseListen(item) : undefined;
+          if (!parsed || !parsed.ok) return r.add(p, parsed ? parsed.error : 'must be a string "host:port" (IPv6 as "[::1]:port")');
+          const target = parsed.value;
+          if (target.port === 0) r.add(p, 'port must be between 1 and 65535');
+          else if (seen.has(`${target.host}:${target.port}`)) r.add(p, `${String(item)} is listed twice`);
+          else {
+            seen.add(`${target.host}:${target.port}`);
+            config.openflow.connect.push(target);
+          }
+        });
+      }
+    }
     config.openflow.echoIntervalMs = r.duration(of, 'echoInterval', 'openflow', { minMs: 100, maxMs: 3_600_000 }) ?? config.openflow.echoIntervalMs;
   }
   const http = r.section(top, 'http', '', ['listen']);

@@ -123,6 +123,8 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     this.listener.on('switchConnected', (sw) => this.onSwitch(sw));
     this.listener.on('switchDisconnected', (sw, reason) => this.onSwitchGone(sw, reason));
     this.listener.on('handshakeFailed', (err, peer) => this.logger.warn({ err: err.message, peer }, 'switch handshake failed'));
+    this.listener.on('dialFailed', (err, target, retryInMs) =>
+      this.logger.warn({ err: err.message, switch: `${target.host}:${target.port}`, retryInMs }, 'cannot reach a listening switch; retrying'));
   }
 
   /** The bound OpenFlow address (after start; useful with port 0). */
@@ -146,6 +148,10 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     this.lldpTimer.unref();
     this.stats_.start();
     this.logger.info({ address: this.address }, 'OpenFlow listener up');
+    for (const target of this.config.openflow.connect) {
+      this.listener.dial(target);
+      this.logger.info({ switch: `${target.host}:${target.port}` }, 'dialling a listening switch');
+    }
   }
 
   async stop(): Promise<void> {

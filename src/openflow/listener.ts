@@ -4,9 +4,14 @@
 // accepted socket becomes a SwitchConnection; once its handshake completes the listener
 // announces the switch ('switchConnected') and, when it goes, 'switchDisconnected'. A
 // switch that connects again with the same datapath id replaces its old connection.
+//
+// The other direction of §6.3 ("the controller may initiate the connection to a switch
+// that listens", Open vSwitch's `ptcp:` controller target) is `dial()`: the listener keeps
+// a connection to that switch, redialling with backoff whenever it is refused or lost, and
+// the switch is announced through the same events as one that connected by itself.
 import { EventEmitter } from 'node:events';
-import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { connect as tcpConnect, createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions as TlsConnectOptions, type TlsOptions } from 'node:tls';
 import { SwitchConnection, type ConnectionOptions } from './connection.js';
 
 export const OFP_TCP_PORT = 6653;
@@ -20,6 +25,21 @@ export interface ListenerOptions extends ConnectionOptions {
   tls?: TlsOptions;
 }
 
+export interface DialOptions {
+  /** Connect over TLS with these options (ca, cert, key, servername, ...) instead of plain TCP. */
+  tls?: TlsConnectOptions;
+  /** First wait before redialling after a refusal or a lost connection. Default 500 ms. */
+  retryMinMs?: number;
+  /** The wait doubles up to this. Default 10 s. */
+  retryMaxMs?: number;
+}
+
+/** A switch the listener dials (a passive `ptcp:` switch). */
+export interface DialTarget {
+  host: string;
+  port: number;
+}
+
 export interface ListenerEvents {
   /** A switch finished the handshake and is ready for requests. */
   switchConnected: [SwitchConnection];
@@ -29,6 +49,8 @@ export interface ListenerEvents {
   handshakeFailed: [error: Error, peer: { remoteAddress: string; remotePort: number }];
   /** The server itself failed after listening. */
   serverError: [Error];
+  /** Dialling a switch failed (refused, unreachable, lost before the handshake); it is retried after `retryInMs`. */
+  dialFailed: [error: Error, target: DialTarget, retryInMs: number];
 }
 
 export class OpenFlowListener extends EventEmitter<ListenerEvents> {
@@ -37,6 +59,8 @@ export class OpenFlowListener extends EventEmitter<ListenerEvents> {
   private readonly server: Server;
   private readonly connections = new Set<SwitchConnection>();
   private readonly options: ListenerOptions;
+  /** Stops for every dialled switch: cancel the pending redial and close its connection. */
+  private readonly dials = new Set<() => void>();
 
   constructor(options: ListenerOptions = {}) {
     super();
@@ -86,7 +110,67 @@ export class OpenFlowListener extends EventEmitter<ListenerEvents> {
     });
   }
 
+  /**
+   * Keeps a connection to a switch that listens for its controller (OVS `ptcp:PORT`):
+   * connects, runs the same handshake as for an accepted socket, and redials with backoff
+   * (retryMinMs doubling up to retryMaxMs; reset by every completed handshake) when the
+   * connection is refused or lost. Returns a function that stops dialling and closes it.
+   */
+  dial(target: DialTarget, options: DialOptions = {}): () => void {
+    const minMs = options.retryMinMs ?? 500;
+    const maxMs = options.retryMaxMs ?? 10_000;
+    let waitMs = minMs;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let current: SwitchConnection | undefined;
+    const retry = (err: Error) => {
+      current = undefined;
+      if (stopped) return;
+      this.emit('dialFailed', err, target, waitMs);
+      timer = setTimeout(attempt, waitMs);
+      waitMs = Math.min(maxMs, waitMs * 2);
+    };
+    const attempt = () => {
+      timer = undefined;
+      if (stopped) return;
+      const socket = options.tls
+        ? tlsConnect({ ...options.tls, host: target.host, port: target.port })
+        : tcpConnect({ host: target.host, port: target.port });
+      const connectEvent = options.tls ? 'secureConnect' : 'connect';
+      const onEarlyError = (err: Error) => {
+        socket.destroy();
+        retry(err);
+      };
+      socket.once('error', onEarlyError);
+      socket.once(connectEvent, () => {
+        socket.off('error', onEarlyError);
+        const conn = this.adopt(socket);
+        current = conn;
+        let ready = false;
+        conn.once('ready', () => {
+          ready = true;
+          waitMs = minMs;
+        });
+        conn.once('close', (reason) => retry(new Error(ready ? `connection lost: ${reason}` : `closed during the handshake: ${reason}`)));
+      });
+    };
+    const stop = () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      current?.close('stopped dialling');
+      this.dials.delete(stop);
+    };
+    this.dials.add(stop);
+    attempt();
+    return stop;
+  }
+
   private accept(socket: Socket): void {
+    this.adopt(socket);
+  }
+
+  /** Runs the handshake on a connected socket (accepted or dialled) and announces the switch. */
+  private adopt(socket: Socket): SwitchConnection {
     const conn = new SwitchConnection(socket, this.options);
     this.connections.add(conn);
     let announced = false;
@@ -115,10 +199,12 @@ export class OpenFlowListener extends EventEmitter<ListenerEvents> {
         });
       },
     );
+    return conn;
   }
 
-  /** Stops listening and closes every connection. */
+  /** Stops listening and dialling, and closes every connection. */
   close(): Promise<void> {
+    for (const stop of [...this.dials]) stop();
     for (const conn of this.connections) conn.close('listener closed');
     return new Promise((resolve) => this.server.close(() => resolve()));
   }

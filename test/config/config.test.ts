@@ -80,7 +80,7 @@ describe('a full, valid file', () => {
     const c = okYaml(`
 dataDir: /var/lib/payflow
 log: { level: debug }
-openflow: { listen: "[::]:6633", echoInterval: 10s }
+openflow: { listen: "[::]:6633", echoInterval: 10s, connect: ["10.0.0.5:6634", "[fd00::7]:6634"] }
 http: { listen: "0.0.0.0:9090" }
 ledger: { kind: iota, rpcUrl: "https://api.testnet.iota.cafe", keyFile: ./key }
 pricing: { mode: tatonnement, demand: measured, demandWindow: 30s }
@@ -99,7 +99,11 @@ classes:
 `);
     expect(c.dataDir).toBe('/var/lib/payflow');
     expect(c.log.level).toBe('debug');
-    expect(c.openflow).toEqual({ listen: { host: '::', port: 6633 }, echoIntervalMs: 10_000 });
+    expect(c.openflow).toEqual({
+      listen: { host: '::', port: 6633 },
+      connect: [{ host: '10.0.0.5', port: 6634 }, { host: 'fd00::7', port: 6634 }],
+      echoIntervalMs: 10_000,
+    });
     expect(c.http.listen).toEqual({ host: '0.0.0.0', port: 9090 });
     expect(c.ledger).toEqual({ kind: 'iota', rpcUrl: 'https://api.testnet.iota.cafe', keyFile: './key', baseUnitsPerCurrencyUnit: 1_000_000_000 });
     expect(c.pricing).toEqual({ mode: 'tatonnement', demand: 'measured', demandWindowMs: 30_000 });
@@ -157,7 +161,12 @@ describe('every validation error names its path', () => {
     ['best effort downgrade', { classes: [goodClasses()[0], goodClasses()[1], { ...goodClasses()[2], policing: { yellow: 'downgrade' } }] }, 'classes[2].policing.yellow', /no lower class/],
     ['policing unknown key', { classes: [{ ...goodClasses()[0], policing: { blue: 'drop' } }, goodClasses()[1], goodClasses()[2]] }, 'classes[0].policing.blue', /unknown key/],
     ['unknown top key', { clases: [] }, 'clases', /unknown key \(expected one of: dataDir, log/],
-    ['unknown nested key', { openflow: { lisen: '0.0.0.0:1' } }, 'openflow.lisen', /unknown key \(expected one of: enabled, listen, echoInterval\)/],
+    ['unknown nested key', { openflow: { lisen: '0.0.0.0:1' } }, 'openflow.lisen', /unknown key \(expected one of: enabled, listen, connect, echoInterval\)/],
+    ['connect not a list', { openflow: { connect: '10.0.0.5:6634' } }, 'openflow.connect', /must be a list of "host:port"/],
+    ['connect entry bad', { openflow: { connect: ['10.0.0.5:6634', 'switch-two'] } }, 'openflow.connect[1]', /must be "host:port"/],
+    ['connect entry not a string', { openflow: { connect: [6634] } }, 'openflow.connect[0]', /must be a string/],
+    ['connect port zero', { openflow: { connect: ['10.0.0.5:0'] } }, 'openflow.connect[0]', 'port must be between 1 and 65535'],
+    ['connect twice', { openflow: { connect: ['10.0.0.5:6634', '10.0.0.5:6634'] } }, 'openflow.connect[1]', /listed twice/],
     ['bad listen', { openflow: { listen: 'everywhere' } }, 'openflow.listen', /must be "host:port"/],
     ['listen port too big', { http: { listen: '127.0.0.1:70000' } }, 'http.listen', 'port must be between 0 and 65535'],
     ['listen not a string', { http: { listen: 8080 } }, 'http.listen', /must be a string/],

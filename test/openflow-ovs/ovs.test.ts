@@ -8,6 +8,7 @@
 // ovs-vswitchd) and hold the machine-wide OVS lock from test/helpers/ovs.ts meanwhile.
 // Not root, or OVS missing: skipped with the reason — except in CI, where that fails.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -305,6 +306,38 @@ describe.skipIf(!ovs.available)(`OpenFlow runtime against Open vSwitch${ovs.avai
     expect(pin2.match).toContainEqual({ field: 'in_port', value: 1 });
     expect(pin2.reason).toBe(OFPR.NO_MATCH);
     expect(pin2.cookie).toBe(0xb0n);
+  });
+
+  test('a bridge that listens for its controller (ptcp:) is dialled, handshaken and usable; removing its listener is a disconnect', async () => {
+    const passive = uniqueName('pfpt');
+    const passiveIdHex = `00000000${randomHexBytes(4)}`;
+    const passiveId = BigInt(`0x${passiveIdHex}`);
+    // A free loopback port for the bridge to listen on.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const ptcpPort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    await vsctl(
+      '--may-exist', 'add-br', passive,
+      '--', 'set', 'bridge', passive, 'datapath_type=netdev', 'protocols=OpenFlow13', 'fail_mode=secure',
+      `other-config:datapath-id=${passiveIdHex}`, 'other-config:disable-in-band=true',
+      '--', 'set-controller', passive, `ptcp:${ptcpPort}:127.0.0.1`,
+    );
+    const stop = listener.dial({ host: '127.0.0.1', port: ptcpPort }, { retryMinMs: 100, retryMaxMs: 500 });
+    try {
+      const dialled = await within(listener.waitForSwitch(passiveId), 30_000, `bridge ${passive} listening on ptcp:${ptcpPort} was not dialled`);
+      expect(dialled.dpid.replace(/:/g, '')).toBe(passiveIdHex);
+      // The connection works: a flow goes in and OVS shows it.
+      await dialled.sendConfirmed([flowMod({ tableId: 0, priority: 7, cookie: 0x7an, match: [], instructions: [applyActions(output(OFPP.CONTROLLER))] })]);
+      expect(await ofctl('dump-flows', passive)).toContain('cookie=0x7a');
+      // The bridge stops listening: the controller sees it go.
+      const gone = new Promise<string>((resolve) => listener.on('switchDisconnected', (c, reason) => c === dialled && resolve(reason)));
+      await vsctl('del-controller', passive);
+      await within(gone, 30_000, 'no disconnect after del-controller');
+    } finally {
+      stop();
+      await deleteBridge(passive);
+    }
   });
 
   test('killing ovs-vswitchd gives a disconnect event, restarting it with ovs-ctl a reconnect', async () => {

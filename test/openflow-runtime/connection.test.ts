@@ -4,6 +4,7 @@
 // dead-peer timeout, role requests, back-pressure.
 import { spawnSync } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -256,6 +257,83 @@ describe('requests and replies', () => {
     expect(which).toBe(conn);
     expect(String(reason)).toMatch(/closed by the switch|socket error/);
     expect(listener.switches.size).toBe(0);
+  });
+});
+
+describe('dialling a switch that listens (OVS ptcp:)', () => {
+  /** A passive switch: a TCP server whose accepted sockets become FakeSwitches. */
+  async function passiveSwitch(datapathId: bigint): Promise<{ server: Server; port: number; accepted: FakeSwitch[] }> {
+    const accepted: FakeSwitch[] = [];
+    const server = createServer((socket: Socket) => {
+      const sw = new FakeSwitch({ port: 0, socket, datapathId, ports: [port(1, 'p1')] });
+      accepted.push(sw);
+      switches.push(sw);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return { server, port: (server.address() as AddressInfo).port, accepted };
+  }
+
+  test('the listener dials the switch, completes the handshake and announces it like one that connected', async () => {
+    const sw = await passiveSwitch(0xabcn);
+    const event = nextEvent('switchConnected');
+    const stop = listener.dial({ host: '127.0.0.1', port: sw.port });
+    const [conn] = await event;
+    expect(conn.datapathId).toBe(0xabcn);
+    expect(listener.switches.get(0xabcn)).toBe(conn);
+    expect([...conn.ports.values()].map((p) => p.name)).toEqual(['p1']);
+    stop();
+    await sw.accepted[0]!.closed;
+    sw.server.close();
+  });
+
+  test('a refused dial is reported and retried with backoff until the switch listens; a lost connection is redialled', async () => {
+    // Find a free port, then leave it closed: the first dials are refused.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const freePort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const failures: number[] = [];
+    listener.on('dialFailed', (_err, _target, retryInMs) => failures.push(retryInMs));
+    const stop = listener.dial({ host: '127.0.0.1', port: freePort }, { retryMinMs: 20, retryMaxMs: 80 });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(failures.length).toBeGreaterThanOrEqual(3);
+    expect(failures.slice(0, 3)).toEqual([20, 40, 80]);
+    expect(Math.max(...failures)).toBe(80);
+
+    // Now the switch listens on that port: the next dial gets through.
+    const accepted: FakeSwitch[] = [];
+    const server = createServer((socket: Socket) => {
+      const sw = new FakeSwitch({ port: 0, socket, datapathId: 0xdefn });
+      accepted.push(sw);
+      switches.push(sw);
+    });
+    await new Promise<void>((r) => server.listen(freePort, '127.0.0.1', () => r()));
+    const [conn] = await nextEvent('switchConnected');
+    expect(conn.datapathId).toBe(0xdefn);
+
+    // The switch drops the connection: it is reported gone, then dialled again (backoff reset).
+    const gone = nextEvent('switchDisconnected');
+    const again = nextEvent('switchConnected');
+    accepted[0]!.destroy();
+    await gone;
+    const [conn2] = await again;
+    expect(conn2).not.toBe(conn);
+    expect(conn2.datapathId).toBe(0xdefn);
+    stop();
+    await accepted[1]!.closed;
+    server.close();
+  });
+
+  test('closing the listener stops its dials', async () => {
+    const sw = await passiveSwitch(0x77n);
+    const event = nextEvent('switchConnected');
+    listener.dial({ host: '127.0.0.1', port: sw.port }, { retryMinMs: 10 });
+    await event;
+    await listener.close();
+    await sw.accepted[0]!.closed;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sw.accepted).toHaveLength(1);
+    sw.server.close();
   });
 });
 

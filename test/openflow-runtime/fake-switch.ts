@@ -7,7 +7,10 @@ import { decodeMessage, encodeMessage, type OfpMessage, type Port } from '../../
 import { MessageFramer } from '../../src/openflow/framing.js';
 
 export interface FakeSwitchOptions {
+  /** the controller's port to connect to (ignored when `socket` is given) */
   port: number;
+  /** an already connected socket: a passive switch whose controller dialled it */
+  socket?: Socket;
   host?: string;
   tls?: boolean;
   datapathId?: bigint;
@@ -51,7 +54,7 @@ export class FakeSwitch {
   constructor(private readonly options: FakeSwitchOptions) {
     this.answerEcho = options.answerEcho ?? true;
     const host = options.host ?? '127.0.0.1';
-    this.socket = options.tls ? tlsConnect({ host, port: options.port, rejectUnauthorized: false }) : netConnect(options.port, host);
+    this.socket = options.socket ?? (options.tls ? tlsConnect({ host, port: options.port, rejectUnauthorized: false }) : netConnect(options.port, host));
     this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
     this.socket.on('error', () => {});
     this.socket.on('data', (chunk: Buffer) => {
@@ -59,9 +62,9 @@ export class FakeSwitch {
       for (const frame of messages) this.onFrame(frame);
     });
     const hello = options.hello ?? { type: 'hello', xid: 1, versions: [4] };
-    this.socket.once(options.tls ? 'secureConnect' : 'connect', () => {
-      this.socket.write(hello instanceof Uint8Array ? hello : encodeMessage(hello));
-    });
+    const sendHello = () => this.socket.write(hello instanceof Uint8Array ? hello : encodeMessage(hello));
+    if (options.socket) sendHello();
+    else this.socket.once(options.tls ? 'secureConnect' : 'connect', sendHello);
   }
 
   get datapathId(): bigint {
