@@ -1,5 +1,5 @@
-// Differential test: 100k random frames (all header combinations, truncations, corrupted
-// bytes), random wildcard rules, srTCM/trTCM meters (colour-blind and colour-aware), priced
+// Differential test: 100k random frames (all header combinations, IPsec AH/ESP included,
+// truncations, corrupted bytes), random wildcard rules, srTCM/trTCM meters (colour-blind and colour-aware), priced
 // classes, rule changes, pricing ticks and idle expiry mid-stream, random batch sizes → the
 // wasm Engine and the ReferenceEngine must give byte-identical verdicts and output frames, and
 // identical counters and flow tables (charges equal to within float rounding of exp()).
@@ -21,10 +21,12 @@ function randomSpec(rng: Rng): FrameSpec {
   const kind = rng.below(10);
   if (kind === 0) return { vlans, ethertype: 0x0806 };
   if (kind < 6) {
-    const proto = pick([6, 17, 17, 1, 47]);
-    return { vlans, ip: { v: 4, src: pick(V4), dst: pick(V4), proto, tos: (pick(DSCPS) << 2) | rng.below(4), optionWords: rng.below(4) === 0 ? 1 + rng.below(3) : 0, fragOffset: rng.below(8) === 0 ? 1 + rng.below(100) : 0, mf: rng.below(6) === 0 }, l4, payload: rng.below(40) };
+    const proto = pick([6, 17, 17, 1, 47, 50]);
+    // one in six behind AH (RFC 4302), sometimes two, with an ICV of 0..3 words
+    const ah = rng.below(6) === 0 ? Array.from({ length: 1 + (rng.below(4) === 0 ? 1 : 0) }, () => ({ extraUnits: rng.below(4) })) : undefined;
+    return { vlans, ip: { v: 4, src: pick(V4), dst: pick(V4), proto, tos: (pick(DSCPS) << 2) | rng.below(4), optionWords: rng.below(4) === 0 ? 1 + rng.below(3) : 0, fragOffset: rng.below(8) === 0 ? 1 + rng.below(100) : 0, mf: rng.below(6) === 0, ah }, l4, payload: rng.below(40) };
   }
-  const nh = pick([6, 17, 17, 58, 59]);
+  const nh = pick([6, 17, 17, 58, 59, 50]);
   const ext: Ext[] = [];
   if (rng.below(3) === 0) {
     if (rng.below(2)) ext.push({ type: 0, extraUnits: rng.below(2) });
@@ -56,7 +58,7 @@ function randomRule(rng: Rng): WildcardRule {
   };
   if (rng.below(2)) rule.src = `${addr(V4)}/${len}`;
   if (rng.below(3) === 0) rule.dst = `${addr(V4)}/${len}`;
-  if (rng.below(3) === 0) rule.proto = pick([6, 17, 1, 58]);
+  if (rng.below(3) === 0) rule.proto = pick([6, 17, 1, 58, 50, 51]);
   if (rng.below(3) === 0) rule.dport = rng.below(2) ? pick([53, 80, 443, 5000]) : ([pick([0, 80, 1000]), pick([1500, 5001, 65535])] as const);
   if (rng.below(4) === 0) rule.sport = [0, pick([100, 1000, 40000])];
   if (rng.below(5) === 0) rule.dscp = pick(DSCPS);
@@ -94,7 +96,21 @@ describe('differential: Engine (wasm) vs ReferenceEngine (ts)', () => {
       both((e) => e.setRule(r, rule));
     }
     const pool: Uint8Array[] = [];
-    for (let i = 0; i < 3000; i++) pool.push(buildFrame(randomSpec(rng)).bytes);
+    const ipsec = { ah4: 0, esp4: 0, ah6: 0, esp6: 0 };
+    for (let i = 0; i < 3000; i++) {
+      const spec = randomSpec(rng);
+      const ip = spec.ip;
+      if (ip?.v === 4) {
+        if (ip.ah?.length) ipsec.ah4++;
+        if (ip.proto === 50) ipsec.esp4++;
+      } else if (ip?.v === 6) {
+        if (ip.ext?.some((e) => e.type === 51)) ipsec.ah6++;
+        if (ip.nh === 50) ipsec.esp6++;
+      }
+      pool.push(buildFrame(spec).bytes);
+    }
+    // the pool must hold enough of each IPsec shape to matter
+    for (const n of Object.values(ipsec)) expect(n).toBeGreaterThan(30);
 
     let t = 1_000_000;
     let sent = 0;

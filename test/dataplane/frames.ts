@@ -12,12 +12,19 @@ export interface Ext {
   extraUnits?: number;
 }
 
+/** An IPv4 AH header: 12 bytes (next header, length, reserved, SPI, sequence) + ICV words. */
+export interface AuthHeader {
+  /** ICV length in 4-byte units */
+  extraUnits?: number;
+}
+
 export interface FrameSpec {
   vlans?: number[];
   /** an ethertype with no IP header following (ARP, say) */
   ethertype?: number;
   ip?:
-    | { v: 4; src: string; dst: string; proto: number; tos?: number; optionWords?: number; fragOffset?: number; mf?: boolean }
+    /** IPv4: proto is the upper layer; with `ah`, AH headers (RFC 4302) sit between the two */
+    | { v: 4; src: string; dst: string; proto: number; tos?: number; optionWords?: number; fragOffset?: number; mf?: boolean; ah?: AuthHeader[] }
     | { v: 6; src: string; dst: string; nh: number; tc?: number; flowLabel?: number; ext?: Ext[] };
   l4?: { sport?: number; dport?: number; type?: number; code?: number; tcpOptionWords?: number };
   payload?: number;
@@ -60,8 +67,10 @@ export function buildFrame(spec: FrameSpec): BuiltFrame {
   if (ip.v === 4) {
     const ihl = 5 + (ip.optionWords ?? 0);
     const nonFirst = (ip.fragOffset ?? 0) !== 0;
-    const total = ihl * 4 + l4Len + payload;
-    const h = [0x40 | ihl, ip.tos ?? 0, ...u16(total), 0x12, 0x34, ...u16(((ip.mf ? 1 : 0) << 13) | (ip.fragOffset ?? 0)), 64, ip.proto, 0, 0, ...parseAddress(ip.src), ...parseAddress(ip.dst)];
+    const ah = ip.ah ?? [];
+    const ahLen = ah.reduce((n, a) => n + ahSize(a), 0);
+    const total = ihl * 4 + ahLen + l4Len + payload;
+    const h = [0x40 | ihl, ip.tos ?? 0, ...u16(total), 0x12, 0x34, ...u16(((ip.mf ? 1 : 0) << 13) | (ip.fragOffset ?? 0)), 64, ah.length ? 51 : ip.proto, 0, 0, ...parseAddress(ip.src), ...parseAddress(ip.dst)];
     for (let i = 0; i < (ip.optionWords ?? 0); i++) h.push(1, 1, 1, 1); // NOP options
     let sum = 0;
     for (let i = 0; i < h.length; i += 2) sum += (h[i]! << 8) | h[i + 1]!;
@@ -71,6 +80,13 @@ export function buildFrame(spec: FrameSpec): BuiltFrame {
     h[11] = cs & 0xff;
     push(Reason.TruncatedIPv4, ...h);
     if (nonFirst) l4Reason = Reason.TruncatedPayload;
+    ah.forEach((a, i) => {
+      const size = ahSize(a);
+      const next = i + 1 < ah.length ? 51 : ip.proto;
+      // SPI 0x100 + i, sequence 1, ICV 0xa5…; a non-first fragment's AH is never read
+      const hdr = [next, size / 4 - 2, 0, 0, 0, 0, 1, i, 0, 0, 0, 1, ...new Array<number>(size - 12).fill(0xa5)];
+      push(nonFirst ? Reason.TruncatedPayload : Reason.TruncatedExtension, ...hdr);
+    });
   } else {
     const exts = ip.ext ?? [];
     const extLen = exts.reduce((n, e) => n + extSize(e), 0);
@@ -109,6 +125,9 @@ export function buildFrame(spec: FrameSpec): BuiltFrame {
   } else if (proto === 1 || proto === 58) {
     push(l4Reason, l.type ?? 8, l.code ?? 0, 0, 0);
     push(Reason.TruncatedPayload, 0, 1, 0, 1);
+  } else if (proto === 50) {
+    // ESP (RFC 4303): SPI and sequence number, then ciphertext; the parser reads none of it
+    push(Reason.TruncatedPayload, 0, 0, 0x12, 0x34, 0, 0, 0, 7);
   }
   for (let i = 0; i < payload; i++) push(Reason.TruncatedPayload, 0x5a);
   return finish(out, owner);
@@ -124,10 +143,15 @@ function extSize(e: Ext): number {
   return 8 + 8 * (e.extraUnits ?? 0);
 }
 
+function ahSize(a: AuthHeader): number {
+  return 12 + 4 * (a.extraUnits ?? 0);
+}
+
 function l4Length(proto: number, l: FrameSpec['l4']): number {
   if (proto === 6) return 20 + 4 * (l?.tcpOptionWords ?? 0);
   if (proto === 17) return 8;
   if (proto === 1 || proto === 58) return 8;
+  if (proto === 50) return 8; // ESP SPI + sequence number
   return 0;
 }
 

@@ -1,6 +1,8 @@
 // Parser: a crafted frame for each header combination, checked field by field through the
 // flow dump, and each frame cut at every byte (reason = the header holding the first missing
-// byte; never a trap). Plus malformed headers. Runs against the wasm Engine and the TS twin.
+// byte; never a trap). Plus malformed headers, and IPsec as a classifier sees it: AH (RFC 4302)
+// is walked in IPv4 as in IPv6 and the key carries the protocol behind it; ESP (RFC 4303) is
+// an ordinary flow with protocol 50 and no ports. Runs against the wasm Engine and the TS twin.
 import { describe, expect, it } from 'vitest';
 import { Reason } from '../../src/dataplane/types.js';
 import { buildFrame, type FrameSpec } from './frames.js';
@@ -33,6 +35,17 @@ const cases: Case[] = [
   { name: 'IPv6 non-first fragment (no ports)', spec: { ip: { v: 6, ...v6, nh: 17, ext: [{ type: 44, fragOffset: 100 }] }, l4: { sport: 5, dport: 6 } }, want: { ethertype: 0x86dd, proto: 17, sport: 0, dport: 0 } },
   { name: 'IPv6 destination options/UDP', spec: { ip: { v: 6, ...v6, nh: 17, ext: [{ type: 60, extraUnits: 1 }] }, l4: { sport: 9, dport: 10 } }, want: { ethertype: 0x86dd, proto: 17, sport: 9, dport: 10 } },
   { name: 'IPv6 AH/TCP', spec: { ip: { v: 6, ...v6, nh: 6, ext: [{ type: 51, extraUnits: 1 }] }, l4: { sport: 22, dport: 2222 } }, want: { ethertype: 0x86dd, proto: 6, sport: 22, dport: 2222 } },
+  { name: 'IPv4 AH/TCP', spec: { ip: { v: 4, ...v4, proto: 6, tos: 34 << 2, ah: [{ extraUnits: 3 }] }, l4: { sport: 40000, dport: 22 } }, want: { ethertype: 0x0800, proto: 6, sport: 40000, dport: 22, dscp: 34, ...v4 } },
+  { name: 'IPv4 options/AH (no ICV)/UDP', spec: { ip: { v: 4, ...v4, proto: 17, optionWords: 2, ah: [{}] }, l4: { sport: 5000, dport: 53 } }, want: { ethertype: 0x0800, proto: 17, sport: 5000, dport: 53, ...v4 } },
+  { name: '802.1Q/IPv4 AH/ICMP', spec: { vlans: [300], ip: { v: 4, ...v4, proto: 1, ah: [{ extraUnits: 1 }] }, l4: { type: 8, code: 0 } }, want: { ethertype: 0x0800, vlan: 300, proto: 1, sport: 8, dport: 0 } },
+  { name: 'IPv4 AH/AH/UDP', spec: { ip: { v: 4, ...v4, proto: 17, ah: [{ extraUnits: 3 }, { extraUnits: 5 }] }, l4: { sport: 1, dport: 4789 } }, want: { ethertype: 0x0800, proto: 17, sport: 1, dport: 4789 } },
+  { name: 'IPv4 first fragment/AH/TCP', spec: { ip: { v: 4, ...v4, proto: 6, mf: true, ah: [{ extraUnits: 3 }] }, l4: { sport: 7, dport: 9 } }, want: { ethertype: 0x0800, proto: 6, sport: 7, dport: 9 } },
+  { name: 'IPv4 non-first fragment with AH (protocol 51, no ports)', spec: { ip: { v: 4, ...v4, proto: 6, fragOffset: 185, ah: [{ extraUnits: 3 }] }, l4: { sport: 7, dport: 9 } }, want: { ethertype: 0x0800, proto: 51, sport: 0, dport: 0 } },
+  { name: 'IPv4 ESP (no ports)', spec: { ip: { v: 4, ...v4, proto: 50, tos: 46 << 2 }, payload: 48 }, want: { ethertype: 0x0800, proto: 50, sport: 0, dport: 0, dscp: 46, ...v4 } },
+  { name: 'IPv4 AH/ESP', spec: { ip: { v: 4, ...v4, proto: 50, ah: [{ extraUnits: 3 }] }, payload: 32 }, want: { ethertype: 0x0800, proto: 50, sport: 0, dport: 0 } },
+  { name: 'IPv6 ESP (no ports)', spec: { ip: { v: 6, ...v6, nh: 50, flowLabel: 0x54321 }, payload: 48 }, want: { ethertype: 0x86dd, proto: 50, sport: 0, dport: 0, flowLabel: 0x54321, ...v6 } },
+  { name: 'IPv6 AH/ESP', spec: { ip: { v: 6, ...v6, nh: 50, ext: [{ type: 51, extraUnits: 1 }] }, payload: 32 }, want: { ethertype: 0x86dd, proto: 50, sport: 0, dport: 0 } },
+  { name: 'QinQ/IPv6 hop-by-hop/AH/ESP', spec: { vlans: [5, 6], ip: { v: 6, ...v6, nh: 50, ext: [{ type: 0 }, { type: 51, extraUnits: 3 }] }, payload: 20 }, want: { ethertype: 0x86dd, vlan: 5, vlanInner: 6, proto: 50, sport: 0, dport: 0 } },
   { name: 'IPv6 all extension headers/ICMPv6', spec: { vlans: [7], ip: { v: 6, ...v6, nh: 58, ext: [{ type: 0 }, { type: 60 }, { type: 43 }, { type: 44 }, { type: 51 }, { type: 60, extraUnits: 1 }] }, l4: { type: 135, code: 0 } }, want: { ethertype: 0x86dd, vlan: 7, proto: 58, sport: 135, dport: 0 } },
 ];
 
@@ -88,6 +101,8 @@ for (const kind of engineKinds) {
       const udp4: FrameSpec = { ip: { v: 4, ...v4, proto: 17 }, l4: { sport: 1, dport: 2 } };
       const tcp4: FrameSpec = { ip: { v: 4, ...v4, proto: 6 }, l4: { sport: 1, dport: 2 } };
       const udp6: FrameSpec = { ip: { v: 6, ...v6, nh: 17 }, l4: { sport: 1, dport: 2 } };
+      const ahUdp4: FrameSpec = { ip: { v: 4, ...v4, proto: 17, ah: [{ extraUnits: 3 }] }, l4: { sport: 1, dport: 2 } };
+      const ahAt = 14 + 20; // the AH right behind a 20-byte IPv4 header
       const frames: [Uint8Array, number][] = [
         [mutate(udp4, 14, 0x55), Reason.BadIPv4], // version 5
         [mutate(udp4, 14, 0x44), Reason.BadIPv4], // IHL 4
@@ -99,13 +114,47 @@ for (const kind of engineKinds) {
         [buildFrame({ vlans: [1, 2], ethertype: 0x8100 }).bytes, Reason.TooManyTags],
         [buildFrame({ ip: { v: 6, ...v6, nh: 17, ext: [{ type: 60 }, { type: 0 }] }, l4: {} }).bytes, Reason.BadExtension],
         [buildFrame({ ip: { v: 6, ...v6, nh: 17, ext: Array.from({ length: 9 }, () => ({ type: 60 as const })) }, l4: {} }).bytes, Reason.BadExtension],
+        [mutate(ahUdp4, ahAt + 1, 0xff), Reason.BadExtension], // AH length past the IP total length (the frame has no more)
+        [mutate(ahUdp4, ahAt + 1, 8), Reason.BadExtension], // a 40-byte AH where the IP payload has 38 bytes
+        [mutate(ahUdp4, 17, 20), Reason.BadExtension], // total length 20: protocol 51 with no room for its AH
+        [mutate(ahUdp4, 17, 20 + 24 + 4), Reason.BadL4], // AH fits, 4 bytes left for UDP
+        [buildFrame({ ip: { v: 4, ...v4, proto: 17, ah: Array.from({ length: 9 }, () => ({})) }, l4: {} }).bytes, Reason.BadExtension],
+        [buildFrame({ ip: { v: 4, ...v4, proto: 17, ah: Array.from({ length: 8 }, () => ({})) }, l4: {} }).bytes, Reason.Ok], // 8 AH headers is the limit
       ];
       const r = engine.process(frames.map((f) => f[0]), 0);
       expect(frames.map((_, i) => r.verdict(i).reason)).toEqual(frames.map((f) => f[1]));
-      expect(frames.map((_, i) => r.verdict(i).action)).toEqual(frames.map(() => 2));
+      expect(frames.map((_, i) => r.verdict(i).action)).toEqual(frames.map((f) => (f[1] === Reason.Ok ? 0 : 2)));
       const c = engine.counters();
       expect(c.reasons[Reason.BadIPv4]).toBe(3);
-      expect(c.reasons[Reason.BadL4]).toBe(2);
+      expect(c.reasons[Reason.BadL4]).toBe(3);
+      expect(c.reasons[Reason.BadExtension]).toBe(6);
+    });
+
+    it('rules see through AH to the upper layer and match ESP on protocol 50', () => {
+      const engine = makeEngine(kind, { flowCapacity: 64, ruleCapacity: 8 });
+      engine.setRule(0, { priority: 10, proto: 6, dport: 22, action: { action: 'forward', class: 1, queue: 1 } });
+      engine.setRule(1, { priority: 10, proto: 50, action: { action: 'forward', class: 2, queue: 2 } });
+      engine.setRule(2, { priority: 10, proto: 51, action: { action: 'drop' } }); // only a non-first fragment still says 51
+      const ssh = { sport: 50000, dport: 22 };
+      const frames = [
+        buildFrame({ ip: { v: 4, ...v4, proto: 6 }, l4: ssh }),
+        buildFrame({ ip: { v: 4, ...v4, proto: 6, ah: [{ extraUnits: 3 }] }, l4: ssh }),
+        buildFrame({ ip: { v: 6, ...v6, nh: 6, ext: [{ type: 51, extraUnits: 1 }] }, l4: ssh }),
+        buildFrame({ ip: { v: 4, ...v4, proto: 50 }, payload: 64 }),
+        buildFrame({ ip: { v: 6, ...v6, nh: 50 }, payload: 64 }),
+        buildFrame({ ip: { v: 6, ...v6, nh: 50, ext: [{ type: 51, extraUnits: 1 }] }, payload: 64 }),
+        buildFrame({ ip: { v: 4, ...v4, proto: 6, fragOffset: 100, ah: [{ extraUnits: 3 }] }, l4: ssh }),
+      ].map((f) => f.bytes);
+      const r = engine.process(frames, 0);
+      const verdicts = frames.map((_, i) => r.verdict(i));
+      expect(verdicts.map((v) => v.reason)).toEqual(frames.map(() => Reason.Ok));
+      expect(verdicts.map((v) => v.rule)).toEqual([0, 0, 0, 1, 1, 1, 2]);
+      expect(verdicts.map((v) => v.action)).toEqual([0, 0, 0, 0, 0, 0, 2]);
+      expect(verdicts.slice(0, 6).map((v) => v.queue)).toEqual([1, 1, 1, 2, 2, 2]);
+      // AH adds nothing to the key: plain and authenticated IPv4 SSH from one host are one flow
+      expect(verdicts[1]!.flow).toBe(verdicts[0]!.flow);
+      const c = engine.counters();
+      expect(c.reasons.slice(1).every((x) => x === 0)).toBe(true);
     });
 
     it('a descriptor pointing outside the input buffer is dropped as BadDescriptor', () => {

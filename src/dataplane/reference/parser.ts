@@ -1,6 +1,7 @@
 // The plain-TypeScript twin of assembly/parser.ts (same checks, same order, same reason
-// codes): Ethernet II, 802.1Q/802.1ad, IPv4 with options, IPv6 extension headers (RFC 8200),
-// AH (RFC 4302), TCP, UDP, ICMP, ICMPv6. Writes the 52-byte key through typed-array views;
+// codes): Ethernet II, 802.1Q/802.1ad, IPv4 with options (RFC 791), IPv6 extension headers
+// (RFC 8200), AH (RFC 4302) after IPv6 and after IPv4, TCP, UDP, ICMP, ICMPv6; ESP (RFC 4303)
+// is keyed on protocol 50 with no ports. Writes the 52-byte key through typed-array views;
 // allocates nothing per frame.
 import {
   K_DPORT, K_DST, K_ETHERTYPE, K_FLOW_LABEL, K_IN_PORT, K_PROTO, K_SPORT, K_SRC, K_TOS, K_VLAN_INNER, K_VLAN_OUTER,
@@ -9,6 +10,7 @@ import {
 } from '../layout.js';
 
 const MAX_EXT_HEADERS = 8;
+const IP_PROTO_AH = 51;
 
 /** A reusable key buffer with its views (the key is 13 aligned u32 words). */
 export class KeyBuffer {
@@ -72,8 +74,34 @@ function parseIPv4(buf: Uint8Array, p: number, off: number, len: number, key: Ke
   key.l3 = off;
   key.ipVersion = 4;
   const ipEnd = off + total;
-  if ((be16(buf, p + off + 6) & 0x1fff) !== 0) return ipEnd > len ? R_TRUNC_PAYLOAD : R_OK; // non-first fragment
+  // A non-first fragment has no upper-layer header, and not its AH either (AH is applied
+  // before fragmentation), so it keeps the IP protocol, 51 included, and no ports.
+  if ((be16(buf, p + off + 6) & 0x1fff) !== 0) return ipEnd > len ? R_TRUNC_PAYLOAD : R_OK;
+  if (proto === IP_PROTO_AH) return parseIPv4AuthHeaders(buf, p, off + ihl, ipEnd, len, key);
   return parseL4(buf, p, off + ihl, ipEnd, len, proto, key);
+}
+
+/**
+ * Walks the AH headers ((payload length + 2) × 4 bytes each) after an IPv4 header and parses
+ * the upper layer behind them; the key carries the protocol after AH, as for IPv6. Reasons as
+ * for IPv6 extension headers: TruncatedExtension when the frame ends inside one,
+ * BadExtension when one overruns the IP total length or there are more than MAX_EXT_HEADERS.
+ */
+function parseIPv4AuthHeaders(buf: Uint8Array, p: number, cur: number, ipEnd: number, len: number, key: KeyBuffer): number {
+  const end = Math.min(ipEnd, len);
+  const truncated = ipEnd > len;
+  let nh = IP_PROTO_AH;
+  for (let i = 0; nh === IP_PROTO_AH; i++) {
+    if (i === MAX_EXT_HEADERS) return R_BAD_EXT;
+    if (cur + 2 > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
+    const next = buf[p + cur]!;
+    const size = (buf[p + cur + 1]! + 2) << 2;
+    if (cur + size > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
+    nh = next;
+    cur += size;
+  }
+  key.u8[K_PROTO] = nh;
+  return parseL4(buf, p, cur, ipEnd, len, nh, key);
 }
 
 function parseIPv6(buf: Uint8Array, p: number, off: number, len: number, key: KeyBuffer): number {
@@ -96,13 +124,14 @@ function parseIPv6(buf: Uint8Array, p: number, off: number, len: number, key: Ke
   const truncated = ipEnd > len;
   let cur = off + 40;
   for (let i = 0; ; i++) {
-    if (nh !== 0 && nh !== 43 && nh !== 44 && nh !== 60 && nh !== 51) break;
+    // Anything else is the upper layer, ESP (50) included: its payload is encrypted.
+    if (nh !== 0 && nh !== 43 && nh !== 44 && nh !== 60 && nh !== IP_PROTO_AH) break;
     if (i === MAX_EXT_HEADERS) return R_BAD_EXT;
     if (nh === 0 && i !== 0) return R_BAD_EXT; // hop-by-hop must come first
     if (cur + 2 > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
     const next = buf[p + cur]!;
     const hl = buf[p + cur + 1]!;
-    const size = nh === 44 ? 8 : nh === 51 ? (hl + 2) << 2 : (hl + 1) << 3;
+    const size = nh === 44 ? 8 : nh === IP_PROTO_AH ? (hl + 2) << 2 : (hl + 1) << 3;
     if (cur + size > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
     if (nh === 44 && (be16(buf, p + cur + 2) & 0xfff8) !== 0) {
       k[K_PROTO] = next; // non-first fragment: no upper-layer header here
@@ -134,5 +163,6 @@ function parseL4(buf: Uint8Array, p: number, l4: number, ipEnd: number, len: num
     key.u16[K_SPORT >> 1] = buf[p + l4]!;
     key.u16[K_DPORT >> 1] = buf[p + l4 + 1]!;
   }
+  // Other protocols (ESP, GRE, …) are keyed on addresses and protocol alone, ports 0.
   return truncated ? R_TRUNC_PAYLOAD : R_OK;
 }
