@@ -1,5 +1,7 @@
 // Capture readers (src/dataplane/capture/): classic pcap in both byte orders with microsecond
-// and nanosecond timestamps, pcapng (SHB, IDB with if_tsresol / if_tsoffset, EPB, SPB, the
+// and nanosecond timestamps, Kuznetsov's modified pcap (0xA1B2CD34, 24-byte record headers),
+// captures cut short inside a record header or its data (the complete records come first, then
+// a 'truncated' error saying where), pcapng (SHB, IDB with if_tsresol / if_tsoffset, EPB, SPB, the
 // obsolete PB, unknown blocks skipped, several sections with different byte orders), files
 // that are not captures, truncated at every byte, corrupt lengths, a file larger than the
 // read buffer — all written byte by byte here — and one real capture written by tcpdump.
@@ -9,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureError, detectCaptureFormat, openCapture, type CapturePacket } from '../../src/dataplane/capture/index.js';
+import { CaptureError, decodePcapHeader, detectCaptureFormat, openCapture, type CapturePacket } from '../../src/dataplane/capture/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'payflow-capture-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,10 +72,19 @@ interface Rec {
   orig?: number;
 }
 
-function pcapFile(order: Order, nanosecond: boolean, linkType: number, records: Rec[]): Buffer {
+/**
+ * Classic pcap; `kuznetsov`: Kuznetsov's modified format (magic 0xA1B2CD34, microseconds), whose
+ * record headers add ifindex u32, protocol u16, pkt_type u8 and a pad byte (here not zero, so a
+ * reader that took them for packet bytes would be caught).
+ */
+function pcapFile(order: Order, nanosecond: boolean, linkType: number, records: Rec[], kuznetsov = false): Buffer {
   const w = new Bytes(order);
-  w.u32(nanosecond ? 0xa1b23c4d : 0xa1b2c3d4).u16(2).u16(4).u32(0).u32(0).u32(65535).u32(linkType);
-  for (const r of records) w.u32(r.sec).u32(r.frac).u32(r.data.length).u32(r.orig ?? r.data.length).raw(r.data);
+  w.u32(kuznetsov ? 0xa1b2cd34 : nanosecond ? 0xa1b23c4d : 0xa1b2c3d4).u16(2).u16(4).u32(0).u32(0).u32(65535).u32(linkType);
+  for (const r of records) {
+    w.u32(r.sec).u32(r.frac).u32(r.data.length).u32(r.orig ?? r.data.length);
+    if (kuznetsov) w.u32(3).u16(0x0800).u8(4).u8(0xee);
+    w.raw(r.data);
+  }
   return w.bytes();
 }
 
@@ -108,16 +119,21 @@ function oldPb(order: Order, ifId: number, ts: bigint, data: Buffer): Buffer {
 interface Read {
   packets: { ts: bigint; hasTs: boolean; link: number; ifId: number; orig: number; data: Buffer }[];
   error?: CaptureError;
+  /** the error came from openCapture (the file header), not while reading packets */
+  atOpen?: boolean;
 }
 
 async function readAll(path: string): Promise<Read> {
   const out: Read = { packets: [] };
+  let opened = false;
   try {
     const r = await openCapture(path);
+    opened = true;
     for await (const p of r) out.packets.push(copy(p));
   } catch (err) {
     if (!(err instanceof CaptureError)) throw err;
     out.error = err;
+    out.atOpen = !opened;
   }
   return out;
 }
@@ -153,6 +169,34 @@ describe('classic pcap', () => {
     }
   }
 
+  for (const order of ['le', 'be'] as const) {
+    it(`Kuznetsov's modified pcap (0xA1B2CD34), ${order === 'le' ? 'little' : 'big'}-endian: 24-byte record headers, the same packets`, async () => {
+      const recs: Rec[] = [
+        { sec: 1_700_000_000, frac: 123_456, data: frame(60, 1) },
+        { sec: 1_700_000_001, frac: 999_999, data: frame(1514, 2) },
+        { sec: 1_700_000_002, frac: 7, data: frame(64, 3), orig: 9000 },
+      ];
+      const file = pcapFile(order, false, 1, recs, true);
+      expect(file.subarray(0, 4).toString('hex')).toBe(order === 'le' ? '34cdb2a1' : 'a1b2cd34');
+      expect(detectCaptureFormat(file)).toBe('pcap');
+      expect(decodePcapHeader(file)).toMatchObject({ byteOrder: order === 'le' ? 'little' : 'big', nanosecond: false, recordHeaderLength: 24, linkType: 1 });
+      const modified = await readAll(writeTemp(file));
+      const standard = await readAll(writeTemp(pcapFile(order, false, 1, recs)));
+      expect(modified.error).toBeUndefined();
+      expect(standard.error).toBeUndefined();
+      expect(modified.packets).toEqual(standard.packets); // the extra header fields are not data
+      expect(modified.packets.map((p) => p.ts)).toEqual([1_700_000_000_123_456_000n, 1_700_000_001_999_999_000n, 1_700_000_002_000_007_000n]);
+      expect(modified.packets.every((p) => p.ifId === 0)).toBe(true);
+    });
+  }
+
+  it('the nanosecond magic 0xA1B23C4D in either byte order: a 16-byte record header', () => {
+    for (const order of ['le', 'be'] as const) {
+      const file = pcapFile(order, true, 1, []);
+      expect(decodePcapHeader(file)).toMatchObject({ nanosecond: true, recordHeaderLength: 16 });
+    }
+  });
+
   it('a truncated file: every cut inside a record is a truncated error after the whole records', async () => {
     const recs: Rec[] = [
       { sec: 1, frac: 0, data: frame(20, 0) },
@@ -167,10 +211,16 @@ describe('classic pcap', () => {
         expect(packets.length).toBe(boundaries.get(cut));
       } else if (cut < 4) {
         expect(error?.code, `cut ${cut}`).toBe('not-a-capture');
+      } else if (cut < 24) {
+        expect(error?.code, `cut ${cut}`).toBe('truncated'); // the file header: nothing to replay
+        expect(error?.offset).toBe(0);
       } else {
         expect(error?.code, `cut ${cut}`).toBe('truncated');
-        expect(packets.length).toBe(cut < 24 + 16 + 20 ? 0 : 1);
-        expect(error?.message).toMatch(/cut short/);
+        const whole = cut < 24 + 16 + 20 ? 0 : 1;
+        expect(packets.length).toBe(whole);
+        expect(error?.packetsBefore).toBe(whole);
+        expect(error?.offset, `cut ${cut}`).toBe(whole === 0 ? 24 : 24 + 16 + 20); // where the cut record starts
+        expect(error?.message).toMatch(/record \d at byte \d+ cut short/);
       }
     }
   });
@@ -269,11 +319,100 @@ describe('pcapng', () => {
   });
 });
 
+describe('captures cut short (tcpdump killed mid-write)', () => {
+  // three records; a cut inside the header or the data of record `at`: the records before it are
+  // read, then a 'truncated' error whose offset is where record `at` starts
+  const recs: Rec[] = [
+    { sec: 10, frac: 1, data: frame(60, 1) },
+    { sec: 11, frac: 2, data: frame(70, 2) },
+    { sec: 12, frac: 3, data: frame(80, 3) },
+  ];
+  interface Layout {
+    name: string;
+    file: Buffer;
+    /** offset of each record (pcapng: each packet block) and the bytes before its data */
+    starts: number[];
+    header: number;
+  }
+  const layouts: Layout[] = [];
+  for (const order of ['le', 'be'] as const) {
+    for (const variant of ['µs', 'ns', 'kuznetsov'] as const) {
+      const header = variant === 'kuznetsov' ? 24 : 16;
+      const starts: number[] = [];
+      let at = 24;
+      for (const r of recs) {
+        starts.push(at);
+        at += header + r.data.length;
+      }
+      layouts.push({ name: `pcap ${variant} ${order}`, file: pcapFile(order, variant === 'ns', 1, recs, variant === 'kuznetsov'), starts, header });
+    }
+    const head = Buffer.concat([shb(order), idb(order, 1, 0)]);
+    const blocks = recs.map((r, i) => epb(order, 0, BigInt(i + 1), r.data));
+    const starts: number[] = [];
+    blocks.reduce((at, b) => {
+      starts.push(at);
+      return at + b.length;
+    }, head.length);
+    layouts.push({ name: `pcapng ${order}`, file: Buffer.concat([head, ...blocks]), starts, header: 28 });
+  }
+
+  for (const l of layouts) {
+    it(`${l.name}: cut in a record header and in packet data -> the complete records, then truncated at the record's offset`, async () => {
+      for (const at of [0, 2]) {
+        for (const where of ['header', 'data'] as const) {
+          const cut = l.starts[at]! + (where === 'header' ? 5 : l.header + 3);
+          const { packets, error, atOpen } = await readAll(writeTemp(l.file.subarray(0, cut)));
+          const what = `${l.name}, record ${at}, cut in its ${where} at ${cut}`;
+          expect(packets.map((p) => p.data), what).toEqual(recs.slice(0, at).map((r) => r.data));
+          expect(error?.code, what).toBe('truncated');
+          expect(atOpen, what).toBe(false);
+          expect(error?.offset, what).toBe(l.starts[at]);
+          expect(error?.packetsBefore, what).toBe(at);
+          expect(error?.message, what).toMatch(where === 'header' ? /cut short: header has 5 of (12|16|24) bytes/ : /cut short: \d+ of \d+ (packet )?bytes/);
+        }
+      }
+      // the whole file, and the file cut exactly after record 1: a clean end
+      expect((await readAll(writeTemp(l.file))).packets).toHaveLength(3);
+      const clean = await readAll(writeTemp(l.file.subarray(0, l.starts[2])));
+      expect(clean.error).toBeUndefined();
+      expect(clean.packets).toHaveLength(2);
+    });
+  }
+
+  it('a file header cut short stays an error of openCapture (pcap: 24 bytes; pcapng: the first section header)', async () => {
+    for (const order of ['le', 'be'] as const) {
+      for (const file of [pcapFile(order, false, 1, recs), pcapFile(order, false, 1, recs, true)]) {
+        for (const cut of [4, 10, 23]) {
+          const r = await readAll(writeTemp(file.subarray(0, cut)));
+          expect(r.error?.code).toBe('truncated');
+          expect(r.atOpen).toBe(true);
+          expect(r.error?.message).toMatch(/pcap file header cut short \(\d+ of 24 bytes\)/);
+        }
+      }
+      const ng = Buffer.concat([shb(order), idb(order, 1, 0)]);
+      for (const cut of [4, 11, 12, 20, shb(order).length - 1]) {
+        const r = await readAll(writeTemp(ng.subarray(0, cut)));
+        expect(r.error?.code, `${order} cut ${cut}`).toBe('truncated');
+        expect(r.atOpen, `${order} cut ${cut}`).toBe(true);
+        expect(r.error?.message).toMatch(/pcapng section header cut short/);
+      }
+      // a cut inside the first interface block is after the section header: zero packets, truncated
+      const r = await readAll(writeTemp(ng.subarray(0, shb(order).length + 6)));
+      expect(r.atOpen).toBe(false);
+      expect(r.error?.code).toBe('truncated');
+      expect(r.error?.offset).toBe(shb(order).length);
+      expect(r.error?.packetsBefore).toBe(0);
+    }
+  });
+});
+
 describe('hostile input', () => {
   it('mutated pcap and pcapng files give packets or a CaptureError, never another exception', async () => {
     const seeds = [
       pcapFile('le', false, 1, [{ sec: 1, frac: 2, data: frame(60, 1) }, { sec: 3, frac: 4, data: frame(70, 2) }]),
       pcapFile('be', true, 1, [{ sec: 1, frac: 2, data: frame(60, 1) }]),
+      pcapFile('le', false, 1, [{ sec: 1, frac: 2, data: frame(60, 1) }, { sec: 3, frac: 4, data: frame(70, 2) }], true),
+      pcapFile('be', false, 1, [{ sec: 1, frac: 2, data: frame(60, 1) }, { sec: 3, frac: 4, data: frame(70, 2) }], true),
       Buffer.concat([shb('le'), idb('le', 1, 0, { tsresol: 9, tsoffset: 5n }), epb('le', 0, 9n, frame(40, 1)), spb('le', frame(30, 2))]),
       Buffer.concat([shb('be'), idb('be', 1, 64), oldPb('be', 0, 1n, frame(50, 3)), epb('be', 0, 2n, frame(20, 4))]),
     ];
@@ -288,7 +427,12 @@ describe('hostile input', () => {
       const flips = 1 + rnd(4);
       for (let j = 0; j < flips; j++) b[rnd(b.length)] = rnd(256); // headers included: lengths, magics, options
       const cut = rnd(4) === 0 ? rnd(b.length + 1) : b.length;
-      const { error } = await readAll(writeTemp(b.subarray(0, cut), 'fuzz.cap')); // readAll rethrows anything else
+      const { packets, error, atOpen } = await readAll(writeTemp(b.subarray(0, cut), 'fuzz.cap')); // readAll rethrows anything else
+      if (error && !atOpen) {
+        // an error while reading comes after exactly the packets it counts, and points into the file
+        expect(error.packetsBefore).toBe(packets.length);
+        expect(error.offset).toBeLessThanOrEqual(cut);
+      }
       const key = error ? error.code : 'ok';
       codes.set(key, (codes.get(key) ?? 0) + 1);
     }
@@ -308,6 +452,8 @@ describe('files that are not captures', () => {
     expect((await readAll(join(dir, 'missing.pcap'))).error?.code).toBe('io');
     expect(detectCaptureFormat(Buffer.from([0xd4, 0xc3, 0xb2, 0xa1]))).toBe('pcap');
     expect(detectCaptureFormat(Buffer.from([0xa1, 0xb2, 0x3c, 0x4d]))).toBe('pcap');
+    expect(detectCaptureFormat(Buffer.from([0xa1, 0xb2, 0xcd, 0x34]))).toBe('pcap');
+    expect(detectCaptureFormat(Buffer.from([0x34, 0xcd, 0xb2, 0xa1]))).toBe('pcap');
     expect(detectCaptureFormat(Buffer.from([1, 2, 3]))).toBeNull();
   });
 });

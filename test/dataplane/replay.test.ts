@@ -1,14 +1,17 @@
 // `payflow replay` end to end: the built CLI (node dist/src/cli/main.js replay ...) on captures
 // this test writes (classic pcap and pcapng, Ethernet and raw-IP link types), with and without a
 // rules file (a wildcard rule sending one flow through an srTCM meter), --json output checked
-// field by field, and the errors for a file that is not a capture, a truncated capture and a
-// bad rules file. Needs `npm run build` first (npm test does it).
+// field by field, captures cut short (replayed up to the cut, flagged, exit 3), Kuznetsov's
+// modified pcap and the nanosecond magic giving the verdicts of the standard pcap, and the
+// errors for a file that is not a capture, a cut file header and a bad rules file. Needs
+// `npm run build` first (npm test does it).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { replayCapture } from '../../src/dataplane/capture/replay.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
@@ -79,21 +82,37 @@ function ethernet(etherType: number, payload: Buffer): Buffer {
   return Buffer.concat([e, payload]);
 }
 
-/** Classic pcap, little-endian, microseconds. */
-function pcap(linkType: number, packets: { us: number; data: Buffer }[]): Buffer {
+interface PcapOptions {
+  /** byte order (default little-endian) */
+  order?: 'le' | 'be';
+  /** 'us' (0xA1B2C3D4, the default), 'ns' (0xA1B23C4D) or 'kuznetsov' (0xA1B2CD34: µs, 24-byte record headers) */
+  magic?: 'us' | 'ns' | 'kuznetsov';
+}
+
+/** Classic pcap (default: little-endian, microseconds); times in µs after 1 700 000 000 s. */
+function pcap(linkType: number, packets: { us: number; data: Buffer }[], options: PcapOptions = {}): Buffer {
+  const le = (options.order ?? 'le') === 'le';
+  const magic = options.magic ?? 'us';
+  const u32 = (b: Buffer, v: number, at: number): number => (le ? b.writeUInt32LE(v, at) : b.writeUInt32BE(v, at));
+  const u16 = (b: Buffer, v: number, at: number): number => (le ? b.writeUInt16LE(v, at) : b.writeUInt16BE(v, at));
   const h = Buffer.alloc(24);
-  h.writeUInt32LE(0xa1b2c3d4, 0);
-  h.writeUInt16LE(2, 4);
-  h.writeUInt16LE(4, 6);
-  h.writeUInt32LE(65535, 16);
-  h.writeUInt32LE(linkType, 20);
+  u32(h, magic === 'kuznetsov' ? 0xa1b2cd34 : magic === 'ns' ? 0xa1b23c4d : 0xa1b2c3d4, 0);
+  u16(h, 2, 4);
+  u16(h, 4, 6);
+  u32(h, 65535, 16);
+  u32(h, linkType, 20);
   const parts = [h];
   for (const p of packets) {
-    const r = Buffer.alloc(16);
-    r.writeUInt32LE(1_700_000_000 + Math.floor(p.us / 1e6), 0);
-    r.writeUInt32LE(p.us % 1e6, 4);
-    r.writeUInt32LE(p.data.length, 8);
-    r.writeUInt32LE(p.data.length, 12);
+    const r = Buffer.alloc(magic === 'kuznetsov' ? 24 : 16);
+    u32(r, 1_700_000_000 + Math.floor(p.us / 1e6), 0);
+    u32(r, magic === 'ns' ? (p.us % 1e6) * 1000 : p.us % 1e6, 4);
+    u32(r, p.data.length, 8);
+    u32(r, p.data.length, 12);
+    if (magic === 'kuznetsov') {
+      u32(r, 2, 16); // ifindex
+      u16(r, 0x0800, 20); // protocol
+      r[22] = 0; // pkt_type: PACKET_HOST
+    }
     parts.push(r, p.data);
   }
   return Buffer.concat(parts);
@@ -250,22 +269,144 @@ describe('payflow replay', () => {
     expect(t.stdout).toMatch(/2 yellow, 3 red/);
   });
 
-  it('a file that is not a capture, a truncated capture, a missing file: a clear error and exit 1', () => {
+  it('a file that is not a capture, a cut file header, a missing file: a clear error and exit 1', () => {
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'this is not a capture\n');
     const r = replay(text, '--json');
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/notes\.txt is not a pcap or pcapng capture/);
-    const cut = join(dir, 'cut.pcap');
-    const full = pcap(1, all.map((data, i) => ({ us: i, data })));
-    writeFileSync(cut, full.subarray(0, full.length - 5));
-    const c = replay(cut);
+    const cut = join(dir, 'cut-header.pcap');
+    writeFileSync(cut, pcap(1, all.map((data, i) => ({ us: i, data }))).subarray(0, 20));
+    const c = replay(cut, '--json');
     expect(c.code).toBe(1);
-    expect(c.stderr).toMatch(/record 15 at byte \d+ cut short/);
+    expect(c.stdout).toBe('');
+    expect(c.stderr).toMatch(/pcap file header cut short \(20 of 24 bytes\)/);
     const m = replay(join(dir, 'nope.pcap'));
     expect(m.code).toBe(1);
     expect(m.stderr).toMatch(/cannot open/);
+  });
+
+  describe('a capture cut short (the writer killed mid-write)', () => {
+    const full = pcap(1, all.map((data, i) => ({ us: i, data })));
+    /** byte offset of record i in `full` */
+    const recordAt = (i: number): number => 24 + all.slice(0, i).reduce((n, f) => n + 16 + f.length, 0);
+
+    it('--json: the records before the cut are replayed and counted, "truncated" says where; exit 3', () => {
+      const path = join(dir, 'cut-data.pcap');
+      writeFileSync(path, full.subarray(0, full.length - 5)); // inside the data of record 15 (the malformed frame)
+      const r = replay(path, '--json');
+      expect(r.code, r.stderr).toBe(3);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      const out = JSON.parse(lines[0]!) as JsonOut & { truncated: { offset: number; records: number } };
+      expect(Object.keys(out)).toEqual(['packets', 'malformed', 'flows', 'truncated']); // the contract's fields, then the new one
+      expect(out.packets).toBe(15);
+      expect(out.malformed).toBe(0);
+      expect(sorted(out.flows)).toEqual(expectedFlows);
+      expect(out.truncated).toEqual({ offset: recordAt(15), records: 15 });
+      expect(r.stderr).toMatch(/replay: 15 packets in/);
+      expect(r.stderr).toMatch(new RegExp(`warning: .*cut-data\\.pcap: record 15 at byte ${recordAt(15)} cut short: ${all[15]!.length - 5} of ${all[15]!.length} packet bytes`));
+    });
+
+    for (const order of ['le', 'be'] as const) {
+      it(`cut inside a record header (${order === 'le' ? 'little' : 'big'}-endian pcap): the table names the cut; exit 3`, () => {
+        const file = pcap(1, all.map((data, i) => ({ us: i, data })), { order });
+        const path = join(dir, `cut-header-${order}.pcap`);
+        writeFileSync(path, file.subarray(0, recordAt(13) + 7)); // 7 bytes into record 13's header: flows A and B only
+        const r = replay(path);
+        expect(r.code, r.stderr).toBe(3);
+        expect(r.stdout).toMatch(new RegExp(`cut-header-${order}\\.pcap: pcap, 13 packets, 0 malformed\n`));
+        expect(r.stdout).toMatch(new RegExp(`truncated: the file \\(${recordAt(13) + 7} bytes\\) ends inside the record at byte ${recordAt(13)}; the 13 complete packet records before it were replayed`));
+        expect(r.stdout).toMatch(/verdicts: 13 forward, 0 downgraded, 0 dropped/);
+        expect(r.stdout).toMatch(/10\.0\.0\.1\s+10\.0\.0\.2\s+17\s+1000\s+5001\s+0\s+0\s+10\s+2000\s/);
+        expect(r.stdout).toMatch(/^2 flows:/m);
+        expect(r.stderr).toMatch(/warning: .*record 13 at byte \d+ cut short: header has 7 of 16 bytes/);
+        const j = JSON.parse(replay(path, '--json', '--engine', 'ts').stdout) as JsonOut & { truncated: unknown };
+        expect(j.packets).toBe(13);
+        expect(sorted(j.flows)).toEqual(expectedFlows.slice(0, 2));
+        expect(j.truncated).toEqual({ offset: recordAt(13), records: 13 });
+      });
+    }
+
+    it('a big-endian pcapng cut inside a packet block: the same, at the block\'s offset', () => {
+      const raw = [...flowA, ...flowB, ...flowC].map((f) => f.subarray(14));
+      const file = pcapngBE(101, raw.map((data, i) => ({ ns: BigInt(i * 1000), data })));
+      // blocks: SHB 28 bytes, IDB 32, then EPBs of 32 + the data padded to 4
+      const blockAt = (i: number): number => 28 + 32 + raw.slice(0, i).reduce((n, d) => n + 32 + ((d.length + 3) & ~3), 0);
+      const path = join(dir, 'cut.pcapng');
+      writeFileSync(path, file.subarray(0, blockAt(12) + 40)); // inside packet 12's data: flow A and two of flow B
+      const r = replay(path, '--json');
+      expect(r.code, r.stderr).toBe(3);
+      const out = JSON.parse(r.stdout) as JsonOut & { truncated: unknown };
+      expect(out.packets).toBe(12);
+      expect(out.truncated).toEqual({ offset: blockAt(12), records: 12 });
+      expect(sorted(out.flows).map((f) => [f.sport, f.packets])).toEqual([[1000, 10], [2000, 2]]);
+      expect(r.stderr).toMatch(new RegExp(`warning: .*block at byte ${blockAt(12)} cut short`));
+      const t = replay(path);
+      expect(t.code).toBe(3);
+      expect(t.stdout).toMatch(new RegExp(`ends inside the block at byte ${blockAt(12)}; the 12 complete packet records`));
+    });
+
+    it('replayCapture (library): result.truncated with offset, records, file size and message', async () => {
+      const path = join(dir, 'cut-lib.pcap');
+      const cut = full.subarray(0, recordAt(3) + 20);
+      writeFileSync(path, cut);
+      const result = await replayCapture(path, { engine: 'ts' });
+      expect(result.packets).toBe(3);
+      expect(result.counters.actions[0]).toBe(3);
+      expect(result.truncated).toEqual({
+        offset: recordAt(3),
+        records: 3,
+        fileSize: cut.length,
+        message: `${path}: record 3 at byte ${recordAt(3)} cut short: 4 of 200 packet bytes`,
+      });
+      expect((await replayCapture(pcapPath, { engine: 'ts' })).truncated).toBeNull();
+    });
+  });
+
+  it("Kuznetsov's modified pcap (0xA1B2CD34) in both byte orders and the nanosecond pcap give the standard pcap's verdicts", () => {
+    const rules = join(dir, 'meter-rules.yaml');
+    writeFileSync(
+      rules,
+      [
+        'meters:',
+        '  - { id: 1, mode: srTCM, cir: 1000, cbs: 1000, ebs: 400 }',
+        'rules:',
+        '  - { priority: 10, src: 10.0.0.0/24, proto: 17, dport: 5001, action: { action: forward, class: 15, dscp: 46, meter: 1 } }',
+        '  - { priority: 5, proto: 6, action: { action: drop } }',
+      ].join('\n'),
+    );
+    // 100 ms apart: the meter refills 100 bytes between packets, so the colours depend on the
+    // timestamps being read at the right scale (µs for Kuznetsov's format, ns for 0xA1B23C4D)
+    const packets = all.map((data, i) => ({ us: i * 100_000, data }));
+    const run = (name: string, options: PcapOptions): { text: string; json: string } => {
+      const path = join(dir, `${name}.pcap`);
+      writeFileSync(path, pcap(1, packets, options));
+      const t = replay(path, '--rules', rules);
+      expect(t.code, `${name}: ${t.stderr}`).toBe(0);
+      const j = replay(path, '--rules', rules, '--json');
+      expect(j.code, `${name}: ${j.stderr}`).toBe(0);
+      // everything but the file name and the timing line
+      const text = t.stdout.split('\n').filter((l) => !l.startsWith('engine ')).join('\n').replace(`${path}: `, '');
+      return { text, json: j.stdout };
+    };
+    const standard = run('standard-us', {});
+    expect(standard.text).toMatch(/^pcap, 16 packets, 1 malformed/);
+    // flow A: srTCM with 100 B of tokens between 200-byte packets: 9 green, then 1 yellow (read as
+    // ns the refill would vanish: 5/2/3); TCP dropped by the rule, plus the malformed frame
+    expect(standard.text).toMatch(/verdicts: 11 forward, 1 downgraded, 4 dropped; colours: 15 green, 1 yellow, 0 red/);
+    expect(standard.text).toMatch(/10\.0\.0\.1\s+10\.0\.0\.2\s+17\s+1000\s+5001\s+0\s+0\s+10\s+2000\s+9\/1\/0/);
+    for (const [name, options] of [
+      ['kuznetsov-le', { magic: 'kuznetsov', order: 'le' }],
+      ['kuznetsov-be', { magic: 'kuznetsov', order: 'be' }],
+      ['nanosecond-le', { magic: 'ns', order: 'le' }],
+      ['nanosecond-be', { magic: 'ns', order: 'be' }],
+    ] as const) {
+      const other = run(name, options);
+      expect(other.text, name).toBe(standard.text);
+      expect(other.json, name).toBe(standard.json);
+    }
   });
 
   it('bad rules files and bad options are refused before any packet is read', () => {

@@ -3,12 +3,23 @@
 // per-flow counts and the packet rate achieved (docs/replay.md). With --json, stdout carries
 // exactly one JSON object `{ packets, malformed, flows: [ { src, dst, proto, sport, dport,
 // flowLabel, dscp, packets, bytes } ] }` (DESIGN.md contract); the rate goes to stderr.
+// A capture cut short is replayed up to the cut: the output gains a `truncated` entry (JSON:
+// `"truncated": { offset, records }`, only then) and the exit status is EXIT_TRUNCATED, so a
+// script can tell "replayed, but the file is incomplete" from success and from failure.
 import { stat } from 'node:fs/promises';
-import { CaptureError } from '../../dataplane/capture/index.js';
-import { replayCapture, type ReplayProgress, type ReplayResult } from '../../dataplane/capture/replay.js';
+import { CaptureError, type CaptureFormat } from '../../dataplane/capture/index.js';
+import { replayCapture, type ReplayProgress, type ReplayResult, type ReplayTruncation } from '../../dataplane/capture/replay.js';
 import { loadReplayRules, RulesFileError, type ReplayRules } from '../../dataplane/capture/replay-rules.js';
 import { flagBool, flagString, parseArgs, UsageError } from '../args.js';
 import type { Command } from '../command.js';
+
+/** Exit statuses (documented in the usage text and docs/replay.md). */
+const EXIT_OK = 0;
+/** cannot read the file, not a capture, corrupt, truncated file header, bad rules file */
+const EXIT_ERROR = 1;
+// 2 is a usage error: src/cli/main.ts returns it for a UsageError
+/** replayed, but the capture ends inside a record or block: the counts cover what came before */
+const EXIT_TRUNCATED = 3;
 
 /** Files at least this large show a progress line on stderr unless --quiet. */
 const PROGRESS_FROM_BYTES = 32 << 20;
@@ -33,9 +44,16 @@ function progressLine(p: ReplayProgress): string {
   return `replay: ${pct}% of ${(p.fileSize / 2 ** 20).toFixed(1)} MiB, ${p.packets} packets, ${rate(p.packets, p.elapsedSeconds)}`;
 }
 
+/** The table's line on a truncated capture. */
+function truncationLine(t: ReplayTruncation, format: CaptureFormat): string {
+  const unit = format === 'pcapng' ? 'block' : 'record';
+  return `truncated: the file (${t.fileSize} bytes) ends inside the ${unit} at byte ${t.offset}; the ${t.records} complete packet records before it were replayed`;
+}
+
 function table(r: ReplayResult, path: string): string {
   const lines: string[] = [];
   lines.push(`${path}: ${r.format}, ${r.packets} packets, ${r.malformed} malformed` + (r.unsupportedLinkType ? ` (${r.unsupportedLinkType} of an unsupported link type)` : ''));
+  if (r.truncated) lines.push(truncationLine(r.truncated, r.format));
   lines.push(
     `engine ${r.engine}: ${r.packets} packets in ${r.wallSeconds.toFixed(3)} s = ${rate(r.packets, r.wallSeconds)} overall, ` +
       `${rate(r.packets - r.unsupportedLinkType, r.engineSeconds)} in the engine; capture spans ${(r.captureSpanNs / 1e9).toFixed(3)} s`,
@@ -59,14 +77,23 @@ export const replayCommand: Command = {
   usage: [
     'usage: payflow replay FILE [--rules FILE] [--json] [--engine wasm|ts] [--batch N] [--max-flows N] [--progress|--quiet]',
     '',
-    '  FILE         a classic pcap (µs or ns, either byte order) or pcapng capture',
+    '  FILE         a classic pcap (µs or ns, or Kuznetsov\'s modified format; either byte order) or pcapng capture',
     '  --rules      JSON or YAML: wildcard rules, meters, classes, default action (docs/replay.md)',
     '  --json       print one JSON object { packets, malformed, flows: [...] } on stdout',
+    '               (plus "truncated": { offset, records } for a capture cut short)',
     '  --engine     wasm (default, build/payflow.wasm) or ts (the plain-TypeScript twin)',
     '  --batch      frames per engine call, 1..1024 (default 256)',
     '  --max-flows  exact-match flow table capacity (default 262144)',
     '  --progress   always show the progress line on stderr (default: for files of 32 MiB and more)',
     '  --quiet      never show it',
+    '',
+    'exit status:',
+    '  0  the whole capture replayed',
+    '  1  the file cannot be read, is not a capture, is corrupt or its file header is cut short;',
+    '     or a bad rules file',
+    '  2  bad options',
+    '  3  replayed, but the capture is truncated (it ends inside a record or block): the output',
+    '     counts the complete records before the cut and says where it is',
   ].join('\n'),
   async run(argv) {
     const args = parseArgs(argv, { values: ['rules', 'engine', 'batch', 'max-flows'], switches: ['json', 'progress', 'quiet'] });
@@ -84,7 +111,7 @@ export const replayCommand: Command = {
     } catch (err) {
       if (err instanceof RulesFileError) {
         process.stderr.write(`payflow replay: bad rules file: ${err.message}\n`);
-        return 1;
+        return EXIT_ERROR;
       }
       throw err;
     }
@@ -121,21 +148,27 @@ export const replayCommand: Command = {
         const flows = result.flows.map((f) => ({
           src: f.src, dst: f.dst, proto: f.proto, sport: f.sport, dport: f.dport, flowLabel: f.flowLabel, dscp: f.dscp, packets: f.packets, bytes: f.bytes,
         }));
-        process.stdout.write(JSON.stringify({ packets: result.packets, malformed: result.malformed, flows }) + '\n');
+        // the DESIGN.md fields as they were; `truncated` only added when the capture is cut short
+        const truncated = result.truncated ? { truncated: { offset: result.truncated.offset, records: result.truncated.records } } : {};
+        process.stdout.write(JSON.stringify({ packets: result.packets, malformed: result.malformed, flows, ...truncated }) + '\n');
         process.stderr.write(`replay: ${result.packets} packets in ${result.wallSeconds.toFixed(3)} s, ${rate(result.packets, result.wallSeconds)}\n`);
       } else {
         process.stdout.write(table(result, path) + '\n');
       }
-      return 0;
+      if (result.truncated) {
+        process.stderr.write(`payflow replay: warning: ${result.truncated.message}\n`);
+        return EXIT_TRUNCATED;
+      }
+      return EXIT_OK;
     } catch (err) {
       if (progressShown && tty) process.stderr.write('\n');
       if (err instanceof CaptureError) {
         process.stderr.write(`payflow replay: ${err.message}\n`);
-        return 1;
+        return EXIT_ERROR;
       }
       if (err instanceof RulesFileError) {
         process.stderr.write(`payflow replay: bad rules file: ${err.message}\n`);
-        return 1;
+        return EXIT_ERROR;
       }
       throw err;
     }

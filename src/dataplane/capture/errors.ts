@@ -5,7 +5,7 @@
 export type CaptureErrorCode =
   | 'not-a-capture' // the file does not start like classic pcap or pcapng
   | 'unsupported' //   a capture, but a version this reader does not know
-  | 'truncated' //     the file ends inside a header, record or block
+  | 'truncated' //     the file ends inside a header, record or block (a capture cut short)
   | 'corrupt' //       a length or field that cannot be right
   | 'io'; //           the file could not be opened or read
 
@@ -14,8 +14,13 @@ export class CaptureError extends Error {
   constructor(
     readonly code: CaptureErrorCode,
     message: string,
-    /** byte offset in the file where the problem was found */
+    /**
+     * byte offset in the file where the problem was found; for 'truncated', where the
+     * incomplete header, record or block starts (every byte before it was read)
+     */
     readonly offset: number,
+    /** packets read completely before the problem (0 when opening the file) */
+    readonly packetsBefore = 0,
   ) {
     super(message);
   }

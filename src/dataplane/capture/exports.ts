@@ -5,6 +5,6 @@ export { ReferencePricing, classErrorText } from '../reference/pricing.js';
 export { openCapture, CaptureReader, CaptureError, detectCaptureFormat } from './index.js';
 export type { CapturePacket, CaptureFormat, CaptureErrorCode } from './index.js';
 export { replayCapture } from './replay.js';
-export type { ReplayOptions, ReplayResult, ReplayFlow, ReplayProgress } from './replay.js';
+export type { ReplayOptions, ReplayResult, ReplayFlow, ReplayProgress, ReplayTruncation } from './replay.js';
 export { loadReplayRules, parseReplayRules, RulesFileError } from './replay-rules.js';
 export type { ReplayRules } from './replay-rules.js';

@@ -1,14 +1,15 @@
 // Capture files for `payflow replay`: opens classic pcap or pcapng by its first bytes and
 // streams the packets (src/dataplane/capture/pcap.ts, pcapng.ts) without loading the file.
+// Classic pcap is recognised by any of its magics (µs, ns, Kuznetsov's modified format).
 // docs/replay.md lists what is read.
 import { CaptureError } from './errors.js';
-import { PcapDecoder, PCAP_MAGIC_NS, PCAP_MAGIC_US } from './pcap.js';
+import { isPcapMagic, PcapDecoder } from './pcap.js';
 import { BT_SHB, PcapngDecoder } from './pcapng.js';
 import { FileByteSource } from './source.js';
 import type { CaptureFormat, CapturePacket, PacketDecoder } from './types.js';
 
 export { CaptureError, type CaptureErrorCode } from './errors.js';
-export { decodePcapHeader, PCAP_MAGIC_NS, PCAP_MAGIC_US, type PcapHeader } from './pcap.js';
+export { decodePcapHeader, PCAP_MAGIC_KUZNETSOV, PCAP_MAGIC_NS, PCAP_MAGIC_US, type PcapHeader } from './pcap.js';
 export { tsresolUnits } from './pcapng.js';
 export type { CaptureFormat, CapturePacket } from './types.js';
 
@@ -21,7 +22,7 @@ export function detectCaptureFormat(first: Uint8Array): CaptureFormat | null {
   const le = view.getUint32(0, true);
   const be = view.getUint32(0, false);
   if (le === BT_SHB) return 'pcapng';
-  if (le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS || be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS) return 'pcap';
+  if (isPcapMagic(le) || isPcapMagic(be)) return 'pcap';
   return null;
 }
 
@@ -31,7 +32,10 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
     private readonly decoder: PacketDecoder,
   ) {}
 
-  /** Opens a capture; throws CaptureError ('io', 'not-a-capture', 'truncated', 'unsupported'). */
+  /**
+   * Opens a capture; throws CaptureError: 'io', 'not-a-capture', 'truncated' (the file header,
+   * or pcapng's first section header, is cut short), 'corrupt', 'unsupported'.
+   */
   static async open(path: string): Promise<CaptureReader> {
     const src = await FileByteSource.open(path);
     try {
@@ -64,7 +68,11 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
     return this.src.position;
   }
 
-  /** The next packet (its data is a view valid until the next call), or null at the end. */
+  /**
+   * The next packet (its data is a view valid until the next call), or null at the end.
+   * Throws a CaptureError; a 'truncated' one (the file ends inside a record or block) comes
+   * only after every complete packet before the cut, and its offset and packetsBefore say where.
+   */
   next(): Promise<CapturePacket | null> {
     return this.decoder.next();
   }

@@ -3,11 +3,12 @@
 // synthetic Ethernet header or are counted as unsupported), hands them to the engine in batches
 // with their capture time (ns since the first packet) and ingress port (the pcapng interface
 // id), ticks the pricing every `tickNs` of capture time, and gathers per-flow counts and the
-// packet rate achieved.
+// packet rate achieved. A capture cut short (the file ends inside a record or block, as when
+// tcpdump is killed mid-write) is replayed up to the cut and the result says where it ends.
 import { Engine } from '../engine.js';
 import { ReferenceEngine } from '../reference/engine.js';
 import type { DataPlane, EngineCounters } from '../types.js';
-import { openCapture, type CaptureFormat } from './index.js';
+import { CaptureError, openCapture, type CaptureFormat } from './index.js';
 import { applyReplayRules, type ReplayRules } from './replay-rules.js';
 
 export const LINKTYPE_NULL = 0;
@@ -59,10 +60,22 @@ export interface ReplayFlow {
   class: number;
 }
 
+/** Where a truncated capture ends: everything before `offset` was replayed. */
+export interface ReplayTruncation {
+  /** byte offset where the incomplete record (pcap) or block (pcapng) starts */
+  offset: number;
+  /** packet records complete before the cut: all replayed, and counted in `packets` */
+  records: number;
+  /** size of the file in bytes */
+  fileSize: number;
+  /** the reader's description of the cut ("record 15 at byte 3310 cut short: ...") */
+  message: string;
+}
+
 export interface ReplayResult {
   format: CaptureFormat;
   engine: 'wasm' | 'ts';
-  /** every packet in the file */
+  /** every packet in the file (truncated: every complete one before the cut) */
   packets: number;
   /** packets the parser refused (any reason but OK) plus packets of an unsupported link type */
   malformed: number;
@@ -75,6 +88,8 @@ export interface ReplayResult {
   /** time spent inside the engine's batch calls */
   engineSeconds: number;
   classes: { id: number; price: number; demand: number }[];
+  /** null when the file ends at a record or block boundary; else where the capture was cut */
+  truncated: ReplayTruncation | null;
 }
 
 /** Writes packet `data` of link type `linkType` as an Ethernet frame at out[at]; returns its length, or -1 if unsupported. */
@@ -166,48 +181,57 @@ export async function replayCapture(path: string, options: ReplayOptions = {}): 
     stagedBytes = 0;
   };
 
+  let truncated: ReplayTruncation | null = null;
   try {
     if (pricing) engine.tick(0);
-    for (;;) {
-      let p = reader.tryNext();
-      if (p === undefined) p = await reader.next();
-      if (p === null) break;
-      packets++;
-      if (firstTs === null) firstTs = p.timestampNs;
-      // capture time relative to the first packet; never before it, never backwards
-      const rel = Number(p.timestampNs - firstTs);
-      const t = rel > lastT ? rel : lastT;
-      lastT = t;
-      if (pricing && t >= nextTick) {
-        flush();
-        const boundary = Math.floor(t / tickNs) * tickNs;
-        engine.tick(boundary);
-        nextTick = boundary + tickNs;
+    // the try/catch is around the loop, not in it, to leave the per-packet path as it was
+    try {
+      for (;;) {
+        let p = reader.tryNext();
+        if (p === undefined) p = await reader.next();
+        if (p === null) break;
+        packets++;
+        if (firstTs === null) firstTs = p.timestampNs;
+        // capture time relative to the first packet; never before it, never backwards
+        const rel = Number(p.timestampNs - firstTs);
+        const t = rel > lastT ? rel : lastT;
+        lastT = t;
+        if (pricing && t >= nextTick) {
+          flush();
+          const boundary = Math.floor(t / tickNs) * tickNs;
+          engine.tick(boundary);
+          nextTick = boundary + tickNs;
+        }
+        const need = p.data.length + ETH_HEADER;
+        if (stagedBytes + need > staging.length) {
+          flush();
+          if (need > staging.length) staging = new Uint8Array(need * 2);
+        }
+        const len = toEthernet(p.linkType, p.data, staging, stagedBytes);
+        if (len < 0) {
+          unsupported++;
+          continue;
+        }
+        frames.push(staging.subarray(stagedBytes, stagedBytes + len));
+        times.push(t);
+        ports.push(p.interfaceId); // pcapng: the interface is the ingress port (classic pcap: 0)
+        stagedBytes += len;
+        if (frames.length === batchSize) flush();
+        if (options.onProgress && (packets & 1023) === 0 && Date.now() - lastProgress >= progressEvery) {
+          lastProgress = Date.now();
+          options.onProgress({
+            packets,
+            bytesRead: reader.position,
+            fileSize: reader.size,
+            elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9,
+          });
+        }
       }
-      const need = p.data.length + ETH_HEADER;
-      if (stagedBytes + need > staging.length) {
-        flush();
-        if (need > staging.length) staging = new Uint8Array(need * 2);
-      }
-      const len = toEthernet(p.linkType, p.data, staging, stagedBytes);
-      if (len < 0) {
-        unsupported++;
-        continue;
-      }
-      frames.push(staging.subarray(stagedBytes, stagedBytes + len));
-      times.push(t);
-      ports.push(p.interfaceId); // pcapng: the interface is the ingress port (classic pcap: 0)
-      stagedBytes += len;
-      if (frames.length === batchSize) flush();
-      if (options.onProgress && (packets & 1023) === 0 && Date.now() - lastProgress >= progressEvery) {
-        lastProgress = Date.now();
-        options.onProgress({
-          packets,
-          bytesRead: reader.position,
-          fileSize: reader.size,
-          elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9,
-        });
-      }
+    } catch (err) {
+      // a capture cut short: the packets before the cut are counted and go through the engine
+      // below like any others; everything else (corrupt, io) stays an error
+      if (!(err instanceof CaptureError) || err.code !== 'truncated') throw err;
+      truncated = { offset: err.offset, records: err.packetsBefore, fileSize: reader.size, message: err.message };
     }
     flush();
     if (pricing && lastT > 0) engine.tick(lastT);
@@ -247,5 +271,6 @@ export async function replayCapture(path: string, options: ReplayOptions = {}): 
     wallSeconds: Number(process.hrtime.bigint() - started) / 1e9,
     engineSeconds: Number(engineNs) / 1e9,
     classes: (rules?.classes ?? []).map((c) => ({ id: c.id, price: engine.price(c.id), demand: engine.demand(c.id) })),
+    truncated,
   };
 }
