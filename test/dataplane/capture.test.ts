@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureError, decodePcapHeader, detectCaptureFormat, openCapture, type CapturePacket } from '../../src/dataplane/capture/index.js';
+import { FileByteSource } from '../../src/dataplane/capture/source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'payflow-capture-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -407,6 +408,26 @@ describe('captures cut short (tcpdump killed mid-write)', () => {
 });
 
 describe('hostile input', () => {
+  it('a record claiming 200 MB in a small file is a truncation, and the read buffer does not grow for it', async () => {
+    const file = pcapFile('le', false, 1, [{ sec: 1, frac: 2, data: frame(60, 1) }]);
+    // a second record header whose captured length says 200 MB, and 100 bytes after it
+    const bogus = new Bytes('le').u32(5).u32(6).u32(200 << 20).u32(200 << 20).bytes();
+    const path = writeTemp(Buffer.concat([file, bogus, frame(100, 9)]));
+    const { packets, error } = await readAll(path);
+    expect(packets).toHaveLength(1);
+    expect(error?.code).toBe('truncated');
+    const src = await FileByteSource.open(path);
+    try {
+      const initial = src.bufferBytes;
+      expect(await src.ensure(200 << 20)).toBe(false);
+      expect(src.available).toBe(src.size); // what the file has is there
+      expect(src.atEof).toBe(true);
+      expect(src.bufferBytes).toBe(initial); // not grown to 200 MB
+    } finally {
+      await src.close();
+    }
+  });
+
   it('mutated pcap and pcapng files give packets or a CaptureError, never another exception', async () => {
     const seeds = [
       pcapFile('le', false, 1, [{ sec: 1, frac: 2, data: frame(60, 1) }, { sec: 3, frac: 4, data: frame(70, 2) }]),

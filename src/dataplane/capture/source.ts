@@ -20,8 +20,18 @@ export class FileByteSource {
   private constructor(
     private readonly fh: FileHandle,
     readonly path: string,
-    readonly size: number,
+    /** the file's size when opened, refreshed when a read would go past it (the file may grow) */
+    private sizeAtStat: number,
   ) {}
+
+  get size(): number {
+    return this.sizeAtStat;
+  }
+
+  /** Bytes the buffer holds now (for tests: a bogus length must not grow it). */
+  get bufferBytes(): number {
+    return this.buf.length;
+  }
 
   static async open(path: string): Promise<FileByteSource> {
     let fh: FileHandle;
@@ -55,8 +65,24 @@ export class FileByteSource {
   }
 
   /** Makes n bytes available; false if the file ends first (what is there stays available). */
-  async ensure(n: number): Promise<boolean> {
-    if (this.end - this.start >= n) return true;
+  async ensure(requested: number): Promise<boolean> {
+    if (this.end - this.start >= requested) return true;
+    let n = requested;
+    let capped = false;
+    // A damaged or cut capture can claim a record longer than the file: never grow the
+    // buffer past what the file can still give (checked again against a fresh size, in case
+    // the file is being written), so a bogus 200 MB length costs a stat, not 200 MB.
+    if (this.position + n > this.sizeAtStat) {
+      try {
+        this.sizeAtStat = (await this.fh.stat()).size;
+      } catch (err) {
+        throw new CaptureError('io', `cannot read ${this.path}: ${(err as Error).message}`, this.readPos);
+      }
+      if (this.position + n > this.sizeAtStat) {
+        n = Math.max(this.end - this.start, this.sizeAtStat - this.position);
+        capped = true;
+      }
+    }
     if (n > this.buf.length) {
       let size = this.buf.length;
       while (size < n) size *= 2;
@@ -81,7 +107,9 @@ export class FileByteSource {
       this.end += bytesRead;
       this.readPos += bytesRead;
     }
-    return this.end - this.start >= n;
+    // Everything the file holds is buffered and it cannot satisfy the request: that is its end.
+    if (capped && this.readPos >= this.sizeAtStat) this.eof = true;
+    return this.end - this.start >= requested;
   }
 
   /** A view of the next n bytes without consuming them (call ensure first). */
