@@ -27,8 +27,7 @@ import {
   type SignKeyObjectInput,
   type VerifyKeyObjectInput,
 } from 'node:crypto';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { KeyError, ed25519PrivateKeyFromSeed, publicKeyObject, type SigningKey } from './keys.js';
+import { KeyError, ed25519PrivateKeyFromSeed, publicKeyObject, readKeyFile, writeKeyFile, type SigningKey } from './keys.js';
 
 export type ChannelKeyScheme = 'ed25519' | 'rsa-pss-3072';
 
@@ -281,13 +280,7 @@ export class ChannelSigningKey {
   }
 
   static load(path: string): ChannelSigningKey {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (err) {
-      throw new KeyError(`cannot read channel key file ${path}: ${(err as Error).message}`);
-    }
-    return ChannelSigningKey.fromKeyFile(parsed as ChannelKeyFile);
+    return ChannelSigningKey.fromKeyFile(readKeyFile(path, 'channel key file') as unknown as ChannelKeyFile);
   }
 
   toKeyFile(): ChannelKeyFile {
@@ -301,8 +294,7 @@ export class ChannelSigningKey {
 
   /** Writes the key file readable by its owner only; refuses to overwrite. */
   save(path: string): void {
-    writeFileSync(path, JSON.stringify(this.toKeyFile(), null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-    chmodSync(path, 0o600);
+    writeKeyFile(path, this.toKeyFile());
   }
 
   /**

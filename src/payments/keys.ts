@@ -74,14 +74,7 @@ export class SigningKey {
   }
 
   static load(path: string): SigningKey {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (err) {
-      throw new KeyError(`cannot read key file ${path}: ${(err as Error).message}`);
-    }
-    if (!parsed || typeof parsed !== 'object') throw new KeyError(`key file ${path} is not a JSON object`);
-    return SigningKey.fromKeyFile(parsed as KeyFile);
+    return SigningKey.fromKeyFile(readKeyFile(path, 'key file') as unknown as KeyFile);
   }
 
   toKeyFile(): KeyFile {
@@ -96,8 +89,7 @@ export class SigningKey {
 
   /** Writes the key file readable by its owner only. */
   save(path: string): void {
-    writeFileSync(path, JSON.stringify(this.toKeyFile(), null, 2) + '\n', { mode: 0o600, flag: 'wx' });
-    chmodSync(path, 0o600);
+    writeKeyFile(path, this.toKeyFile());
   }
 
   /** Signs domainTag || message; returns the 64-byte signature as hex. */
@@ -111,6 +103,24 @@ export class SigningKey {
 export function ed25519PrivateKeyFromSeed(seedHex: string): KeyObject {
   if (!/^[0-9a-f]{64}$/i.test(seedHex)) throw new KeyError('an Ed25519 private key is 32 bytes of hex');
   return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, Buffer.from(seedHex, 'hex')]), format: 'der', type: 'pkcs8' });
+}
+
+/** A key file's JSON object; KeyError names the file when it cannot be read or is not an object. */
+export function readKeyFile(path: string, what: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new KeyError(`cannot read ${what} ${path}: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new KeyError(`${what} ${path} is not a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+/** Writes a key file readable by its owner only; never overwrites an existing file. */
+export function writeKeyFile(path: string, content: object): void {
+  writeFileSync(path, JSON.stringify(content, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
 }
 
 function rawPublicKey(key: KeyObject): Buffer {
