@@ -11,6 +11,12 @@ describe('payflow CLI', () => {
     expect(out).toMatch(/\bbench\b/);
   });
 
+  it("runs as the README's quick start calls it: npx --no-install payflow (the built bin is executable)", () => {
+    const r = spawnSync('npx', ['--no-install', 'payflow', '--help'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/usage: payflow <command>/);
+  });
+
   it('refuses an unknown command with exit code 2', () => {
     const r = spawnSync('node', [cli, 'frobnicate'], { encoding: 'utf8' });
     expect(r.status).toBe(2);
