@@ -2,6 +2,7 @@
 // switches) and a RecordingEnforcer that STANDS IN FOR THE SWITCHES — it records what the
 // reservation side asks the network side to install, remove and restore. The real
 // enforcement in Open vSwitch is G2's and is tested against real OVS in test/controller-ovs/.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,4 +130,51 @@ export async function startHarness(dataDir: string, opts: { network?: TestNetwor
     pay: (q, o = {}) => ledger.pay(payer, q.payTo, o.amount ?? BigInt(q.amount), o.memo ?? q.id),
     close: () => running.close(),
   };
+}
+
+/** The built command (run `npm run build` first). */
+export const CLI = 'dist/src/cli/main.js';
+
+/** A controller config with no switches and a static two-host topology (10.0.0.1, 10.0.0.2). */
+export function configText(dataDir: string): string {
+  return [
+    `dataDir: ${JSON.stringify(dataDir)}`,
+    'log: { level: warn }',
+    'openflow: { enabled: false, listen: "127.0.0.1:0" }',
+    'http: { listen: "127.0.0.1:0" }',
+    'ledger: { kind: local, testbed: true }',
+    'links: { defaultCapacity: 100mbit }',
+    'topology:',
+    '  static:',
+    '    links:',
+    '      - { a: { dpid: 1, port: 2 }, b: { dpid: 2, port: 1 } }',
+    '    hosts:',
+    '      - { mac: "02:00:00:00:00:01", at: { dpid: 1, port: 1 }, ips: ["10.0.0.1", "fd00::1"] }',
+    '      - { mac: "02:00:00:00:00:02", at: { dpid: 2, port: 2 }, ips: ["10.0.0.2", "fd00::2"] }',
+    '',
+  ].join('\n');
+}
+
+export interface Started {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the built CLI (e.g. `controller --config F`) and resolves once its API listens. */
+export async function startCli(args: string[]): Promise<Started> {
+  const child = spawn('node', [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /API on (http:\/\/\S+),/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((e) => reject(new Error(`controller exited (${e.code ?? e.signal}) before listening: ${err}`)));
+  });
+  return { child, url, exited };
 }

@@ -3,58 +3,14 @@
 // first). The controller runs with `openflow.enabled: false` and a static topology from
 // its config: no switches, reservations admitted and recorded but not enforced (the
 // network side's enforcement is tested against real OVS in test/controller-ovs/).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient, ApiError } from '../../src/api/client.js';
 import { LedgerHttpClient } from '../../src/payments/http-client.js';
 import { SigningKey } from '../../src/payments/keys.js';
-import { tempDir } from './helpers.js';
-
-const CLI = 'dist/src/cli/main.js';
-
-function configText(dataDir: string): string {
-  return [
-    `dataDir: ${JSON.stringify(dataDir)}`,
-    'log: { level: warn }',
-    'openflow: { enabled: false, listen: "127.0.0.1:0" }',
-    'http: { listen: "127.0.0.1:0" }',
-    'ledger: { kind: local, testbed: true }',
-    'links: { defaultCapacity: 100mbit }',
-    'topology:',
-    '  static:',
-    '    links:',
-    '      - { a: { dpid: 1, port: 2 }, b: { dpid: 2, port: 1 } }',
-    '    hosts:',
-    '      - { mac: "02:00:00:00:00:01", at: { dpid: 1, port: 1 }, ips: ["10.0.0.1", "fd00::1"] }',
-    '      - { mac: "02:00:00:00:00:02", at: { dpid: 2, port: 2 }, ips: ["10.0.0.2", "fd00::2"] }',
-    '',
-  ].join('\n');
-}
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-async function startCli(args: string[]): Promise<Started> {
-  const child = spawn('node', [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /API on (http:\/\/\S+),/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((e) => reject(new Error(`controller exited (${e.code ?? e.signal}) before listening: ${err}`)));
-  });
-  return { child, url, exited };
-}
+import { CLI, configText, startCli, tempDir } from './helpers.js';
 
 describe('payflow controller: kill -9 and restart; the client commands', () => {
   const t = tempDir();
