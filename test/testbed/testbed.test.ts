@@ -1,9 +1,9 @@
 // The Mininet testbed's short CI run (issue 6: "a short run of scenarios 1 and 3 is part of
 // .ci/run and checks the throughput bounds with margins fit for a noisy machine"), and a
-// short run of the other three scenarios too.
+// short run of the other three and of `streaming` (pay as you go) too.
 //
-// Runs `mininet/run.py SCENARIO --quick` for reservation, policing, ipv6, pricing and
-// setup-latency (the live controller from dist/, Open vSwitch userspace datapath, iperf3 and
+// Runs `mininet/run.py SCENARIO --quick` for reservation, policing, ipv6, pricing,
+// setup-latency and streaming (the live controller from dist/, Open vSwitch userspace datapath, iperf3 and
 // mininet/udpflow.py in Mininet hosts) while holding the machine-wide OVS lock, then checks
 // each scenario's results.json against its own bounds and, for scenarios 1 and 3, against
 // the margins below (medians of per-second rates, so a second or two of CPU starvation on a
@@ -134,6 +134,14 @@ describe.skipIf(!status.available)(`Mininet testbed, short run${status.available
     const at = (load: number) => r.steps.find((s) => Math.abs(s.load - load) < 1e-6)!;
     expect(at(1.2).gold.price).toBeGreaterThan(at(0.4).gold.price * 5);
     expect(at(1.2)['best-effort'].price).toBe(at(0.1)['best-effort'].price);
+  }, 150_000);
+
+  test('streaming: vouchers keep the reservation while they are paid; it ends with the time they paid for', async () => {
+    const { code, output, results } = await runScenario('streaming', join(dir, 'streaming'));
+    expectBoundsHold(code, output, results);
+    const r = results as unknown as { paidMbit: number; stream: { periods: number; vouchers: unknown[] }; medians: Record<'paid', { reserved: number }> };
+    expect(r.stream.vouchers).toHaveLength(r.stream.periods);
+    expect(r.medians.paid.reserved).toBeGreaterThanOrEqual(0.95 * r.paidMbit);
   }, 150_000);
 
   test('setup-latency: every reservation, serial and concurrent, reaches its flow', async () => {

@@ -25,7 +25,7 @@ class Context:
 
 
 def registry():
-    from . import policing, pricing, reservation, setup_latency
+    from . import policing, pricing, reservation, setup_latency, streaming
     scenarios = [reservation.RESERVATION, policing.POLICING, pricing.PRICING, setup_latency.SETUP_LATENCY, reservation.IPV6,
-                 reservation.FATTREE]
+                 reservation.FATTREE, streaming.STREAMING]
     return {s.name: s for s in scenarios}
