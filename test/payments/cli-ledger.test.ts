@@ -8,6 +8,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { tempDir } from './helpers.js';
+import { Store } from '../../src/store/index.js';
+import { LocalLedger } from '../../src/payments/local-ledger.js';
+import { SigningKey } from '../../src/payments/keys.js';
+import { ChannelSigningKey } from '../../src/payments/channel-keys.js';
+import { signChannelOpen } from '../../src/payments/journal.js';
+import { VoucherSigner } from '../../src/payments/channels.js';
 
 const cli = 'dist/src/cli/main.js';
 let dir: string;
@@ -107,5 +113,41 @@ describe('payflow ledger (CLI)', () => {
       await new Promise((res) => server.once('close', res));
     }
     expect(run('verify', '--data', data).code).toBe(0);
+  });
+});
+
+describe('payflow ledger reclaim (CLI)', () => {
+  it('returns what the payee did not settle, only after the timeout, only once, only to the payer', async () => {
+    const data = join(dir, 'data');
+    const payerFile = join(dir, 'payer.json');
+    const strangerFile = join(dir, 'stranger.json');
+    const payer = run('keygen', '--out', payerFile).out.split('\n')[0]!;
+    run('keygen', '--out', strangerFile);
+    expect(run('faucet', payer, '1000', '--data', data, '--testbed').code).toBe(0);
+    // A channel of 600 to an operator, timing out in 1.5 s; the operator settles a voucher of 250.
+    const operator = SigningKey.generate();
+    const channelKey = ChannelSigningKey.generate('ed25519');
+    const store = Store.open(join(data, 'payflow.db'));
+    let channel: string;
+    try {
+      const ledger = LocalLedger.open(store, { authorityKey: SigningKey.load(join(data, 'ledger-authority.json')), testbed: true });
+      const timeoutAt = Date.now() + 1500;
+      const opened = ledger.openChannel(signChannelOpen(SigningKey.load(payerFile), { payee: operator.address, channelKey: channelKey.publicKey, deposit: '600', timeoutAt, nonce: 1 }));
+      channel = opened.txId; // a channel is named by the ledger id of its opening
+      ledger.settleChannel(new VoucherSigner(channelKey, channel, 600n).pay(250n));
+    } finally {
+      store.close();
+    }
+    const early = run('reclaim', channel, '--key', payerFile, '--data', data);
+    expect(early.code).toBe(1);
+    expect(run('balance', payer, '--data', data).out).toBe('400'); // nothing moved
+    await new Promise((r) => setTimeout(r, 1600));
+    expect(run('reclaim', channel, '--key', strangerFile, '--data', data).code).toBe(1);
+    const done = run('reclaim', channel, '--key', payerFile, '--data', data, '--json');
+    expect(done.code, done.err).toBe(0);
+    expect(JSON.parse(done.out)).toEqual({ channel, reclaimed: '350', balance: '750' });
+    expect(run('reclaim', channel, '--key', payerFile, '--data', data).code).toBe(1);
+    expect(run('verify', '--data', data).code).toBe(0);
+    expect(run('reclaim', 'not-a-channel', '--key', payerFile, '--data', data).code).toBe(2);
   });
 });

@@ -60,6 +60,11 @@ describe('payflow reserve --stream: pay as you go through a micropayment channel
     const voucherSum = vouchers.reduce((n, v) => n + BigInt(v.amount!), 0n);
     expect(BigInt(final.paid)).toBe(BigInt(reserved.paid) + voucherSum);
     expect(events.at(-1)!.paid).toBe(voucherSum.toString());
+    // The payer cannot take the deposit back before the channel's timeout (over the controller's ledger API).
+    const channel = (events[1] as StreamEvent & { channel: string }).channel;
+    const early = spawnSync('node', [CLI, 'ledger', 'reclaim', channel, '--key', wallet, '--url', `${running!.url}/v1/ledger`], { encoding: 'utf8' });
+    expect(early.status).toBe(1);
+    expect(early.stderr).toMatch(/the deposit can be reclaimed from \d{4}-/);
   }, 60_000);
 
   it('stops on SIGINT: no more vouchers, the reservation keeps the time already paid for', async () => {

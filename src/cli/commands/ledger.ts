@@ -11,7 +11,7 @@ import { LocalLedger } from '../../payments/local-ledger.js';
 import { SigningKey, isAddress } from '../../payments/keys.js';
 import { auditLedger } from '../../payments/audit.js';
 import { parseAmount, parsePositiveAmount, formatAmount } from '../../payments/amount.js';
-import { signTransfer } from '../../payments/journal.js';
+import { signChannelReclaim, signTransfer } from '../../payments/journal.js';
 import { LedgerHttpClient } from '../../payments/http-client.js';
 import { startLedgerServer } from '../../payments/http-service.js';
 import { IotaLedger } from '../../payments/iota-ledger.js';
@@ -24,6 +24,8 @@ const usage = [
   '  balance ADDRESS                              balance and nonce of an address',
   '  pay     --key FILE --to ADDRESS --amount N [--memo TEXT]',
   '                                               sign and submit a transfer; prints the payment proof id',
+  '  reclaim CHANNEL --key FILE                   after a channel\'s timeout, return what the payee did not',
+  '                                               settle to the payer (the key that opened it); prints the amount',
   '  verify  [--proof ID --pay-to ADDRESS --amount N --memo TEXT]',
   '                                               re-check the whole hash chain and name the first bad entry;',
   '                                               with --proof, verify one payment instead',
@@ -34,7 +36,7 @@ const usage = [
   '  --data DIR   data directory (default ./payflow-data): ledger in DIR/payflow.db,',
   '               its authority key in DIR/ledger-authority.json (created with the ledger)',
   '  --url URL    use a ledger served over HTTP (e.g. http://127.0.0.1:8090/v1/ledger)',
-  '               instead of the file (faucet, balance, pay)',
+  '               instead of the file (faucet, balance, pay, reclaim)',
   '  --testbed    enable the faucet',
   '  --iota-rpc URL  balance and verify --proof against an IOTA Rebased JSON-RPC node instead',
   '               (--proof is then a transaction digest; --coin-type, default 0x2::iota::IOTA)',
@@ -185,6 +187,37 @@ async function pay(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
+/** Closes a timed-out channel for its payer: the ledger refuses before the timeout or twice. */
+async function reclaim(args: ParsedArgs): Promise<number> {
+  const channel = args.positionals[0];
+  if (!channel || !/^[0-9a-f]{64}$/.test(channel)) throw new UsageError('CHANNEL (the 64-hex channel id) is required');
+  const keyPath = flagString(args, 'key');
+  if (!keyPath) throw new UsageError('--key FILE is required (the key that opened the channel)');
+  const key = SigningKey.load(keyPath);
+  const url = flagString(args, 'url');
+  let before: bigint;
+  let after: bigint;
+  if (url) {
+    const client = new LedgerHttpClient(url);
+    before = await client.balance(key.address);
+    await client.reclaimChannel(key, channel);
+    after = await client.balance(key.address);
+  } else {
+    const { store, ledger } = openLocal(args, false);
+    try {
+      const account = ledger.account(key.address);
+      before = account.balance;
+      ledger.reclaimChannel(signChannelReclaim(key, { channel, nonce: account.nonce + 1 }));
+      after = ledger.account(key.address).balance;
+    } finally {
+      store.close();
+    }
+  }
+  const reclaimed = formatAmount(after - before);
+  out(args, { channel, reclaimed, balance: formatAmount(after) }, `reclaimed ${reclaimed} from channel ${channel}; balance ${formatAmount(after)}`);
+  return 0;
+}
+
 function openIota(args: ParsedArgs, rpcUrl: string, operatorAddress: string): { store: Store; ledger: IotaLedger } {
   const store = Store.open(join(dataDir(args), 'payflow.db'));
   try {
@@ -267,7 +300,7 @@ async function serve(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
-const subcommands: Record<string, (args: ParsedArgs) => Promise<number>> = { keygen, faucet, balance, pay, verify, serve };
+const subcommands: Record<string, (args: ParsedArgs) => Promise<number>> = { keygen, faucet, balance, pay, reclaim, verify, serve };
 
 export const ledgerCommand: Command = {
   name: 'ledger',
