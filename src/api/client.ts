@@ -5,6 +5,7 @@ import type { QuoteView, ReservationState, ReservationView } from '../controller
 import type { ClassPrice, ClassRevenue, PricePoint } from '../pricing/agent.js';
 import type { PaymentProof } from '../payments/ledger.js';
 import type { Voucher } from '../payments/channels.js';
+import { requestJson } from '../util/json-http.js';
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -52,27 +53,9 @@ export class ApiClient {
   }
 
   private async call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    const init: RequestInit = { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    let res: Response;
-    try {
-      res = await fetch(this.base + path, init);
-    } catch (err) {
-      throw new ApiError(0, 'unreachable', `cannot reach ${this.base}: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      throw new ApiError(res.status, 'bad_response', `the controller answered ${res.status} with non-JSON`);
-    }
-    if (!res.ok) {
-      const e = (json as { error?: { code?: string; message?: string } & Record<string, unknown> }).error ?? {};
-      const { code, message, ...details } = e;
-      throw new ApiError(res.status, code ?? 'http_error', message ?? `HTTP ${res.status}`, details);
-    }
-    return json as T;
+    const r = await requestJson<T>(this.base, method, path, body, 'the controller');
+    if (!r.ok) throw new ApiError(r.failure.status, r.failure.code, r.failure.message, r.failure.details);
+    return r.value;
   }
 
   menu(): Promise<MenuView> {

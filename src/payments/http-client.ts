@@ -6,6 +6,7 @@ import type { SigningKey } from './keys.js';
 import { signChannelOpen, signChannelReclaim, signTransfer } from './journal.js';
 import { LedgerError, type PaymentProof, type PaymentRequirement } from './ledger.js';
 import type { Voucher } from './channels.js';
+import { requestJson } from '../util/json-http.js';
 
 export interface LedgerInfo {
   ledger: 'local';
@@ -33,21 +34,13 @@ export class LedgerHttpClient {
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const init: RequestInit = { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    const res = await fetch(this.base + path, init);
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : {};
-    } catch {
-      throw new LedgerError('bad_response', `the ledger answered ${res.status} with non-JSON`, 502);
+    const r = await requestJson<T>(this.base, method, path, body, 'the ledger');
+    if (!r.ok) {
+      // Transport failures keep the statuses they always had here: 502 for no or a bad answer.
+      const status = r.failure.status === 0 || r.failure.code === 'bad_response' ? 502 : r.failure.status;
+      throw new LedgerError(r.failure.code, r.failure.message, status);
     }
-    if (!res.ok) {
-      const e = (json as { error?: { code?: string; message?: string } }).error;
-      throw new LedgerError(e?.code ?? 'http_error', e?.message ?? `HTTP ${res.status}`, res.status);
-    }
-    return json as T;
+    return r.value;
   }
 
   info(): Promise<LedgerInfo> {
