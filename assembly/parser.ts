@@ -89,8 +89,8 @@ function parseIPv4(p: usize, off: u32, len: u32, key: usize): u8 {
  * header and parses the upper layer behind them. The key carries the protocol after AH, as
  * the IPv6 walk does, so one rule on TCP port 22 covers authenticated and plain IPv4 and IPv6
  * alike. Reason codes are those of the IPv6 extension headers, AH being one there: cut short
- * by the frame → TruncatedExtension; longer than the IP total length, or more than
- * MAX_EXT_HEADERS of them → BadExtension. Non-AH traffic pays one comparison for it (the
+ * by the frame → TruncatedExtension; longer than the IP total length, payload length 0 (not
+ * even AH's 12-byte fixed part), or more than MAX_EXT_HEADERS of them → BadExtension. Non-AH traffic pays one comparison for it (the
  * optimiser inlines this walk into parseFrame; measured within the parse benchmark's noise).
  */
 function parseIPv4AuthHeaders(p: usize, cur: u32, ipEnd: u32, len: u32, key: usize): u8 {
@@ -101,7 +101,9 @@ function parseIPv4AuthHeaders(p: usize, cur: u32, ipEnd: u32, len: u32, key: usi
     if (i == MAX_EXT_HEADERS) return R_BAD_EXT;
     if (cur + 2 > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
     const next = load<u8>(p + cur) as u32;
-    const size = ((load<u8>(p + cur + 1) as u32) + 2) << 2;
+    const payloadLen = load<u8>(p + cur + 1) as u32;
+    if (payloadLen == 0) return R_BAD_EXT; // shorter than AH's own 12-byte fixed part (RFC 4302 §2.2)
+    const size = (payloadLen + 2) << 2;
     if (cur + size > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
     nh = next;
     cur += size;
@@ -137,6 +139,7 @@ function parseIPv6(p: usize, off: u32, len: u32, key: usize): u8 {
     if (cur + 2 > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
     const next = load<u8>(p + cur) as u32;
     const hl = load<u8>(p + cur + 1) as u32;
+    if (nh == IP_PROTO_AH && hl == 0) return R_BAD_EXT; // AH shorter than its fixed part (RFC 4302 §2.2)
     const size = nh == 44 ? 8 : nh == IP_PROTO_AH ? (hl + 2) << 2 : (hl + 1) << 3;
     if (cur + size > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
     if (nh == 44 && (be16(p + cur + 2) & 0xfff8) != 0) {

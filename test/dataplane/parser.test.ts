@@ -117,6 +117,8 @@ for (const kind of engineKinds) {
         [mutate(ahUdp4, ahAt + 1, 0xff), Reason.BadExtension], // AH length past the IP total length (the frame has no more)
         [mutate(ahUdp4, ahAt + 1, 8), Reason.BadExtension], // a 40-byte AH where the IP payload has 38 bytes
         [mutate(ahUdp4, 17, 20), Reason.BadExtension], // total length 20: protocol 51 with no room for its AH
+        [mutate(ahUdp4, ahAt + 1, 0), Reason.BadExtension], // AH payload length 0: 8 bytes, under AH's 12-byte fixed part
+        [mutate({ ip: { v: 6, ...v6, nh: 17, ext: [{ type: 51 }] }, l4: { sport: 1, dport: 2 } }, 14 + 40 + 1, 0), Reason.BadExtension], // the same after IPv6
         [mutate(ahUdp4, 17, 20 + 24 + 4), Reason.BadL4], // AH fits, 4 bytes left for UDP
         [buildFrame({ ip: { v: 4, ...v4, proto: 17, ah: Array.from({ length: 9 }, () => ({})) }, l4: {} }).bytes, Reason.BadExtension],
         [buildFrame({ ip: { v: 4, ...v4, proto: 17, ah: Array.from({ length: 8 }, () => ({})) }, l4: {} }).bytes, Reason.Ok], // 8 AH headers is the limit
@@ -127,7 +129,7 @@ for (const kind of engineKinds) {
       const c = engine.counters();
       expect(c.reasons[Reason.BadIPv4]).toBe(3);
       expect(c.reasons[Reason.BadL4]).toBe(3);
-      expect(c.reasons[Reason.BadExtension]).toBe(6);
+      expect(c.reasons[Reason.BadExtension]).toBe(8);
     });
 
     it('rules see through AH to the upper layer and match ESP on protocol 50', () => {

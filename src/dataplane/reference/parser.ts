@@ -95,7 +95,9 @@ function parseIPv4AuthHeaders(buf: Uint8Array, p: number, cur: number, ipEnd: nu
     if (i === MAX_EXT_HEADERS) return R_BAD_EXT;
     if (cur + 2 > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
     const next = buf[p + cur]!;
-    const size = (buf[p + cur + 1]! + 2) << 2;
+    const payloadLen = buf[p + cur + 1]!;
+    if (payloadLen === 0) return R_BAD_EXT; // shorter than AH's own 12-byte fixed part (RFC 4302 §2.2)
+    const size = (payloadLen + 2) << 2;
     if (cur + size > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
     nh = next;
     cur += size;
@@ -131,6 +133,7 @@ function parseIPv6(buf: Uint8Array, p: number, off: number, len: number, key: Ke
     if (cur + 2 > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
     const next = buf[p + cur]!;
     const hl = buf[p + cur + 1]!;
+    if (nh === IP_PROTO_AH && hl === 0) return R_BAD_EXT; // AH shorter than its fixed part (RFC 4302 §2.2)
     const size = nh === 44 ? 8 : nh === IP_PROTO_AH ? (hl + 2) << 2 : (hl + 1) << 3;
     if (cur + size > end) return truncated ? R_TRUNC_EXT : R_BAD_EXT;
     if (nh === 44 && (be16(buf, p + cur + 2) & 0xfff8) !== 0) {
