@@ -13,9 +13,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMainThread, Worker, workerData, parentPort } from 'node:worker_threads';
+import { Worker, parentPort } from 'node:worker_threads';
 import type { BenchCase, BenchOperation, BenchSuite } from './harness.js';
-import { latencyBuffers, LatencyProbe, serveReservations, type LatencyBuffers } from './support/reserve-latency.js';
+import { latencyBuffers, LatencyProbe, runAsWorker, serveReservations, type LatencyBuffers } from './support/reserve-latency.js';
 
 
 const KIND = 'payflow-bench-controller-api';
@@ -67,15 +67,7 @@ async function workerMain(data: Shared): Promise<void> {
   await running.close();
 }
 
-if (!isMainThread && (workerData as Shared | undefined)?.kind === KIND) {
-  workerMain(workerData as Shared).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runAsWorker<Shared>(KIND, workerMain);
 
 
 async function reserveLatencySetup(quick: boolean): Promise<BenchOperation> {

@@ -16,11 +16,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMainThread, Worker, workerData, parentPort } from 'node:worker_threads';
+import { Worker, parentPort } from 'node:worker_threads';
 import type { BenchCase, BenchOperation, BenchSuite, RunOptions } from './harness.js';
 import { OvsLab, type LabSpec } from './support/ovs-lab.js';
 import { acquireOvsLock, ovsStatus } from './support/ovs.js';
-import { latencyBuffers, LatencyProbe, serveReservations, type LatencyBuffers } from './support/reserve-latency.js';
+import { latencyBuffers, LatencyProbe, runAsWorker, serveReservations, type LatencyBuffers } from './support/reserve-latency.js';
 
 const NAME = 'controller.reserve_latency_ovs';
 const KIND = 'payflow-bench-controller-ovs';
@@ -94,15 +94,7 @@ async function workerMain(data: Shared): Promise<void> {
   }
 }
 
-if (!isMainThread && (workerData as Shared | undefined)?.kind === KIND) {
-  workerMain(workerData as Shared).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runAsWorker<Shared>(KIND, workerMain);
 
 
 async function setup(quick: boolean): Promise<BenchOperation> {

@@ -7,6 +7,7 @@
 // Shared memory: control = [0] requests asked, [1] requests answered, [2] failures,
 // [3] pool refills (payments made inside the timed loop because the pool ran out), [4] stop;
 // latencies = one float64 per request (ms), a ring of MAX_SAMPLES.
+import { isMainThread, workerData } from 'node:worker_threads';
 
 export const MAX_SAMPLES = 1 << 16;
 
@@ -106,4 +107,19 @@ function percentile(sorted: readonly number[], p: number): number {
   if (!sorted.length) return 0;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return Math.round(sorted[i]! * 1000) / 1000;
+}
+
+/**
+ * The worker side's entry: a benchmark module starts its worker from its own file, so the
+ * module, loaded in the worker with workerData of this `kind`, runs `main` and exits.
+ */
+export function runAsWorker<T extends { kind: string }>(kind: string, main: (data: T) => Promise<void>): void {
+  if (isMainThread || (workerData as T | undefined)?.kind !== kind) return;
+  main(workerData as T).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }
