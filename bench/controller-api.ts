@@ -13,9 +13,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker, parentPort } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { BenchCase, BenchOperation, BenchSuite } from './harness.js';
-import { latencyBuffers, LatencyProbe, runAsWorker, serveReservations, type LatencyBuffers } from './support/reserve-latency.js';
+import { latencyBuffers, latencyOperation, runAsWorker, serveReservations, type LatencyBuffers } from './support/reserve-latency.js';
 
 
 const KIND = 'payflow-bench-controller-api';
@@ -78,27 +78,7 @@ async function reserveLatencySetup(quick: boolean): Promise<BenchOperation> {
     pool: quick ? 150 : 1500,
     ...latencyBuffers(),
   };
-  const probe = new LatencyProbe(data, 'controller.reserve_latency');
-  const worker = new Worker(new URL(import.meta.url), { workerData: data });
-  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
-    void exited.then((code) => reject(new Error(`the benchmark worker exited with ${code} before it was ready`)));
-  });
-  return {
-    run() {
-      probe.request();
-    },
-    extra() {
-      return probe.figures();
-    },
-    async teardown() {
-      probe.stop();
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return latencyOperation(new URL(import.meta.url), data, 'controller.reserve_latency', () => rmSync(dir, { recursive: true, force: true }));
 }
 
 /** controller.reserve_latency: one reservation (POST → 201) per run. */

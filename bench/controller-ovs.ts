@@ -16,11 +16,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker, parentPort } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { BenchCase, BenchOperation, BenchSuite, RunOptions } from './harness.js';
 import { OvsLab, type LabSpec } from './support/ovs-lab.js';
 import { acquireOvsLock, ovsStatus } from './support/ovs.js';
-import { latencyBuffers, LatencyProbe, runAsWorker, serveReservations, type LatencyBuffers } from './support/reserve-latency.js';
+import { latencyBuffers, latencyOperation, runAsWorker, serveReservations, type LatencyBuffers } from './support/reserve-latency.js';
 
 const NAME = 'controller.reserve_latency_ovs';
 const KIND = 'payflow-bench-controller-ovs';
@@ -113,34 +113,7 @@ async function setup(quick: boolean): Promise<BenchOperation> {
     pool: quick ? 100 : 1000,
     ...latencyBuffers(),
   };
-  const probe = new LatencyProbe(data, NAME);
-  let worker: Worker;
-  let exited: Promise<number>;
-  try {
-    worker = new Worker(new URL(import.meta.url), { workerData: data });
-    exited = new Promise<number>((resolve) => worker.once('exit', resolve));
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-      void exited.then((code) => reject(new Error(`the ${NAME} worker exited with ${code} before it was ready`)));
-    });
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-  return {
-    run() {
-      probe.request();
-    },
-    extra() {
-      return probe.figures();
-    },
-    async teardown() {
-      probe.stop();
-      await exited;
-      await cleanup();
-    },
-  };
+  return latencyOperation(new URL(import.meta.url), data, NAME, cleanup);
 }
 
 /**

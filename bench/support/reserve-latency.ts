@@ -7,7 +7,8 @@
 // Shared memory: control = [0] requests asked, [1] requests answered, [2] failures,
 // [3] pool refills (payments made inside the timed loop because the pool ran out), [4] stop;
 // latencies = one float64 per request (ms), a ring of MAX_SAMPLES.
-import { isMainThread, workerData } from 'node:worker_threads';
+import { isMainThread, Worker, workerData } from 'node:worker_threads';
+import type { BenchOperation } from '../harness.js';
 
 export const MAX_SAMPLES = 1 << 16;
 
@@ -122,4 +123,39 @@ export function runAsWorker<T extends { kind: string }>(kind: string, main: (dat
       process.exit(1);
     },
   );
+}
+
+/**
+ * The main-thread side of a latency benchmark: starts `moduleUrl` as the worker (it calls
+ * runAsWorker), waits until it is ready, and gives the harness one request per run() and the
+ * probe's percentiles. `cleanup` runs after the worker exited, or if it never got ready.
+ */
+export async function latencyOperation(moduleUrl: URL, data: LatencyBuffers & { kind: string }, name: string, cleanup: () => void | Promise<void>): Promise<BenchOperation> {
+  const probe = new LatencyProbe(data, name);
+  let exited: Promise<number>;
+  try {
+    const worker = new Worker(moduleUrl, { workerData: data });
+    exited = new Promise<number>((resolve) => worker.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+      void exited.then((code) => reject(new Error(`the ${name} worker exited with ${code} before it was ready`)));
+    });
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  return {
+    run() {
+      probe.request();
+    },
+    extra() {
+      return probe.figures();
+    },
+    async teardown() {
+      probe.stop();
+      await exited;
+      await cleanup();
+    },
+  };
 }
