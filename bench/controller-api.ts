@@ -29,7 +29,7 @@ interface Shared extends LatencyBuffers {
 async function workerMain(data: Shared): Promise<void> {
   const pino = (await import('pino')).default;
   const { defaultConfig } = await import('../src/config/defaults.js');
-  const { startController } = await import('../src/controller/main.js');
+  const { startController } = await import('../src/app/main.js');
   const { ApiClient } = await import('../src/api/client.js');
   const { LedgerHttpClient } = await import('../src/payments/http-client.js');
   const { SigningKey } = await import('../src/payments/keys.js');

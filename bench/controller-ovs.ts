@@ -3,7 +3,7 @@
 // the controller (startController with its OpenFlowNetwork, SQLite in WAL mode and the
 // embedded local ledger in a temp dir) drives two userspace-datapath bridges linked by a
 // veth pair, one host namespace on each (the shared lab, bench/support/ovs-lab.ts, which
-// test/controller-ovs/ builds too). Each timed request is POST /v1/reservations with a
+// test/network/network-ovs.test.ts builds too). Each timed request is POST /v1/reservations with a
 // quote paid in advance; its 201 comes only after the ledger verified and redeemed the
 // payment and the flows and meter were installed in both bridges and confirmed by a
 // barrier (unlike controller.reserve_latency, whose enforcer only records).
@@ -39,8 +39,8 @@ const LAB_LINKS = [{ a: 0, pa: 2, b: 1, pb: 2 }];
 async function workerMain(data: Shared): Promise<void> {
   const pino = (await import('pino')).default;
   const { defaultConfig } = await import('../src/config/defaults.js');
-  const { startController } = await import('../src/controller/main.js');
-  const { OpenFlowNetwork } = await import('../src/controller/network.js');
+  const { startController } = await import('../src/app/main.js');
+  const { OpenFlowNetwork } = await import('../src/network/network.js');
   const { ApiClient } = await import('../src/api/client.js');
   const { LedgerHttpClient } = await import('../src/payments/http-client.js');
   const { SigningKey } = await import('../src/payments/keys.js');

@@ -7,8 +7,8 @@
 //     so the state stays at 10k. The eastward links out of column 4 run at 100 Mbit/s, so large
 //     requests (10 % of them, 50 Mbit/s) that cross there are refused.
 import type { BenchSuite, BenchOperation } from './harness.js';
-import { Topology, type PortInfo } from '../src/controller/topology.js';
-import { formatDpid } from '../src/controller/dpid.js';
+import { Topology, type PortInfo } from '../src/network/topology.js';
+import { formatDpid } from '../src/util/dpid.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { ServiceClasses } from '../src/qos/classes.js';
 import { AdmissionControl } from '../src/qos/admission.js';

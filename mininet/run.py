@@ -17,7 +17,7 @@ bounds it checks, and exits 0 (all hold), 1 (a bound failed) or 2 (setup error).
 controller, the network and the management bridge are always torn down (only what this run
 created; never ``mn -c``).
 
-Unless PAYFLOW_OVS_LOCK_HELD=1 (set by test/testbed/testbed.test.ts, which holds it), the
+Unless PAYFLOW_OVS_LOCK_HELD=1 (set by test/mininet/testbed.test.ts, which holds it), the
 run takes the machine-wide OVS lock of test/helpers/ovs.ts (/tmp/payflow-ovs-test.lock) so
 that test suites that restart ovs-vswitchd do not run under it.
 """

@@ -11,7 +11,7 @@ export type { OfpMessage, OfpMessageType, OfpMessageOf, OfpHeader, OfpDecodeResu
 // OpenFlow 1.3 runtime: framing, switch connections, the listener (docs/openflow-runtime.md).
 export { MessageFramer } from './openflow/framing.js';
 export type { FramerOptions, FramerOutput, FramingViolation } from './openflow/framing.js';
-export { SwitchConnection, REPLY_TYPE, formatDatapathId } from './openflow/connection.js';
+export { SwitchConnection, REPLY_TYPE } from './openflow/connection.js';
 export type { ConnectionOptions, ConnectionEvents, ConnectionState, RequestType, Request as OfpRequest, ReplyOf, MessageOf, Outgoing, RoleName } from './openflow/connection.js';
 export { OpenFlowListener, OFP_TCP_PORT } from './openflow/listener.js';
 export type { ListenerOptions, ListenerEvents } from './openflow/listener.js';
@@ -20,16 +20,16 @@ export { OpenFlowRuntimeError, OfpErrorReply, ConnectionClosedError, RequestTime
 // Controller foundations (docs/configuration.md): payflow.yaml config, units, topology and LLDP, QoS classes and admission control.
 export * from './config/index.js';
 export { parseRate, parseDuration, rateBps, durationMs, formatRate, formatDuration, UnitsError, MAX_RATE_BPS, MAX_DURATION_MS, type UnitsResult, type RateLimits, type DurationLimits } from './util/units.js';
-export * from './controller/index.js';
+export * from './network/index.js';
 export * from './qos/index.js';
 // Meters and prices, twins of the wasm ones (docs/pricing-meters.md); capture files and replay (docs/replay.md).
 export { ReferenceMeters, Color, meterErrorText, ReferencePricing, classErrorText, openCapture, CaptureReader, CaptureError, detectCaptureFormat, replayCapture, loadReplayRules, parseReplayRules, RulesFileError, type CapturePacket, type CaptureFormat, type CaptureErrorCode, type ReplayOptions, type ReplayResult, type ReplayTruncation, type ReplayFlow, type ReplayProgress, type ReplayRules } from './dataplane/capture/exports.js';
 // Data plane (docs/dataplane.md): the wasm Engine, its TypeScript twin and their shared types.
 export { Engine, ReferenceEngine, defaultWasmPath, DataPlaneError, Action as DataPlaneAction, Reason as DataPlaneReason, reasonName as dataPlaneReasonName, encodeKey, decodeKey, dataplaneLayout, type DataPlane, type FlowKeyFields, type RuleAction, type WildcardRule, type PortMatch, type FlowRecord, type EngineCounters, type EngineOptions, type Verdict, type BatchResult, type MeterParams, type ClassParams } from './dataplane/index.js';
 // Controller, reservation side (docs/controller.md): reservation service and its tables, pricing agent, HTTP API, client, startController.
-export { ReservationService, ServiceError, RESERVATION_STATES, pathView, pathFromView, type ReservationState, type QuoteRequest, type QuoteView, type ReservationView, type PathView, type ReservationServiceOptions } from './controller/reservations.js';
-export { controllerMigrations, CONTROLLER_COMPONENT } from './controller/schema.js';
-export { startController, StaticNetwork, type StartOptions, type RunningController } from './controller/main.js';
+export { ReservationService, ServiceError, RESERVATION_STATES, pathView, pathFromView, type ReservationState, type QuoteRequest, type QuoteView, type ReservationView, type PathView, type ReservationServiceOptions } from './reservations/service.js';
+export { controllerMigrations, CONTROLLER_COMPONENT } from './reservations/schema.js';
+export { startController, StaticNetwork, type StartOptions, type RunningController } from './app/main.js';
 export { PricingAgent, type PricingEngine, type PricingAgentOptions, type ClassPrice, type PricePoint, type ClassRevenue } from './pricing/agent.js';
 export { buildApi, type ApiOptions, type ErrorBody } from './api/server.js';
 export { createMetrics, type MetricsSources } from './api/metrics.js';

@@ -6,7 +6,7 @@
 // bridge's port 1), plus an ICMP echo from inside a namespace with python3 raw sockets
 // (iputils ping is not installed everywhere) that makes the controller learn the hosts.
 //
-// One lab, one mechanism: test/controller-ovs/network.test.ts, test/controller-ovs/e2e.test.ts
+// One lab, one mechanism: test/network/network-ovs.test.ts, test/app/e2e-ovs.test.ts
 // and bench/controller-ovs.ts all build their topology with it. Callers hold the OVS lock
 // (acquireOvsLock in ./ovs.ts). Names carry a random tag so a lab never collides with
 // another one, and destroy() removes everything create() made (also after a failure

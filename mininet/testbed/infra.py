@@ -72,7 +72,7 @@ def preflight():
 # ovs-vswitchd created it: 208 KiB by default). One port backlogged behind its rate limit
 # fills it, then sends on every other port fail with EAGAIN and all traffic collapses for
 # seconds (mininet/README.md, "the overload collapse"). 4 MiB holds the bounded egress
-# queues (src/controller/egress.ts) of many ports.
+# queues (src/network/egress.ts) of many ports.
 OVS_SNDBUF = 4 << 20
 
 

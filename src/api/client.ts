@@ -1,7 +1,7 @@
 // A small typed client of the controller's HTTP API (issue 5, item 8): what `payflow
 // reserve`, `payflow quote` and `payflow reservations` use, and what another program can
 // import. Errors come back as ApiError with the status and the API's error code.
-import type { QuoteView, ReservationState, ReservationView } from '../controller/reservations.js';
+import type { QuoteView, ReservationState, ReservationView } from '../reservations/service.js';
 import type { ClassPrice, ClassRevenue, PricePoint } from '../pricing/agent.js';
 import type { PaymentProof } from '../payments/ledger.js';
 import type { Voucher } from '../payments/channels.js';

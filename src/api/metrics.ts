@@ -3,8 +3,8 @@
 // (Network.stats()). Every value is read at scrape time from its owner (collect callbacks),
 // so nothing is counted twice and a restart shows the stored state, not zeros.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Network } from '../controller/contracts.js';
-import type { ReservationService } from '../controller/reservations.js';
+import type { Network } from '../network/contracts.js';
+import type { ReservationService } from '../reservations/service.js';
 import type { PricingAgent } from '../pricing/agent.js';
 import type { AdmissionControl } from '../qos/admission.js';
 

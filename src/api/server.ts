@@ -8,8 +8,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Network } from '../controller/contracts.js';
-import { RESERVATION_STATES, ServiceError, type ReservationService, type ReservationState } from '../controller/reservations.js';
+import type { Network } from '../network/contracts.js';
+import { RESERVATION_STATES, ServiceError, type ReservationService, type ReservationState } from '../reservations/service.js';
 import { ledgerPlugin } from '../payments/http-service.js';
 import type { LocalLedger } from '../payments/local-ledger.js';
 import type { Voucher } from '../payments/channels.js';

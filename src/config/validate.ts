@@ -4,8 +4,8 @@
 // reports all of them; nothing is thrown for bad input. Missing fields take the defaults
 // of defaults.ts, except inside a `classes` list, which replaces the default classes.
 import { parseDuration, parseRate, type DurationLimits, type RateLimits } from '../util/units.js';
-import { formatDpid, parseDpid } from '../controller/dpid.js';
-import { normaliseHostAddress, normaliseUnicastMac } from '../controller/topology.js';
+import { formatDpid, parseDpid } from '../util/dpid.js';
+import { normaliseHostAddress, normaliseUnicastMac } from '../util/addresses.js';
 import { defaultConfig, DEFAULT_MAX_PRICE_FACTOR } from './defaults.js';
 import type {
   LedgerConfig,

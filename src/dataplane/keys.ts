@@ -6,6 +6,7 @@ import {
   K_VLAN_OUTER, KEY_BYTES, RA_DROP, RA_FORWARD, RL_ACTION, RL_CLASS, RL_DPORT_HI, RL_DPORT_LO, RL_DSCP, RL_MASK,
   RL_METER, RL_PRIORITY, RL_QUEUE, RL_SPORT_HI, RL_SPORT_LO, RL_VALUE, RULE_BYTES,
 } from './layout.js';
+import { formatIpBytes, parseIpBytes } from '../util/addresses.js';
 import { DataPlaneError, type FlowKeyFields, type PortMatch, type RuleAction, type WildcardRule } from './types.js';
 
 function bad(message: string): never {
@@ -19,67 +20,13 @@ function checkInt(name: string, v: number, max: number): number {
 
 /** Parses an IPv4 or IPv6 address into 4 or 16 bytes. */
 export function parseAddress(text: string): Uint8Array {
-  if (text.includes(':')) return parseIPv6(text);
-  const parts = text.split('.');
-  if (parts.length !== 4) bad(`not an IP address: ${text}`);
-  const out = new Uint8Array(4);
-  parts.forEach((p, i) => {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) bad(`not an IPv4 address: ${text}`);
-    out[i] = Number(p);
-  });
-  return out;
+  const bytes = typeof text === 'string' ? parseIpBytes(text) : undefined;
+  if (bytes === undefined) bad(`not an IP address: ${text}`);
+  return bytes;
 }
 
-function parseIPv6(text: string): Uint8Array {
-  const halves = text.split('::');
-  if (halves.length > 2) bad(`not an IPv6 address: ${text}`);
-  const groups = (s: string): number[] => {
-    if (s === '') return [];
-    const out: number[] = [];
-    const parts = s.split(':');
-    parts.forEach((p, i) => {
-      if (i === parts.length - 1 && p.includes('.')) {
-        const v4 = parseAddress(p);
-        out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) bad(`not an IPv6 address: ${text}`);
-        out.push(parseInt(p, 16));
-      }
-    });
-    return out;
-  };
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  const fill = 8 - head.length - tail.length;
-  if ((halves.length === 2 && fill < 1) || (halves.length === 1 && fill !== 0)) bad(`not an IPv6 address: ${text}`);
-  const all = [...head, ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  return out;
-}
+export const formatAddress = formatIpBytes;
 
-export function formatAddress(bytes: Uint8Array, v6: boolean): string {
-  if (!v6) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push((bytes[2 * i]! << 8) | bytes[2 * i + 1]!);
-  // longest run of zero groups (length >= 2) becomes '::' (RFC 5952)
-  let bestAt = -1, bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(g);
-  return `${hex(g.slice(0, bestAt))}::${hex(g.slice(bestAt + bestLen))}`;
-}
-
-/** Writes the key fields into out[at .. at + 52). */
 export function encodeKey(k: FlowKeyFields, out: Uint8Array, at = 0): void {
   out.fill(0, at, at + KEY_BYTES);
   const dv = new DataView(out.buffer, out.byteOffset + at, KEY_BYTES);

@@ -56,6 +56,7 @@ import {
 } from './errors.js';
 import { MessageFramer } from './framing.js';
 import { appendMultipartBody } from './multipart.js';
+import { formatDpid } from '../util/dpid.js';
 
 /** Requests that the switch answers, and the reply type of each. */
 export const REPLY_TYPE = {
@@ -152,11 +153,6 @@ const DEFAULTS = {
   maxOutboundBytes: 16 * 1024 * 1024,
 };
 
-/** '00:00:00:00:00:00:00:01' for datapath id 1. */
-export function formatDatapathId(datapathId: bigint): string {
-  return datapathId.toString(16).padStart(16, '0').replace(/(..)(?!$)/g, '$1:');
-}
-
 export class SwitchConnection extends EventEmitter<ConnectionEvents> {
   readonly socket: Socket;
   readonly remoteAddress: string;
@@ -230,9 +226,9 @@ export class SwitchConnection extends EventEmitter<ConnectionEvents> {
     return this.stateValue === 'closed' ? this.closeReason : undefined;
   }
 
-  /** '00:00:00:00:00:00:00:01', or '?' before the features reply. */
+  /** '0000000000000001' (src/util/dpid.ts), or '?' before the features reply. */
   get dpid(): string {
-    return this.datapathId === undefined ? '?' : formatDatapathId(this.datapathId);
+    return this.datapathId === undefined ? '?' : formatDpid(this.datapathId);
   }
 
   /** False while the socket pushes back; `drained()` resolves when it stops. */

@@ -12,3 +12,4 @@ export {
   type Bottleneck,
 } from './admission.js';
 export { quoteReservation, type PriceFn, type PriceContext, type PreorderRequest, type PreorderQuote, type PreorderResult } from './quote.js';
+export type { LoadSample } from './load.js';

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/config/defaults.js';
 import type { PricingConfig } from '../../src/config/schema.js';
-import { CONTROLLER_COMPONENT, controllerMigrations } from '../../src/controller/schema.js';
+import { CONTROLLER_COMPONENT, controllerMigrations } from '../../src/reservations/schema.js';
 import { Engine } from '../../src/dataplane/engine.js';
 import { PricingAgent } from '../../src/pricing/agent.js';
 import { AdmissionControl } from '../../src/qos/admission.js';

@@ -1,7 +1,7 @@
 // Test fixtures for the reservation side (issue 5): a scripted Topology (F's API, no
 // switches) and a RecordingEnforcer that STANDS IN FOR THE SWITCHES — it records what the
 // reservation side asks the network side to install, remove and restore. The real
-// enforcement in Open vSwitch is G2's and is tested against real OVS in test/controller-ovs/.
+// enforcement in Open vSwitch is G2's and is tested against real OVS in test/network/network-ovs.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +10,9 @@ import pino from 'pino';
 import { ApiClient } from '../../src/api/client.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import type { PayflowConfig } from '../../src/config/schema.js';
-import type { EnforcedReservation, Enforcer, LoadSample, Network, NetworkStats } from '../../src/controller/contracts.js';
-import { startController, type RunningController } from '../../src/controller/main.js';
-import { Topology } from '../../src/controller/topology.js';
+import type { EnforcedReservation, Enforcer, LoadSample, Network, NetworkStats } from '../../src/network/contracts.js';
+import { startController, type RunningController } from '../../src/app/main.js';
+import { Topology } from '../../src/network/topology.js';
 import { LedgerHttpClient } from '../../src/payments/http-client.js';
 import { SigningKey } from '../../src/payments/keys.js';
 import type { PaymentProof } from '../../src/payments/ledger.js';

@@ -2,7 +2,7 @@
 // command `node dist/src/cli/main.js` as child processes (run `npx tsc -p tsconfig.json`
 // first). The controller runs with `openflow.enabled: false` and a static topology from
 // its config: no switches, reservations admitted and recorded but not enforced (the
-// network side's enforcement is tested against real OVS in test/controller-ovs/).
+// network side's enforcement is tested against real OVS in test/network/network-ovs.test.ts).
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

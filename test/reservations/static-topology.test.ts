@@ -2,7 +2,7 @@
 // to learn hosts without switches) and the StaticNetwork built from them.
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
-import { StaticNetwork } from '../../src/controller/main.js';
+import { StaticNetwork } from '../../src/app/main.js';
 
 const good = `
 openflow: { enabled: false }

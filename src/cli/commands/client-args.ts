@@ -2,7 +2,7 @@
 // the text form of a quote and a reservation.
 import { flagString, UsageError, type ParsedArgs } from '../args.js';
 import type { QuoteInput } from '../../api/client.js';
-import type { QuoteView, ReservationView } from '../../controller/reservations.js';
+import type { QuoteView, ReservationView } from '../../reservations/service.js';
 
 export const FLOW_FLAGS = ['api', 'src', 'dst', 'rate', 'duration', 'class', 'proto', 'src-port', 'dst-port', 'flow-label'] as const;
 

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { flagString, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { ConfigError, loadConfig } from '../../config/load.js';
-import { startController } from '../../controller/main.js';
+import { startController } from '../../app/main.js';
 
 const usage = [
   'usage: payflow controller [--config FILE] [--data-dir DIR]',

@@ -17,7 +17,7 @@ import { ChannelSigningKey } from '../../payments/channel-keys.js';
 import { VoucherSigner } from '../../payments/channels.js';
 import { LedgerHttpClient } from '../../payments/http-client.js';
 import { SigningKey } from '../../payments/keys.js';
-import type { ReservationView } from '../../controller/reservations.js';
+import type { ReservationView } from '../../reservations/service.js';
 import { durationMs } from '../../util/units.js';
 import { apiUrl, FLOW_FLAGS, FLOW_USAGE, quoteInput, reservationText } from './client-args.js';
 

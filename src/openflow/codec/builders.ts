@@ -5,7 +5,7 @@
 // out_group OFPG_ANY, table 0 for flow-mods and OFPTT_ALL for stats. The results are
 // ordinary message objects: inspect or change them before encodeMessage.
 import type { Action } from './actions.js';
-import { formatIpv4, formatIpv6 } from './addresses.js';
+import { formatIpv4, formatIpv6 } from '../../util/addresses.js';
 import { OFPCML_NO_BUFFER, OFPFC, OFPG, OFPM, OFPMC, OFPMF, OFPP, OFPTT, OFP_NO_BUFFER } from './constants.js';
 import type { Instruction } from './instructions.js';
 import type { FlowModMessage, MeterModMessage, MultipartRequestMessage, PacketOutMessage } from './messages.js';

@@ -144,6 +144,6 @@ export {
   ipv4Mask,
   ipv6Mask,
 } from './builders.js';
-export { formatIpv6, parseIpv4, formatIpv4 } from './addresses.js';
+export { formatIpv6, parseIpv4, formatIpv4 } from '../../util/addresses.js';
 export { toJsonSafe } from './inspect.js';
 export type { JsonSafe } from './inspect.js';

@@ -18,7 +18,7 @@ import { MULTIPART_CODES, MULTIPART_TABLE, type MultipartReplyBody, type Multipa
 import { decodeMatch, encodeMatch, type Match } from './oxm.js';
 import { decodePort, encodePort, writeMac, type Port } from './port.js';
 import { decodePacketQueue, encodePacketQueue, type PacketQueue } from './queue.js';
-import { formatMac } from './addresses.js';
+import { formatMac } from '../../util/addresses.js';
 
 // ---- header ---------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@
 // (tun_ipv4_src/dst from NXM_1, pbb_uca from the ONF experimenter class); any other
 // TLV is kept as `{ field: 'unknown', oxmClass, oxmField, hasMask, data }` and encoded back
 // byte for byte.
-import { formatIpv4, formatIpv6, formatMac, parseIpv4, parseIpv6Into, parseMacInto } from './addresses.js';
+import { formatIpv4, formatIpv6, formatMac, parseIpv4, parseIpv6Into, parseMacInto } from '../../util/addresses.js';
 import { OfpEncodeError, Reader, Writer, checkBytes, checkUint, show } from './buffer.js';
 import { OFPMT_OXM, OFPXMC, ONF_EXPERIMENTER_ID } from './constants.js';
 

@@ -2,7 +2,7 @@
 // port-status (§7.4.3) and the port-desc multipart reply (§7.3.5.7). Port numbers,
 // config, state and feature bits are the constants in constants.ts (OFPP, OFPPC, OFPPS,
 // OFPPF); speeds are in kb/s.
-import { formatMac, parseMacInto } from './addresses.js';
+import { formatMac, parseMacInto } from '../../util/addresses.js';
 import { OfpEncodeError, Reader, Writer, checkUint, show } from './buffer.js';
 
 export const OFP_PORT_LEN = 64;

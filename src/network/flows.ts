@@ -1,0 +1,231 @@
+// The flow-mods and meter-mods the controller puts in a switch (OpenFlow 1.3.5 §7.3.4.1
+// flow-mod, §7.3.4.4 meter-mod), as pure functions so they can be encoded and checked in
+// unit tests (issue 5, items 1 and 5). The layout is described in docs/network.md:
+//
+//   table 0 (classify)                         table 1 (forward)
+//   65000 LLDP → controller                    100 ipv4_dst / ipv6_dst of a host → port towards it
+//   60000 ARP, ICMPv6 NS/NA → controller         0 miss → controller (learn the source)
+//   40000 reservation, ingress: meter, set DSCP, output
+//   30000 reservation, later hops: DSCP + flow → output
+//   20000 in_port = host port → best-effort meter, goto 1
+//       0 goto 1
+import {
+  applyActions,
+  dropBand,
+  flowMod,
+  gotoTable,
+  meterInstruction,
+  meterMod,
+  output,
+  setField,
+  OFPCML_NO_BUFFER,
+  OFPFC,
+  OFPFF,
+  OFPG,
+  OFPMC,
+  OFPMF,
+  OFPP,
+  OFPTT,
+  type FlowModMessage,
+  type Match,
+  type MeterModMessage,
+} from '../openflow/codec/index.js';
+import type { EnforcedReservation, FlowMatch } from './contracts.js';
+import { ETH_TYPE_ARP, ETH_TYPE_IPV4, ETH_TYPE_IPV6, ICMPV6_NA, ICMPV6_NS, IP_PROTO_ICMPV6 } from './hosts.js';
+import { LLDP_ETHERTYPE } from './lldp.js';
+import type { Hop } from './topology.js';
+import { addressFamily } from '../util/addresses.js';
+
+export const TABLE_CLASSIFY = 0;
+export const TABLE_FORWARD = 1;
+
+export const PRIORITY = {
+  LLDP: 65000,
+  NEIGHBOUR: 60000,
+  RESERVATION_INGRESS: 40000,
+  RESERVATION_TRANSIT: 30000,
+  HOST_PORT: 20000,
+  HOST_ROUTE: 100,
+  MISS: 0,
+} as const;
+
+/** Cookie categories: the top 16 bits say who owns a flow, so each kind is deleted by mask. */
+export const COOKIE_MASK_KIND = 0xffff_0000_0000_0000n;
+export const COOKIE_BASE = 0x5046_0000_0000_0001n; // "PF": LLDP, ARP/ND, misses
+export const COOKIE_HOST_PORT = 0x5048_0000_0000_0000n; // "PH": best-effort metering of host ports
+export const COOKIE_ROUTE = 0x5046_0000_0000_0002n; // host routes (table 1)
+export const COOKIE_RESERVATION_KIND = 0x5052_0000_0000_0000n; // "PR" + 48-bit hash of the reservation id
+const ALL_ONES = 0xffff_ffff_ffff_ffffn;
+
+/** The best-effort aggregate's meter on every switch. Reservation meters start above it. */
+export const BEST_EFFORT_METER_ID = 1;
+export const FIRST_RESERVATION_METER_ID = 2;
+
+/** A cookie per reservation: "PR" in the top 16 bits, FNV-1a of the id in the low 48 (stable across controller restarts). */
+export function reservationCookie(id: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(id, 'utf8')) {
+    h ^= BigInt(byte);
+    h = (h * 0x100000001b3n) & ALL_ONES;
+  }
+  return COOKIE_RESERVATION_KIND | (h & 0xffff_ffff_ffffn);
+}
+
+function toController(): ReturnType<typeof applyActions> {
+  return applyActions(output(OFPP.CONTROLLER, OFPCML_NO_BUFFER));
+}
+
+/** Flows every switch gets on connect (after its tables were cleared). */
+export function baseFlows(): FlowModMessage[] {
+  return [
+    flowMod({ cookie: COOKIE_BASE, tableId: TABLE_CLASSIFY, priority: PRIORITY.LLDP, match: [{ field: 'eth_type', value: LLDP_ETHERTYPE }], instructions: [toController()] }),
+    flowMod({ cookie: COOKIE_BASE, tableId: TABLE_CLASSIFY, priority: PRIORITY.NEIGHBOUR, match: [{ field: 'eth_type', value: ETH_TYPE_ARP }], instructions: [toController()] }),
+    ...[ICMPV6_NS, ICMPV6_NA].map((t) =>
+      flowMod({
+        cookie: COOKIE_BASE,
+        tableId: TABLE_CLASSIFY,
+        priority: PRIORITY.NEIGHBOUR,
+        match: [
+          { field: 'eth_type', value: ETH_TYPE_IPV6 },
+          { field: 'ip_proto', value: IP_PROTO_ICMPV6 },
+          { field: 'icmpv6_type', value: t },
+        ],
+        instructions: [toController()],
+      }),
+    ),
+    flowMod({ cookie: COOKIE_BASE, tableId: TABLE_CLASSIFY, priority: PRIORITY.MISS, instructions: [gotoTable(TABLE_FORWARD)] }),
+    flowMod({ cookie: COOKIE_BASE, tableId: TABLE_FORWARD, priority: PRIORITY.MISS, instructions: [toController()] }),
+  ];
+}
+
+/** Deletes every flow in every table and every meter: a reconnecting switch starts from a known state. */
+export function clearSwitch(): [FlowModMessage, MeterModMessage] {
+  return [
+    flowMod({ command: OFPFC.DELETE, tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: OFPG.ANY }),
+    { type: 'meter_mod', xid: 0, command: OFPMC.DELETE, flags: 0, meterId: 0xffffffff, bands: [] },
+  ];
+}
+
+function kbps(bps: number): number {
+  return Math.max(1, Math.min(0xffffffff, Math.ceil(bps / 1000)));
+}
+
+/** A drop-band meter (the only band the userspace datapath has): rate and burst in bits(/s), sent in kbit(/s). */
+export function dropMeter(meterId: number, rateBps: number, burstBits: number, command: number = OFPMC.ADD): MeterModMessage {
+  return meterMod({ meterId, command, flags: OFPMF.KBPS | OFPMF.STATS | OFPMF.BURST, bands: [dropBand(kbps(rateBps), kbps(burstBits))] });
+}
+
+/** The best-effort aggregate's ingress metering on one host-facing port. */
+export function hostPortFlow(port: number): FlowModMessage {
+  return flowMod({
+    cookie: COOKIE_HOST_PORT | BigInt(port),
+    tableId: TABLE_CLASSIFY,
+    priority: PRIORITY.HOST_PORT,
+    match: [{ field: 'in_port', value: port }],
+    instructions: [meterInstruction(BEST_EFFORT_METER_ID), gotoTable(TABLE_FORWARD)],
+  });
+}
+
+export function deleteHostPortFlow(port: number): FlowModMessage {
+  return flowMod({ command: OFPFC.DELETE_STRICT, cookie: COOKIE_HOST_PORT | BigInt(port), cookieMask: ALL_ONES, tableId: TABLE_CLASSIFY, priority: PRIORITY.HOST_PORT, match: [{ field: 'in_port', value: port }] });
+}
+
+/** Table-1 route to one host address out of `port`. */
+export function hostRoute(address: string, family: 4 | 6, port: number): FlowModMessage {
+  return flowMod({ cookie: COOKIE_ROUTE, tableId: TABLE_FORWARD, priority: PRIORITY.HOST_ROUTE, match: routeMatch(address, family), instructions: [applyActions(output(port))] });
+}
+
+export function deleteHostRoute(address: string, family: 4 | 6): FlowModMessage {
+  return flowMod({ command: OFPFC.DELETE_STRICT, tableId: TABLE_FORWARD, priority: PRIORITY.HOST_ROUTE, match: routeMatch(address, family) });
+}
+
+function routeMatch(address: string, family: 4 | 6): Match {
+  return family === 4
+    ? [{ field: 'eth_type', value: ETH_TYPE_IPV4 }, { field: 'ipv4_dst', value: address }]
+    : [{ field: 'eth_type', value: ETH_TYPE_IPV6 }, { field: 'ipv6_dst', value: address }];
+}
+
+/** The OXM match of a reservation's flow (without in_port / DSCP), in prerequisite order. */
+export function reservationMatch(m: FlowMatch): Match {
+  const family = addressFamily(m.src);
+  if (family === undefined || addressFamily(m.dst) !== family) throw new RangeError(`reservation match needs two addresses of one family: ${m.src} → ${m.dst}`);
+  if (m.flowLabel !== undefined && family !== 6) throw new RangeError('an IPv6 flow label needs IPv6 addresses');
+  if ((m.srcPort !== undefined || m.dstPort !== undefined) && m.proto !== 6 && m.proto !== 17 && m.proto !== 132) {
+    throw new RangeError('ports need proto 6 (TCP), 17 (UDP) or 132 (SCTP)');
+  }
+  const match: Match =
+    family === 4
+      ? [{ field: 'eth_type', value: ETH_TYPE_IPV4 }, { field: 'ipv4_src', value: m.src }, { field: 'ipv4_dst', value: m.dst }]
+      : [{ field: 'eth_type', value: ETH_TYPE_IPV6 }, { field: 'ipv6_src', value: m.src }, { field: 'ipv6_dst', value: m.dst }];
+  if (m.flowLabel !== undefined) match.push({ field: 'ipv6_flabel', value: m.flowLabel });
+  if (m.proto !== undefined) {
+    match.push({ field: 'ip_proto', value: m.proto });
+    const [s, d] = m.proto === 6 ? (['tcp_src', 'tcp_dst'] as const) : m.proto === 17 ? (['udp_src', 'udp_dst'] as const) : (['sctp_src', 'sctp_dst'] as const);
+    if (m.srcPort !== undefined) match.push({ field: s, value: m.srcPort });
+    if (m.dstPort !== undefined) match.push({ field: d, value: m.dstPort });
+  }
+  return match;
+}
+
+/** Hard timeout in whole seconds until expiresAtMs (1 … 65535; 0 would mean "never"). */
+export function hardTimeoutSeconds(expiresAtMs: number, nowMs: number): number {
+  return Math.max(1, Math.min(0xffff, Math.ceil((expiresAtMs - nowMs) / 1000)));
+}
+
+/**
+ * What one hop of a reservation gets. Ingress (hop 0): the meter at the paid rate and burst,
+ * then a flow matching in_port + the reserved flow that meters, marks the class DSCP and
+ * outputs. Later hops: in_port + DSCP + the flow → output. Every flow carries the
+ * reservation's cookie and the hard timeout; the ingress flow asks for flow-removed.
+ * With `meterCommand` OFPMC_MODIFY the same messages update a reservation in place (an
+ * ADD of an identical flow replaces it, with the new hard timeout).
+ */
+export function reservationHopMessages(
+  r: EnforcedReservation,
+  hopIndex: number,
+  meterId: number | undefined,
+  nowMs: number,
+  meterCommand: number = OFPMC.ADD,
+): (FlowModMessage | MeterModMessage)[] {
+  const hop: Hop | undefined = r.path.hops[hopIndex];
+  if (!hop) throw new RangeError(`reservation ${r.id} has no hop ${hopIndex}`);
+  const cookie = reservationCookie(r.id);
+  const hardTimeout = hardTimeoutSeconds(r.expiresAtMs, nowMs);
+  const flow = reservationMatch(r.match);
+  const inPort: Match = [{ field: 'in_port', value: hop.inPort }];
+  if (hopIndex === 0) {
+    if (meterId === undefined) throw new RangeError('the ingress hop needs a meter id');
+    return [
+      dropMeter(meterId, r.rateBps, r.burstBits, meterCommand),
+      flowMod({
+        cookie,
+        tableId: TABLE_CLASSIFY,
+        priority: PRIORITY.RESERVATION_INGRESS,
+        hardTimeout,
+        flags: OFPFF.SEND_FLOW_REM,
+        match: [...inPort, ...flow],
+        instructions: [meterInstruction(meterId), applyActions(setField({ field: 'ip_dscp', value: r.dscp }), output(hop.outPort))],
+      }),
+    ];
+  }
+  const [ethType, ...rest] = flow;
+  return [
+    flowMod({
+      cookie,
+      tableId: TABLE_CLASSIFY,
+      priority: PRIORITY.RESERVATION_TRANSIT,
+      hardTimeout,
+      match: [...inPort, ethType!, { field: 'ip_dscp', value: r.dscp }, ...rest],
+      instructions: [applyActions(output(hop.outPort))],
+    }),
+  ];
+}
+
+/** Removes one reservation's flows (by cookie, every table) and, on its ingress switch, its meter. */
+export function reservationRemoveMessages(id: string, meterId: number | undefined): (FlowModMessage | MeterModMessage)[] {
+  const msgs: (FlowModMessage | MeterModMessage)[] = [
+    flowMod({ command: OFPFC.DELETE, cookie: reservationCookie(id), cookieMask: ALL_ONES, tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: OFPG.ANY }),
+  ];
+  if (meterId !== undefined) msgs.push({ type: 'meter_mod', xid: 0, command: OFPMC.DELETE, flags: 0, meterId, bands: [] });
+  return msgs;
+}

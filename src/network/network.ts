@@ -1,0 +1,492 @@
+// The network side of the controller (issue 5, items 1 and 5; contracts.ts `Network`):
+// runs the OpenFlow listener (OpenFlow 1.3.5 §6.3), keeps the Topology current from
+// features / port-desc / port-status, discovers links with LLDP probes (IEEE 802.1AB) sent
+// as packet-outs and returned as packet-ins, learns hosts from ARP (RFC 826), IPv6 ND
+// (RFC 4861) and IP packet-ins, answers ARP and Neighbor Solicitations for known hosts as a
+// proxy and relays the rest to host-facing ports only (never along links, so cyclic
+// topologies cannot loop), installs proactive per-host routes, enforces reservations
+// (enforcement.ts) and polls port and meter stats (stats.ts) into LoadSamples.
+import { EventEmitter } from 'node:events';
+import pino from 'pino';
+import type { PayflowConfig } from '../config/schema.js';
+import { OFPCML_NO_BUFFER, OFPP, OFPPC, OFPPR, OFPPS, OFPRR, output, packetOut, type Action, type FlowModMessage, type Port, type PacketInMessage, type FlowRemovedMessage } from '../openflow/codec/index.js';
+import type { SwitchConnection } from '../openflow/connection.js';
+import { OpenFlowListener } from '../openflow/listener.js';
+import type { LoadSample, Network, NetworkStats } from './contracts.js';
+import { formatDpid } from '../util/dpid.js';
+import { OpenFlowEnforcer, type SwitchAccess } from './enforcement.js';
+import { COOKIE_MASK_KIND, COOKIE_RESERVATION_KIND, baseFlows, clearSwitch, deleteHostPortFlow, hostPortFlow, reservationCookie } from './flows.js';
+import { computeRoutes, routeChanges, type Route } from './forwarding.js';
+import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdvertisement, parseFrame, type ParsedFrame } from './hosts.js';
+import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
+import { StatsPoller } from './stats.js';
+import { normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
+import { applyEgressScheduling, type EgressOptions } from './egress.js';
+
+export interface OpenFlowNetworkOptions {
+  logger?: pino.Logger;
+  topology?: Topology;
+  /** Linux tc egress classes on switch ports that are local interfaces (default: on when root) */
+  egress?: EgressOptions | false;
+}
+
+interface SwitchState {
+  conn: SwitchConnection;
+  /** setup (clear, base flows, meters, reservations) finished */
+  ready: Promise<void>;
+  isReady: boolean;
+  routes: Map<string, Route>;
+  hostPorts: Set<number>;
+}
+
+export interface NetworkEvents {
+  switchReady: [dpid: bigint];
+  switchGone: [dpid: bigint];
+  /** a reservation's flows ended in the switch (hard timeout) */
+  reservationExpired: [id: string];
+}
+
+const FLOOD_MEMORY_MS = 2000;
+
+export function portInfoOf(p: Port): PortInfo {
+  return {
+    portNo: p.portNo,
+    name: p.name,
+    hwAddr: p.hwAddr,
+    currSpeedKbps: p.currSpeed,
+    up: (p.config & OFPPC.PORT_DOWN) === 0 && (p.state & OFPPS.LINK_DOWN) === 0,
+  };
+}
+
+export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Network {
+  readonly topology: Topology;
+  readonly enforcer: OpenFlowEnforcer;
+  private readonly logger: pino.Logger;
+  private readonly listener: OpenFlowListener;
+  private readonly switches = new Map<bigint, SwitchState>();
+  private readonly loadListeners = new Set<(s: LoadSample) => void>();
+  /** frames the controller relayed: until when, and where they came in (dpid:port) */
+  private readonly recentFloods = new Map<string, { untilMs: number; origin: string }>();
+  private readonly stats_: StatsPoller;
+  private messagesIn = 0;
+  private messagesOut = 0;
+  private lldpTimer: NodeJS.Timeout | undefined;
+  private syncScheduled = false;
+  private syncing: Promise<void> = Promise.resolve();
+  private started = false;
+  private unsubscribeTopology: (() => void) | undefined;
+  private egressChain: Promise<void> = Promise.resolve();
+  private readonly egressApplied = new Map<string, number>();
+
+  constructor(
+    readonly config: PayflowConfig,
+    private readonly options: OpenFlowNetworkOptions = {},
+  ) {
+    super();
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.topology =
+      options.topology ??
+      new Topology({
+        capacity: { defaultCapacityBps: config.links.defaultCapacityBps, usePortSpeed: config.links.usePortSpeed, overrides: config.links.overrides },
+        linkTimeoutMs: config.topology.linkTimeoutMs,
+        hostTimeoutMs: config.topology.hostTimeoutMs,
+      });
+    this.listener = new OpenFlowListener({ host: config.openflow.listen.host, port: config.openflow.listen.port, echoIntervalMs: config.openflow.echoIntervalMs });
+    const access: SwitchAccess = {
+      connection: (dpid) => {
+        const s = this.switches.get(dpid);
+        return s?.isReady ? s.conn : undefined;
+      },
+      connectedSwitches: () => [...this.switches.entries()].filter(([, s]) => s.isReady).map(([d]) => d),
+      countOut: (n) => {
+        this.messagesOut += n;
+      },
+    };
+    this.enforcer = new OpenFlowEnforcer(access, this.topology, { logger: this.logger, bestEffortBurstMs: config.reservations.burstMs });
+    this.enforcer.onRemoved((id) => this.emit('reservationExpired', id));
+    this.stats_ = new StatsPoller({
+      access,
+      enforcer: this.enforcer,
+      classes: config.classes,
+      intervalMs: config.stats.pollIntervalMs,
+      logger: this.logger,
+      emit: (sample) => {
+        for (const l of [...this.loadListeners]) {
+          try {
+            l(sample);
+          } catch (err) {
+            this.logger.warn({ err }, 'load listener threw');
+          }
+        }
+      },
+    });
+    this.listener.on('switchConnected', (sw) => this.onSwitch(sw));
+    this.listener.on('switchDisconnected', (sw, reason) => this.onSwitchGone(sw, reason));
+    this.listener.on('handshakeFailed', (err, peer) => this.logger.warn({ err: err.message, peer }, 'switch handshake failed'));
+    this.listener.on('dialFailed', (err, target, retryInMs) =>
+      this.logger.warn({ err: err.message, switch: `${target.host}:${target.port}`, retryInMs }, 'cannot reach a listening switch; retrying'));
+  }
+
+  /** The bound OpenFlow address (after start; useful with port 0). */
+  get address(): { host: string; port: number } | undefined {
+    const a = this.listener.address;
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.listener.listen();
+    this.unsubscribeTopology = this.topology.on((e) => {
+      if (e.type !== 'port-changed') this.scheduleSync();
+    });
+    this.lldpTimer = setInterval(() => {
+      this.topology.expire(Date.now());
+      for (const dpid of this.switches.keys()) this.sendProbes(dpid);
+      this.pruneFloods();
+    }, this.config.topology.lldpIntervalMs);
+    this.lldpTimer.unref();
+    this.stats_.start();
+    this.logger.info({ address: this.address }, 'OpenFlow listener up');
+    for (const target of this.config.openflow.connect) {
+      this.listener.dial(target);
+      this.logger.info({ switch: `${target.host}:${target.port}` }, 'dialling a listening switch');
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    if (this.lldpTimer) clearInterval(this.lldpTimer);
+    this.stats_.stop();
+    this.unsubscribeTopology?.();
+    await this.listener.close();
+    this.switches.clear();
+  }
+
+  onLoad(listener: (sample: LoadSample) => void): () => void {
+    this.loadListeners.add(listener);
+    return () => this.loadListeners.delete(listener);
+  }
+
+  stats(): NetworkStats {
+    return {
+      connectedSwitches: [...this.switches.values()].filter((s) => s.isReady).length,
+      openflowMessagesIn: this.messagesIn,
+      openflowMessagesOut: this.messagesOut + this.stats_.messagesOut,
+      reservationsInstalled: this.enforcer.size,
+    };
+  }
+
+  /** Resolves when `dpid` is connected and set up (tables cleared, base flows, meters, reservations). */
+  async switchReady(dpid: bigint): Promise<void> {
+    for (;;) {
+      const s = this.switches.get(dpid);
+      if (s) {
+        await s.ready;
+        if (this.switches.get(dpid) === s) return;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const on = (d: bigint): void => {
+          if (d === dpid) {
+            this.off('switchReady', on);
+            resolve();
+          }
+        };
+        this.on('switchReady', on);
+      });
+    }
+  }
+
+  /** The most recent measured rates per egress port (bits/s, from port stats tx bytes). */
+  portRates(): ReadonlyMap<string, number> {
+    return this.stats_.portRates;
+  }
+
+  // ---- switches -------------------------------------------------------------------------
+
+  private onSwitch(sw: SwitchConnection): void {
+    const dpid = sw.datapathId;
+    if (dpid === undefined) return;
+    sw.on('message', () => {
+      this.messagesIn++;
+    });
+    sw.on('packetIn', (pin) => this.onPacketIn(dpid, sw, pin));
+    sw.on('portStatus', (ps) => {
+      if (ps.reason === OFPPR.DELETE) this.topology.removePort(dpid, ps.desc.portNo);
+      else {
+        this.topology.updatePort(dpid, portInfoOf(ps.desc));
+        this.sendProbes(dpid);
+      }
+      void this.applyEgress(dpid);
+    });
+    sw.on('flowRemoved', (fr) => this.onFlowRemoved(dpid, fr));
+    sw.on('switchError', (err) => this.logger.warn({ dpid: formatDpid(dpid), err: `${err.typeName} / ${err.codeName}` }, 'switch error'));
+    this.topology.addSwitch(dpid, [...sw.ports.values()].map(portInfoOf));
+    const state: SwitchState = { conn: sw, ready: Promise.resolve(), isReady: false, routes: new Map(), hostPorts: new Set() };
+    this.switches.set(dpid, state);
+    state.ready = this.setupSwitch(dpid, state).then(
+      () => {
+        if (this.switches.get(dpid) !== state) return;
+        state.isReady = true;
+        this.logger.info({ dpid: formatDpid(dpid), ports: sw.ports.size }, 'switch ready');
+        this.emit('switchReady', dpid);
+        this.sendProbes(dpid);
+        this.scheduleSync();
+      },
+      (err: unknown) => {
+        this.logger.error({ err, dpid: formatDpid(dpid) }, 'switch setup failed');
+        sw.close('setup failed');
+      },
+    );
+    void this.applyEgress(dpid);
+  }
+
+  private async setupSwitch(dpid: bigint, state: SwitchState): Promise<void> {
+    const msgs = [...clearSwitch(), ...baseFlows()];
+    this.messagesOut += msgs.length + 1;
+    await state.conn.sendConfirmed(msgs);
+    // reservations stored for this switch, with the best-effort meter (flows refer to it)
+    const access = this.switches.get(dpid);
+    if (access !== state) return;
+    state.isReady = true; // the enforcer sends only to ready switches
+    try {
+      await this.enforcer.reinstallOn(dpid);
+    } finally {
+      state.isReady = false;
+    }
+  }
+
+  private onSwitchGone(sw: SwitchConnection, reason: string): void {
+    const dpid = sw.datapathId;
+    if (dpid === undefined) return;
+    const state = this.switches.get(dpid);
+    if (!state || state.conn !== sw) return;
+    this.switches.delete(dpid);
+    this.enforcer.switchGone(dpid);
+    for (const p of this.topology.getSwitch(dpid)?.ports.values() ?? []) if (p.name !== undefined) this.egressApplied.delete(p.name);
+    this.topology.removeSwitch(dpid);
+    this.logger.warn({ dpid: formatDpid(dpid), reason }, 'switch disconnected');
+    this.emit('switchGone', dpid);
+  }
+
+  private onFlowRemoved(dpid: bigint, fr: FlowRemovedMessage): void {
+    if ((fr.cookie & COOKIE_MASK_KIND) !== COOKIE_RESERVATION_KIND) return;
+    if (fr.reason !== OFPRR.HARD_TIMEOUT) return;
+    const id = this.enforcer.idByCookie(fr.cookie, reservationCookie);
+    if (id === undefined) return;
+    this.logger.info({ reservation: id, dpid: formatDpid(dpid) }, 'reservation hard timeout in the switch');
+    void this.enforcer.expired(id);
+  }
+
+  /** tc egress classes on the switch's ports that are local interfaces; once per interface and capacity, serialised. */
+  private applyEgress(dpid: bigint): Promise<void> {
+    if (this.options.egress === false) return Promise.resolve();
+    const egress = this.options.egress ?? {};
+    this.egressChain = this.egressChain.then(async () => {
+      const sw = this.topology.getSwitch(dpid);
+      if (!sw) return;
+      const ports = [...sw.ports.values()]
+        .map((p) => ({ name: p.name, capacityBps: this.topology.portCapacityBps(dpid, p.portNo) }))
+        .filter((p) => p.name !== undefined && this.egressApplied.get(p.name) !== p.capacityBps);
+      if (ports.length === 0) return;
+      try {
+        await applyEgressScheduling(ports, this.config.classes, egress);
+        for (const p of ports) this.egressApplied.set(p.name!, p.capacityBps);
+      } catch (err) {
+        this.logger.warn({ err, dpid: formatDpid(dpid) }, 'egress scheduling failed');
+      }
+    });
+    return this.egressChain;
+  }
+
+  /** Resolves when every tc change asked for so far is done. */
+  egressSettled(): Promise<void> {
+    return this.egressChain;
+  }
+
+  // ---- discovery ------------------------------------------------------------------------
+
+  private sendProbes(dpid: bigint): void {
+    const s = this.switches.get(dpid);
+    const view = this.topology.getSwitch(dpid);
+    if (!s || !view || s.conn.state !== 'ready') return;
+    for (const p of view.ports.values()) {
+      if (!p.up || !p.hwAddr || !normaliseUnicastMac(p.hwAddr)) continue;
+      const data = buildLldpProbe({ dpid, port: p.portNo, srcMac: p.hwAddr, ttlSeconds: Math.ceil(this.config.topology.linkTimeoutMs / 1000) });
+      this.out(s.conn, packetOut({ inPort: OFPP.CONTROLLER, actions: [output(p.portNo)], data }));
+    }
+  }
+
+  private out(conn: SwitchConnection, msg: Parameters<SwitchConnection['send']>[0]): void {
+    try {
+      conn.send(msg);
+      this.messagesOut++;
+    } catch (err) {
+      this.logger.debug({ err }, 'send failed');
+    }
+  }
+
+  // ---- packet-ins -----------------------------------------------------------------------
+
+  private onPacketIn(dpid: bigint, sw: SwitchConnection, pin: PacketInMessage): void {
+    try {
+      const inPortField = pin.match.find((f) => f.field === 'in_port');
+      const inPort = typeof inPortField?.value === 'number' ? inPortField.value : undefined;
+      if (inPort === undefined) return;
+      const frame = parseFrame(pin.data);
+      if (!frame) return;
+      if (frame.ethType === LLDP_ETHERTYPE) {
+        const probe = parseLldpProbe(pin.data);
+        if (probe.ok) this.topology.linkSeen({ dpid: probe.dpid, port: probe.port }, { dpid, port: inPort }, Date.now());
+        return;
+      }
+      // A relayed copy coming back in elsewhere (a link LLDP has not found yet) is dropped;
+      // the same frame again from where it first came in is a retransmission.
+      const relayed = this.recentFloods.get(floodKey(pin.data));
+      if (relayed && relayed.untilMs > Date.now() && relayed.origin !== `${dpid}:${inPort}`) return;
+      this.learn(dpid, inPort, frame);
+      if (frame.arp) this.onArp(dpid, sw, inPort, frame, pin.data);
+      else if (frame.nd) this.onNd(dpid, sw, inPort, frame, pin.data);
+      else if (frame.ip && !this.deliver(frame.dstMac, frame.ip.dst, pin.data)) this.probeFor(dpid, inPort, frame);
+    } catch (err) {
+      this.logger.warn({ err, dpid: formatDpid(dpid) }, 'packet-in handling failed');
+    }
+  }
+
+  private learn(dpid: bigint, port: number, f: ParsedFrame): void {
+    const now = Date.now();
+    let ip: string | undefined;
+    if (f.arp) ip = f.arp.senderIp;
+    else if (f.nd?.icmpType === ICMPV6_NA) ip = f.nd.target;
+    else if (f.ip) ip = f.ip.src;
+    if (ip !== undefined && !normaliseHostAddress(ip)) ip = undefined;
+    const mac = f.arp?.senderMac ?? f.srcMac;
+    this.topology.learnHost({ mac, dpid, port, ...(ip !== undefined ? { ip } : {}), nowMs: now });
+  }
+
+  private onArp(dpid: bigint, sw: SwitchConnection, inPort: number, f: ParsedFrame, data: Uint8Array): void {
+    const arp = f.arp!;
+    if (arp.op === 1) {
+      if (arp.senderIp === arp.targetIp) return; // gratuitous: learned, not relayed
+      const target = this.topology.hostByIp(arp.targetIp);
+      if (target && target.mac !== arp.senderMac) {
+        const reply = buildArpReply({ senderMac: target.mac, senderIp: arp.targetIp, targetMac: arp.senderMac, targetIp: arp.senderIp });
+        this.out(sw, packetOut({ inPort: OFPP.CONTROLLER, actions: [output(inPort)], data: reply }));
+        return;
+      }
+      this.flood(dpid, inPort, data);
+    } else if (arp.op === 2) {
+      if (!this.deliver(f.dstMac, undefined, data)) this.flood(dpid, inPort, data);
+    }
+  }
+
+  private onNd(dpid: bigint, sw: SwitchConnection, inPort: number, f: ParsedFrame, data: Uint8Array): void {
+    const nd = f.nd!;
+    const src = f.ip!.src;
+    if (nd.icmpType === ICMPV6_NS) {
+      if (src === '::') return; // duplicate address detection: nobody else should answer
+      const target = this.topology.hostByIp(nd.target);
+      if (target && target.mac !== f.srcMac) {
+        const na = buildNeighborAdvertisement({ target: nd.target, targetMac: target.mac, toMac: f.srcMac, toIp: src });
+        this.out(sw, packetOut({ inPort: OFPP.CONTROLLER, actions: [output(inPort)], data: na }));
+        return;
+      }
+      this.flood(dpid, inPort, data);
+    } else if (nd.icmpType === ICMPV6_NA) {
+      this.deliver(f.dstMac, undefined, data);
+    }
+  }
+
+  /**
+   * An IPv4 packet for a destination the controller does not know (forgotten after
+   * hostTimeout while the sender still has it in its ARP cache): ask for it with an ARP
+   * request on the sender's behalf, relayed to host ports; the answer teaches the controller
+   * where the destination is. The same probe goes out at most once per relay memory.
+   */
+  private probeFor(dpid: bigint, inPort: number, f: ParsedFrame): void {
+    if (f.ip?.family !== 4 || !normaliseHostAddress(f.ip.dst) || !normaliseHostAddress(f.ip.src) || !normaliseUnicastMac(f.srcMac)) return;
+    const request = buildArpRequest({ senderMac: f.srcMac, senderIp: f.ip.src, targetIp: f.ip.dst });
+    const relayed = this.recentFloods.get(floodKey(request));
+    if (relayed && relayed.untilMs > Date.now()) return;
+    this.flood(dpid, inPort, request);
+  }
+
+  /** Packet-out to the host owning `mac` (or `ip`) at its attachment port; false when unknown. */
+  private deliver(mac: string, ip: string | undefined, data: Uint8Array): boolean {
+    const host = (normaliseUnicastMac(mac) ? this.topology.hostByMac(mac) : undefined) ?? (ip !== undefined ? this.topology.hostByIp(ip) : undefined);
+    if (!host) return false;
+    const s = this.switches.get(host.attachment.dpid);
+    if (!s) return false;
+    this.out(s.conn, packetOut({ inPort: OFPP.CONTROLLER, actions: [output(host.attachment.port)], data }));
+    return true;
+  }
+
+  /** Sends a frame out of every up, non-link port of every switch except where it came in. */
+  private flood(fromDpid: bigint, fromPort: number, data: Uint8Array): void {
+    this.recentFloods.set(floodKey(data), { untilMs: Date.now() + FLOOD_MEMORY_MS, origin: `${fromDpid}:${fromPort}` });
+    for (const [dpid, s] of this.switches) {
+      const view = this.topology.getSwitch(dpid);
+      if (!view) continue;
+      const actions: Action[] = [];
+      for (const p of view.ports.values()) {
+        if (!p.up || this.topology.isLinkPort(dpid, p.portNo)) continue;
+        if (dpid === fromDpid && p.portNo === fromPort) continue;
+        actions.push(output(p.portNo, OFPCML_NO_BUFFER));
+      }
+      if (actions.length > 0) this.out(s.conn, packetOut({ inPort: OFPP.CONTROLLER, actions, data }));
+    }
+  }
+
+  private pruneFloods(): void {
+    const now = Date.now();
+    for (const [k, v] of this.recentFloods) if (v.untilMs <= now) this.recentFloods.delete(k);
+  }
+
+  // ---- proactive forwarding -------------------------------------------------------------
+
+  private scheduleSync(): void {
+    if (this.syncScheduled) return;
+    this.syncScheduled = true;
+    setImmediate(() => {
+      this.syncScheduled = false;
+      this.syncing = this.syncing.then(() => this.syncForwarding()).catch((err: unknown) => this.logger.warn({ err }, 'forwarding sync failed'));
+    });
+  }
+
+  /** Brings host routes and best-effort host-port meters on every ready switch to the topology's state. */
+  private async syncForwarding(): Promise<void> {
+    const routes = computeRoutes(this.topology);
+    const hostPorts = new Map<bigint, Set<number>>();
+    for (const h of this.topology.listHosts()) {
+      let set = hostPorts.get(h.attachment.dpid);
+      if (!set) hostPorts.set(h.attachment.dpid, (set = new Set()));
+      set.add(h.attachment.port);
+    }
+    await Promise.all(
+      [...this.switches.entries()].map(async ([dpid, s]) => {
+        if (!s.isReady) return;
+        const want = routes.get(dpid) ?? new Map<string, Route>();
+        const wantPorts = hostPorts.get(dpid) ?? new Set<number>();
+        const msgs: FlowModMessage[] = [];
+        for (const p of s.hostPorts) if (!wantPorts.has(p)) msgs.push(deleteHostPortFlow(p));
+        for (const p of wantPorts) if (!s.hostPorts.has(p)) msgs.push(hostPortFlow(p));
+        msgs.push(...routeChanges(s.routes, want));
+        if (msgs.length === 0) return;
+        this.messagesOut += msgs.length + 1;
+        s.routes = new Map(want);
+        s.hostPorts = new Set(wantPorts);
+        try {
+          await s.conn.sendConfirmed(msgs);
+        } catch (err) {
+          this.logger.warn({ err, dpid: formatDpid(dpid) }, 'route update refused');
+        }
+      }),
+    );
+  }
+}
+
+function floodKey(data: Uint8Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+}

@@ -1,0 +1,10 @@
+// Measured load per service class: what the network side reports from the switches'
+// counters and what the pricing agent reads as demand D_i (pricing paper, section 5).
+
+/** Measured traffic the network side reports from polled port/meter/flow stats. */
+export interface LoadSample {
+  /** wall-clock ms of the sample */
+  atMs: number;
+  /** measured rate per service class id, bits per second */
+  classRateBps: Record<string, number>;
+}
