@@ -48,7 +48,13 @@ export function defaultConfig(): PayflowConfig {
   return {
     dataDir: './payflow-data',
     log: { level: 'info' },
-    openflow: { listen: { host: '0.0.0.0', port: 6653 }, connect: [], echoIntervalMs: 5000 },
+    openflow: {
+      // Loopback unless the switches are authenticated (openflow.tls) or listed (openflow.switches).
+      listen: { host: '127.0.0.1', port: 6653 },
+      listenReason: 'loopback only: without openflow.tls or openflow.switches any peer could claim to be a switch; set openflow.listen to choose',
+      connect: [],
+      echoIntervalMs: 5000,
+    },
     http: { listen: { host: '127.0.0.1', port: 8080 } },
     ledger: { kind: 'local', testbed: false, baseUnitsPerCurrencyUnit: 1_000_000 },
     pricing: { mode: 'exponential', demand: 'max', demandWindowMs: 10_000 },

@@ -67,6 +67,24 @@ export interface OpenFlowConfig {
   connect: ListenConfig[];
   /** echo request interval, ms */
   echoIntervalMs: number;
+  /** Mutual TLS towards switches (OpenFlow 1.3.5 §6.3.3): PEM file paths. Absent = plain TCP. */
+  tls?: OpenFlowTlsConfig;
+  /** Datapath ids (16 hex digits) allowed to connect; absent = any switch. */
+  switches?: string[];
+  /**
+   * Why the listen address is what it is when the config did not name one: the default is
+   * all interfaces only with TLS or an allow-list, loopback otherwise. Logged at start.
+   */
+  listenReason?: string;
+}
+
+export interface OpenFlowTlsConfig {
+  /** the controller's certificate */
+  cert: string;
+  /** the controller's private key */
+  key: string;
+  /** the CA that signed the switches' certificates */
+  ca: string;
 }
 
 export interface HttpConfig {

@@ -164,7 +164,7 @@ export function validateConfig(raw: unknown): ConfigResult {
   const log = r.section(top, 'log', '', ['level']);
   if (log) config.log.level = r.oneOf(log, 'level', 'log', LOG_LEVELS) ?? config.log.level;
 
-  const of = r.section(top, 'openflow', '', ['enabled', 'listen', 'connect', 'echoInterval']);
+  const of = r.section(top, 'openflow', '', ['enabled', 'listen', 'connect', 'echoInterval', 'tls', 'switches']);
   if (of) {
     const enabled = r.boolean(of, 'enabled', 'openflow');
     if (enabled !== undefined) config.openflow.enabled = enabled;
@@ -188,7 +188,34 @@ export function validateConfig(raw: unknown): ConfigResult {
       }
     }
     config.openflow.echoIntervalMs = r.duration(of, 'echoInterval', 'openflow', { minMs: 100, maxMs: 3_600_000 }) ?? config.openflow.echoIntervalMs;
+    const tls = of['tls'] === undefined ? undefined : r.section(of, 'tls', 'openflow', ['cert', 'key', 'ca']);
+    if (tls) {
+      const cert = r.string(tls, 'cert', 'openflow.tls');
+      const key = r.string(tls, 'key', 'openflow.tls');
+      const ca = r.string(tls, 'ca', 'openflow.tls');
+      if (cert === undefined || key === undefined || ca === undefined) r.add('openflow.tls', 'needs cert, key and ca (PEM file paths): TLS to switches is mutual');
+      else config.openflow.tls = { cert, key, ca };
+    }
+    if (of['switches'] !== undefined) {
+      if (!Array.isArray(of['switches'])) r.add('openflow.switches', 'must be a list of datapath ids (16 hex digits)');
+      else {
+        const list: string[] = [];
+        of['switches'].forEach((item: unknown, i: number) => {
+          const d = parseDpid(item);
+          if (!d.ok) r.add(`openflow.switches[${i}]`, d.error);
+          else if (list.includes(formatDpid(d.dpid))) r.add(`openflow.switches[${i}]`, `${formatDpid(d.dpid)} is listed twice`);
+          else list.push(formatDpid(d.dpid));
+        });
+        config.openflow.switches = list;
+      }
+    }
   }
+  if (of?.['listen'] === undefined && (config.openflow.tls || config.openflow.switches)) {
+    config.openflow.listen = { ...config.openflow.listen, host: '0.0.0.0' };
+    config.openflow.listenReason = config.openflow.tls
+      ? 'all interfaces: switches prove who they are with TLS certificates'
+      : 'all interfaces: only the allow-listed datapath ids are accepted';
+  } else if (of?.['listen'] !== undefined) delete config.openflow.listenReason;
   const http = r.section(top, 'http', '', ['listen']);
   if (http) config.http.listen = r.listen(http, 'listen', 'http') ?? config.http.listen;
 

@@ -70,4 +70,8 @@ export interface NetworkStats {
   openflowMessagesIn: number;
   openflowMessagesOut: number;
   reservationsInstalled: number;
+  /** connections that claimed a datapath id they may not have (allow-list, duplicate) */
+  switchesRefused?: number;
+  /** host address claims refused because the address is bound elsewhere */
+  hostMovesRefused?: number;
 }

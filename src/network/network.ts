@@ -7,8 +7,9 @@
 // topologies cannot loop), installs proactive per-host routes, enforces reservations
 // (enforcement.ts) and polls port and meter stats (stats.ts) into LoadSamples.
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import type { PayflowConfig } from '../config/schema.js';
+import type { OpenFlowTlsConfig, PayflowConfig } from '../config/schema.js';
 import { OFPCML_NO_BUFFER, OFPP, OFPPC, OFPPR, OFPPS, OFPRR, output, packetOut, type Action, type FlowModMessage, type Port, type PacketInMessage, type FlowRemovedMessage } from '../openflow/codec/index.js';
 import type { SwitchConnection } from '../openflow/connection.js';
 import { OpenFlowListener } from '../openflow/listener.js';
@@ -58,6 +59,18 @@ export function portInfoOf(p: Port): PortInfo {
   };
 }
 
+/** The PEM files of openflow.tls; a missing or unreadable file stops the start with its path. */
+function readTlsFiles(tls: OpenFlowTlsConfig): { cert: Buffer; key: Buffer; ca: Buffer } {
+  const read = (what: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`openflow.tls.${what}: cannot read ${path}: ${(err as Error).message}`);
+    }
+  };
+  return { cert: read('cert', tls.cert), key: read('key', tls.key), ca: read('ca', tls.ca) };
+}
+
 export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Network {
   readonly topology: Topology;
   readonly enforcer: OpenFlowEnforcer;
@@ -77,6 +90,9 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   private unsubscribeTopology: (() => void) | undefined;
   private egressChain: Promise<void> = Promise.resolve();
   private readonly egressApplied = new Map<string, number>();
+  private readonly tls: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
+  private switchesRefused = 0;
+  private hostMovesRefused = 0;
 
   constructor(
     readonly config: PayflowConfig,
@@ -90,8 +106,17 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
         capacity: { defaultCapacityBps: config.links.defaultCapacityBps, usePortSpeed: config.links.usePortSpeed, overrides: config.links.overrides },
         linkTimeoutMs: config.topology.linkTimeoutMs,
         hostTimeoutMs: config.topology.hostTimeoutMs,
+        // Hosts written in the config are pinned: their addresses are accepted only from them.
+        pinnedHosts: (config.topology.static?.hosts ?? []).map((h) => ({ mac: h.mac, dpid: BigInt(`0x${h.at.dpid}`), port: h.at.port, ips: h.ips })),
       });
-    this.listener = new OpenFlowListener({ host: config.openflow.listen.host, port: config.openflow.listen.port, echoIntervalMs: config.openflow.echoIntervalMs });
+    this.tls = config.openflow.tls && readTlsFiles(config.openflow.tls);
+    this.listener = new OpenFlowListener({
+      host: config.openflow.listen.host,
+      port: config.openflow.listen.port,
+      echoIntervalMs: config.openflow.echoIntervalMs,
+      tls: this.tls && { ...this.tls, requestCert: true, rejectUnauthorized: true },
+      allowedDatapaths: config.openflow.switches && new Set(config.openflow.switches.map((d) => BigInt(`0x${d}`))),
+    });
     const access: SwitchAccess = {
       connection: (dpid) => {
         const s = this.switches.get(dpid);
@@ -123,6 +148,10 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     this.listener.on('switchConnected', (sw) => this.onSwitch(sw));
     this.listener.on('switchDisconnected', (sw, reason) => this.onSwitchGone(sw, reason));
     this.listener.on('handshakeFailed', (err, peer) => this.logger.warn({ err: err.message, peer }, 'switch handshake failed'));
+    this.listener.on('switchRefused', (sw, reason) => {
+      this.switchesRefused++;
+      this.logger.warn({ dpid: sw.dpid, peer: `${sw.remoteAddress}:${sw.remotePort}`, reason }, 'switch refused');
+    });
     this.listener.on('dialFailed', (err, target, retryInMs) =>
       this.logger.warn({ err: err.message, switch: `${target.host}:${target.port}`, retryInMs }, 'cannot reach a listening switch; retrying'));
   }
@@ -147,9 +176,10 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     }, this.config.topology.lldpIntervalMs);
     this.lldpTimer.unref();
     this.stats_.start();
-    this.logger.info({ address: this.address }, 'OpenFlow listener up');
+    this.logger.info({ address: this.address, tls: this.tls !== undefined, allowList: this.config.openflow.switches?.length, why: this.config.openflow.listenReason }, 'OpenFlow listener up');
     for (const target of this.config.openflow.connect) {
-      this.listener.dial(target);
+      // The switch's certificate must chain to the CA; switches are named by dpid, not by host name.
+      this.listener.dial(target, { tls: this.tls && { ...this.tls, rejectUnauthorized: true, checkServerIdentity: () => undefined } });
       this.logger.info({ switch: `${target.host}:${target.port}` }, 'dialling a listening switch');
     }
   }
@@ -175,6 +205,8 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
       openflowMessagesIn: this.messagesIn,
       openflowMessagesOut: this.messagesOut + this.stats_.messagesOut,
       reservationsInstalled: this.enforcer.size,
+      switchesRefused: this.switchesRefused,
+      hostMovesRefused: this.hostMovesRefused,
     };
   }
 
@@ -346,7 +378,9 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
       // the same frame again from where it first came in is a retransmission.
       const relayed = this.recentFloods.get(floodKey(pin.data));
       if (relayed && relayed.untilMs > Date.now() && relayed.origin !== `${dpid}:${inPort}`) return;
-      this.learn(dpid, inPort, frame);
+      // A frame that claims an address or MAC bound elsewhere is not relayed: it must not
+      // reach other hosts' neighbour caches nor be delivered as the host it impersonates.
+      if (!this.learn(dpid, inPort, frame)) return;
       if (frame.arp) this.onArp(dpid, sw, inPort, frame, pin.data);
       else if (frame.nd) this.onNd(dpid, sw, inPort, frame, pin.data);
       else if (frame.ip && !this.deliver(frame.dstMac, frame.ip.dst, pin.data)) this.probeFor(dpid, inPort, frame);
@@ -355,7 +389,8 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     }
   }
 
-  private learn(dpid: bigint, port: number, f: ParsedFrame): void {
+  /** Learns the sender; false when the host bindings refused its claim. */
+  private learn(dpid: bigint, port: number, f: ParsedFrame): boolean {
     const now = Date.now();
     let ip: string | undefined;
     if (f.arp) ip = f.arp.senderIp;
@@ -363,7 +398,13 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     else if (f.ip) ip = f.ip.src;
     if (ip !== undefined && !normaliseHostAddress(ip)) ip = undefined;
     const mac = f.arp?.senderMac ?? f.srcMac;
-    this.topology.learnHost({ mac, dpid, port, ...(ip !== undefined ? { ip } : {}), nowMs: now });
+    const result = this.topology.learnHost({ mac, dpid, port, ...(ip !== undefined ? { ip } : {}), nowMs: now });
+    if (!result.ok && (result.reason === 'move-refused' || result.reason === 'address-bound')) {
+      this.hostMovesRefused++;
+      this.logger.warn({ dpid: formatDpid(dpid), port, mac, ip, reason: result.reason }, 'host claim refused: bound elsewhere');
+      return false;
+    }
+    return true;
   }
 
   private onArp(dpid: bigint, sw: SwitchConnection, inPort: number, f: ParsedFrame, data: Uint8Array): void {

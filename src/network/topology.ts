@@ -93,8 +93,18 @@ export interface TopologyOptions {
   capacity?: CapacityPolicy;
   /** links not refreshed by LLDP for this long are dropped by expire() */
   linkTimeoutMs?: number;
-  /** hosts not seen for this long are dropped by expire() */
+  /** hosts not seen for this long are dropped by expire(), and their addresses may be claimed anew */
   hostTimeoutMs?: number;
+  /** bindings written in the config: these addresses and MACs live only at this port */
+  pinnedHosts?: readonly PinnedHost[];
+}
+
+/** A host an operator pinned to a switch port (config `hosts:`). */
+export interface PinnedHost {
+  mac: string;
+  dpid: bigint;
+  port: number;
+  ips: readonly string[];
 }
 
 export interface HostSighting {
@@ -108,7 +118,14 @@ export interface HostSighting {
 
 export type LearnResult =
   | { ok: true; change: 'added' | 'moved' | 'refreshed' | 'address-added' }
-  | { ok: false; reason: 'unknown-switch' | 'unknown-port' | 'link-port' | 'bad-mac' | 'bad-address' };
+  | { ok: false; reason: 'unknown-switch' | 'unknown-port' | 'link-port' | 'bad-mac' | 'bad-address' | BindingRefusal };
+
+/**
+ * Why a sighting was refused by the host bindings: `move-refused` — the MAC is bound to
+ * another port; `address-bound` — the address is bound to another host (another MAC, or
+ * the same MAC at another port).
+ */
+export type BindingRefusal = 'move-refused' | 'address-bound';
 
 export interface TopologySnapshot {
   switches: { dpid: string; ports: { portNo: number; name?: string; up: boolean; capacityBps: number }[] }[];
@@ -135,6 +152,8 @@ interface MutableHost {
   ipv4: Set<string>;
   ipv6: Set<string>;
   lastSeenMs: number;
+  /** written in the config: never expires, never moves */
+  pinned: boolean;
 }
 
 interface MutableSwitch {
@@ -161,6 +180,8 @@ export class Topology {
   private readonly capacity: CapacityPolicy;
   private readonly linkTimeoutMs: number;
   private readonly hostTimeoutMs: number;
+  private readonly pinnedByMac = new Map<string, PinnedHost>();
+  private readonly pinnedByIp = new Map<string, PinnedHost>();
   /** per source switch: BFS tree as the link used to reach each switch; cleared on any graph change */
   private readonly trees = new Map<bigint, Map<bigint, Link>>();
   /** sorted outgoing links per switch; rebuilt lazily */
@@ -171,6 +192,18 @@ export class Topology {
     for (const o of this.capacity.overrides) this.overrides.set(`${o.dpid}:${o.port}`, o.capacityBps);
     this.linkTimeoutMs = options.linkTimeoutMs ?? 15_000;
     this.hostTimeoutMs = options.hostTimeoutMs ?? 300_000;
+    for (const p of options.pinnedHosts ?? []) {
+      const mac = normaliseUnicastMac(p.mac);
+      if (mac === undefined) throw new RangeError(`pinned host: bad MAC ${p.mac}`);
+      const ips = p.ips.map((ip) => {
+        const a = normaliseHostAddress(ip);
+        if (a === undefined) throw new RangeError(`pinned host ${mac}: bad address ${ip}`);
+        return a.address;
+      });
+      const pin = { mac, dpid: p.dpid, port: p.port, ips };
+      this.pinnedByMac.set(mac, pin);
+      for (const ip of ips) this.pinnedByIp.set(ip, pin);
+    }
   }
 
   on(listener: TopologyListener): () => void {
@@ -207,6 +240,7 @@ export class Topology {
     this.switches.set(dpid, { dpid, ports: new Map(physical.map((p) => [p.portNo, { ...p }])), hex: formatDpid(dpid) });
     this.graphChanged();
     this.emit({ type: 'switch-added', dpid });
+    for (const p of physical) if (p.up) this.attachPinned(dpid, p.portNo);
     return true;
   }
 
@@ -231,6 +265,7 @@ export class Topology {
     if (!port.up) this.detachPort(dpid, port.portNo, 'port-down');
     this.graphChanged();
     this.emit({ type: 'port-changed', dpid, port: { ...port } });
+    if (port.up) this.attachPinned(dpid, port.portNo);
     return true;
   }
 
@@ -330,7 +365,16 @@ export class Topology {
 
   // ---- hosts ------------------------------------------------------------------------------
 
-  /** A packet from a host (ARP, ND, or any IP packet) arrived at dpid/port. */
+  /**
+   * A packet from a host (ARP, ND, or any IP packet) arrived at dpid/port.
+   *
+   * Bindings: a MAC is bound to the port where it was first seen, and an address to the
+   * host that first used it. A later claim from another port, or of an address by another
+   * MAC, is refused (nothing changes) until the old binding is released: its port went
+   * down (which forgets the host) or it saw no traffic for the host timeout. Pinned hosts
+   * (config) are never released. A spoofer therefore cannot take over a paying host's
+   * address or MAC by announcing it.
+   */
   learnHost(s: HostSighting): LearnResult {
     const mac = normaliseUnicastMac(s.mac);
     if (!mac) return { ok: false, reason: 'bad-mac' };
@@ -343,14 +387,29 @@ export class Topology {
       addr = normaliseHostAddress(s.ip);
       if (!addr) return { ok: false, reason: 'bad-address' };
     }
+    const at = (p: { dpid: bigint; port: number }) => p.dpid === s.dpid && p.port === s.port;
+    const pinnedMac = this.pinnedByMac.get(mac);
+    if (pinnedMac && !at(pinnedMac)) return { ok: false, reason: 'move-refused' };
+    const pinnedIp = addr && this.pinnedByIp.get(addr.address);
+    if (pinnedIp && (pinnedIp.mac !== mac || !at(pinnedIp))) return { ok: false, reason: 'address-bound' };
     let host = this.hostsByMac.get(mac);
+    const moving = host !== undefined && !at(host.attachment);
+    if (host && moving && !this.released(host, s.nowMs)) return { ok: false, reason: 'move-refused' };
+    const owner = addr && this.hostsByIp.get(addr.address);
+    if (owner && owner !== host && !this.released(owner, s.nowMs)) return { ok: false, reason: 'address-bound' };
+
     let change: 'added' | 'moved' | 'refreshed' | 'address-added' = 'refreshed';
     if (!host) {
-      host = { mac, attachment: { dpid: s.dpid, port: s.port }, ipv4: new Set(), ipv6: new Set(), lastSeenMs: s.nowMs };
+      host = { mac, attachment: { dpid: s.dpid, port: s.port }, ipv4: new Set(), ipv6: new Set(), lastSeenMs: s.nowMs, pinned: pinnedMac !== undefined };
       this.hostsByMac.set(mac, host);
       change = 'added';
-    } else if (host.attachment.dpid !== s.dpid || host.attachment.port !== s.port) {
+    } else if (moving) {
+      // The old binding aged out: the host starts afresh at its new port, without the
+      // addresses it had there.
       const from = host.attachment;
+      for (const a of [...host.ipv4, ...host.ipv6]) if (this.hostsByIp.get(a) === host) this.hostsByIp.delete(a);
+      host.ipv4.clear();
+      host.ipv6.clear();
       host.attachment = { dpid: s.dpid, port: s.port };
       change = 'moved';
       host.lastSeenMs = s.nowMs;
@@ -361,9 +420,7 @@ export class Topology {
     if (addr) {
       const set = addr.family === 4 ? host.ipv4 : host.ipv6;
       if (!set.has(addr.address)) {
-        // An address belongs to one host at a time: the newest claimant wins.
-        const previous = this.hostsByIp.get(addr.address);
-        if (previous && previous !== host) (addr.family === 4 ? previous.ipv4 : previous.ipv6).delete(addr.address);
+        if (owner && owner !== host) (addr.family === 4 ? owner.ipv4 : owner.ipv6).delete(addr.address);
         set.add(addr.address);
         this.hostsByIp.set(addr.address, host);
         newAddress = true;
@@ -373,6 +430,25 @@ export class Topology {
     else if (newAddress) this.emit({ type: 'host-address-added', host: this.hostView(host), address: addr!.address });
     if (change === 'refreshed' && newAddress) change = 'address-added';
     return { ok: true, change };
+  }
+
+  /** A binding may be taken over once its host has been silent for the host timeout (never when pinned). */
+  private released(host: MutableHost, nowMs: number): boolean {
+    return !host.pinned && nowMs - host.lastSeenMs > this.hostTimeoutMs;
+  }
+
+  /** Brings the pinned hosts of a port that came up into the host table. */
+  private attachPinned(dpid: bigint, portNo: number): void {
+    for (const pin of this.pinnedByMac.values()) {
+      if (pin.dpid !== dpid || pin.port !== portNo || this.hostsByMac.has(pin.mac)) continue;
+      const ips = pin.ips.length ? pin.ips : [undefined];
+      for (const ip of ips) this.learnHost({ mac: pin.mac, dpid, port: portNo, ...(ip !== undefined ? { ip } : {}), nowMs: 0 });
+    }
+  }
+
+  /** The hosts written in the config. */
+  get pinnedHosts(): PinnedHost[] {
+    return [...this.pinnedByMac.values()].map((p) => ({ ...p, ips: [...p.ips] }));
   }
 
   private dropHost(host: MutableHost, reason: HostRemovalReason): void {
@@ -423,7 +499,7 @@ export class Topology {
       }
     }
     for (const host of [...this.hostsByMac.values()]) {
-      if (nowMs - host.lastSeenMs > this.hostTimeoutMs) {
+      if (this.released(host, nowMs)) {
         this.dropHost(host, 'timeout');
         hosts++;
       }

@@ -2,8 +2,15 @@
 // TS-023, §6.3 "OpenFlow Channel Connections": the switch initiates the connection to
 // the controller, by default on TCP port 6653, optionally over TLS — §6.3.3). Every
 // accepted socket becomes a SwitchConnection; once its handshake completes the listener
-// announces the switch ('switchConnected') and, when it goes, 'switchDisconnected'. A
-// switch that connects again with the same datapath id replaces its old connection.
+// announces the switch ('switchConnected') and, when it goes, 'switchDisconnected'.
+//
+// Who may be a switch: a datapath id is a claim, not a proof. With an allow-list only the
+// listed datapath ids are announced; with mutual TLS (§6.3.3) only peers whose certificate
+// the configured CA signed get as far as the handshake. A second connection that claims a
+// datapath id already connected is refused and the first stays, unless the first is dead:
+// the listener then asks the first one for an echo, and only a silent first connection
+// and a second one from the same peer address let the second take over (a switch that
+// lost its connection and reconnected before the dead-peer timeout noticed).
 //
 // The other direction of §6.3 ("the controller may initiate the connection to a switch
 // that listens", Open vSwitch's `ptcp:` controller target) is `dial()`: the listener keeps
@@ -23,6 +30,10 @@ export interface ListenerOptions extends ConnectionOptions {
   port?: number;
   /** Serve TLS with these options (key, cert, ca, requestCert, ...) instead of plain TCP. */
   tls?: TlsOptions;
+  /** Only these datapath ids are announced; others are refused after the handshake. Default: any. */
+  allowedDatapaths?: ReadonlySet<bigint>;
+  /** How long the first connection of a duplicated datapath id has to answer an echo. Default 1000 ms. */
+  takeoverProbeMs?: number;
 }
 
 export interface DialOptions {
@@ -51,7 +62,12 @@ export interface ListenerEvents {
   serverError: [Error];
   /** Dialling a switch failed (refused, unreachable, lost before the handshake); it is retried after `retryInMs`. */
   dialFailed: [error: Error, target: DialTarget, retryInMs: number];
+  /** A connection finished the handshake but was not accepted as the switch it claims to be. */
+  switchRefused: [conn: SwitchConnection, reason: SwitchRefusal];
 }
+
+/** Why a handshaken connection was not announced. */
+export type SwitchRefusal = 'not-allowed' | 'duplicate-datapath';
 
 export class OpenFlowListener extends EventEmitter<ListenerEvents> {
   /** Ready main connections by datapath id. */
@@ -182,13 +198,20 @@ export class OpenFlowListener extends EventEmitter<ListenerEvents> {
       }
     });
     conn.start().then(
-      () => {
+      async () => {
         if (conn.state !== 'ready' || conn.datapathId === undefined) return;
         // Auxiliary connections (§6.3.6) share the main connection's datapath id.
         if ((conn.features?.auxiliaryId ?? 0) !== 0) return;
-        const previous = this.switches.get(conn.datapathId);
-        if (previous && previous !== conn) previous.close('replaced by a new connection from the same datapath');
-        this.switches.set(conn.datapathId, conn);
+        const dpid = conn.datapathId;
+        const allowed = this.options.allowedDatapaths;
+        if (allowed && !allowed.has(dpid)) return this.refuse(conn, 'not-allowed');
+        const previous = this.switches.get(dpid);
+        if (previous && previous !== conn) {
+          if (!(await this.mayTakeOver(previous, conn))) return this.refuse(conn, 'duplicate-datapath');
+          previous.close('replaced by a reconnection from the same peer (the old connection did not answer an echo)');
+        }
+        if (conn.state !== 'ready') return;
+        this.switches.set(dpid, conn);
         announced = true;
         this.emit('switchConnected', conn);
       },
@@ -200,6 +223,26 @@ export class OpenFlowListener extends EventEmitter<ListenerEvents> {
       },
     );
     return conn;
+  }
+
+  /**
+   * A second connection claiming a connected datapath id takes over only when it comes
+   * from the same peer address and the first one no longer answers an echo.
+   */
+  private async mayTakeOver(previous: SwitchConnection, next: SwitchConnection): Promise<boolean> {
+    if (previous.remoteAddress !== next.remoteAddress) return false;
+    if (previous.state !== 'ready') return true;
+    try {
+      await previous.echo(new Uint8Array(0), { timeoutMs: this.options.takeoverProbeMs ?? 1000 });
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  private refuse(conn: SwitchConnection, reason: SwitchRefusal): void {
+    this.emit('switchRefused', conn, reason);
+    conn.close(reason === 'not-allowed' ? 'datapath id not in the allow-list' : 'datapath id already connected');
   }
 
   /** Stops listening and dialling, and closes every connection. */

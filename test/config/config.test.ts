@@ -14,6 +14,11 @@ function issuesOfYaml(text: string): ConfigIssue[] {
   if (r.ok) throw new Error('expected the config to be refused');
   return r.issues;
 }
+function ok(raw: unknown) {
+  const r = validateConfig(raw);
+  if (!r.ok) throw new Error(`expected ok, got ${JSON.stringify(r.issues)}`);
+  return r.config;
+}
 function okYaml(text: string) {
   const r = parseConfigText(text);
   if (!r.ok) throw new Error(`expected ok, got ${JSON.stringify(r.issues)}`);
@@ -44,7 +49,7 @@ describe('defaults', () => {
     expect(c.classes.map((k) => k.dscp)).toEqual([46, 26, 0]);
     expect(c.ledger).toEqual({ kind: 'local', testbed: false, baseUnitsPerCurrencyUnit: 1_000_000 });
     expect(c.dataDir).toBe('./payflow-data');
-    expect(c.openflow.listen).toEqual({ host: '0.0.0.0', port: 6653 });
+    expect(c.openflow.listen).toEqual({ host: '127.0.0.1', port: 6653 });
     expect(c.http.listen).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(c.pricing).toEqual({ mode: 'exponential', demand: 'max', demandWindowMs: 10_000 });
     expect(c.stats.pollIntervalMs).toBe(1000);
@@ -72,6 +77,22 @@ describe('defaults', () => {
     const c = loadConfigFile(join(import.meta.dirname, '../../examples/payflow.yaml'));
     expect(c.classes.map((k) => k.id)).toEqual(['gold', 'silver', 'best-effort']);
     expect(c.links.overrides.length).toBeGreaterThan(0);
+  });
+});
+
+describe('where the OpenFlow listener listens', () => {
+  it('on loopback by default, on all interfaces by default only with TLS or an allow-list, and where told', () => {
+    expect(defaultConfig().openflow.listen.host).toBe('127.0.0.1');
+    expect(defaultConfig().openflow.listenReason).toMatch(/loopback only/);
+    const tls = ok({ openflow: { tls: { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' } } });
+    expect(tls.openflow.listen).toEqual({ host: '0.0.0.0', port: 6653 });
+    expect(tls.openflow.tls).toEqual({ cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' });
+    const listed = ok({ openflow: { switches: ['1', '00:00:00:00:00:00:00:02'] } });
+    expect(listed.openflow.listen.host).toBe('0.0.0.0');
+    expect(listed.openflow.switches).toEqual(['0000000000000001', '0000000000000002']);
+    const told = ok({ openflow: { listen: '0.0.0.0:6653' } });
+    expect(told.openflow.listen.host).toBe('0.0.0.0');
+    expect(told.openflow.listenReason).toBeUndefined();
   });
 });
 
@@ -161,8 +182,12 @@ describe('every validation error names its path', () => {
     ['best effort downgrade', { classes: [goodClasses()[0], goodClasses()[1], { ...goodClasses()[2], policing: { yellow: 'downgrade' } }] }, 'classes[2].policing.yellow', /no lower class/],
     ['policing unknown key', { classes: [{ ...goodClasses()[0], policing: { blue: 'drop' } }, goodClasses()[1], goodClasses()[2]] }, 'classes[0].policing.blue', /unknown key/],
     ['unknown top key', { clases: [] }, 'clases', /unknown key \(expected one of: dataDir, log/],
-    ['unknown nested key', { openflow: { lisen: '0.0.0.0:1' } }, 'openflow.lisen', /unknown key \(expected one of: enabled, listen, connect, echoInterval\)/],
+    ['unknown nested key', { openflow: { lisen: '0.0.0.0:1' } }, 'openflow.lisen', /unknown key \(expected one of: enabled, listen, connect, echoInterval, tls, switches\)/],
     ['connect not a list', { openflow: { connect: '10.0.0.5:6634' } }, 'openflow.connect', /must be a list of "host:port"/],
+    ['tls without ca', { openflow: { tls: { cert: 'c.pem', key: 'k.pem' } } }, 'openflow.tls', /needs cert, key and ca/],
+    ['switches not a list', { openflow: { switches: '1' } }, 'openflow.switches', /must be a list of datapath ids/],
+    ['switches entry bad', { openflow: { switches: ['1', 'zz'] } }, 'openflow.switches[1]', /hex/],
+    ['switches twice', { openflow: { switches: ['1', '0x1'] } }, 'openflow.switches[1]', /listed twice/],
     ['connect entry bad', { openflow: { connect: ['10.0.0.5:6634', 'switch-two'] } }, 'openflow.connect[1]', /must be "host:port"/],
     ['connect entry not a string', { openflow: { connect: [6634] } }, 'openflow.connect[0]', /must be a string/],
     ['connect port zero', { openflow: { connect: ['10.0.0.5:0'] } }, 'openflow.connect[0]', 'port must be between 1 and 65535'],

@@ -163,24 +163,65 @@ describe('hosts', () => {
     expect(t.listHosts()).toEqual([]);
   });
 
-  it('tracks moves, address takeovers, timeouts and port-down', () => {
+  it('binds a MAC to its first port and an address to its first host: later claims are refused', () => {
+    const t = net();
+    const ev = recorder(t);
+    const h1 = '0a:00:00:00:00:01';
+    const h3 = '0a:00:00:00:00:03';
+    expect(t.learnHost({ mac: h1, dpid: 1n, port: 1, ip: '10.0.0.1', nowMs: 0 })).toEqual({ ok: true, change: 'added' });
+    expect(t.learnHost({ mac: h1, dpid: 1n, port: 1, ip: 'fe80::1', nowMs: 1 })).toEqual({ ok: true, change: 'address-added' });
+    const before = JSON.stringify(t.snapshot());
+    // a gratuitous ARP from another host claiming h1's address, from another port or the same one
+    expect(t.learnHost({ mac: h3, dpid: 1n, port: 2, ip: '10.0.0.1', nowMs: 10 })).toEqual({ ok: false, reason: 'address-bound' });
+    expect(t.learnHost({ mac: h3, dpid: 1n, port: 1, ip: '10.0.0.1', nowMs: 10 })).toEqual({ ok: false, reason: 'address-bound' });
+    // the same for IPv6 (a neighbour advertisement)
+    expect(t.learnHost({ mac: h3, dpid: 2n, port: 1, ip: 'FE80::1', nowMs: 10 })).toEqual({ ok: false, reason: 'address-bound' });
+    // h1's MAC spoofed from another port
+    expect(t.learnHost({ mac: h1, dpid: 2n, port: 2, ip: '10.0.0.1', nowMs: 10 })).toEqual({ ok: false, reason: 'move-refused' });
+    expect(JSON.stringify(t.snapshot())).toBe(before);
+    expect(t.hostByIp('10.0.0.1')).toMatchObject({ mac: h1, attachment: { dpid: 1n, port: 1 } });
+    expect(ev.filter((e) => e.type !== 'host-added' && e.type !== 'host-address-added')).toEqual([]);
+  });
+
+  it('releases a binding when its host ages out or its port goes down', () => {
     const t = net();
     const ev = recorder(t);
     t.learnHost({ mac: '0a:00:00:00:00:01', dpid: 1n, port: 1, ip: '10.0.0.1', nowMs: 0 });
-    expect(t.learnHost({ mac: '0a:00:00:00:00:01', dpid: 2n, port: 2, nowMs: 10 })).toEqual({ ok: true, change: 'moved' });
+    // silent for longer than the host timeout: the MAC may show up elsewhere, without its old addresses
+    expect(t.learnHost({ mac: '0a:00:00:00:00:01', dpid: 2n, port: 2, nowMs: 1001 })).toEqual({ ok: true, change: 'moved' });
     const moved = ev.find((e) => e.type === 'host-moved');
     expect(moved).toMatchObject({ from: { dpid: 1n, port: 1 }, host: { attachment: { dpid: 2n, port: 2 } } });
-    // a second host claims the address: the newest claimant owns it
-    t.learnHost({ mac: '0a:00:00:00:00:02', dpid: 1n, port: 2, ip: '10.0.0.1', nowMs: 20 });
-    expect(t.hostByIp('10.0.0.1')?.mac).toBe('0a:00:00:00:00:02');
-    expect([...t.hostByMac('0a:00:00:00:00:01')!.ipv4]).toEqual([]);
-    // timeouts
-    expect(t.expire(1015)).toEqual({ links: 1 - 1, hosts: 1 });
-    expect(t.hostByMac('0a:00:00:00:00:01')).toBeUndefined();
-    // port down forgets the host there
-    t.updatePort(1n, { portNo: 2, up: false });
     expect(t.hostByIp('10.0.0.1')).toBeUndefined();
-    expect(ev.filter((e) => e.type === 'host-removed').map((e) => (e.type === 'host-removed' ? e.reason : ''))).toEqual(['timeout', 'port-down']);
+    // a second host claims an address whose owner aged out
+    t.learnHost({ mac: '0a:00:00:00:00:03', dpid: 1n, port: 1, ip: '10.0.0.3', nowMs: 1001 });
+    expect(t.learnHost({ mac: '0a:00:00:00:00:02', dpid: 1n, port: 2, ip: '10.0.0.3', nowMs: 1500 })).toEqual({ ok: false, reason: 'address-bound' });
+    expect(t.learnHost({ mac: '0a:00:00:00:00:02', dpid: 1n, port: 2, ip: '10.0.0.3', nowMs: 2002 })).toEqual({ ok: true, change: 'added' });
+    expect(t.hostByIp('10.0.0.3')?.mac).toBe('0a:00:00:00:00:02');
+    expect([...t.hostByMac('0a:00:00:00:00:03')!.ipv4]).toEqual([]);
+    // timeouts
+    expect(t.expire(2003)).toEqual({ links: 1 - 1, hosts: 2 });
+    expect(t.hostByMac('0a:00:00:00:00:01')).toBeUndefined();
+    // port down forgets the host there, and its address is free at once
+    t.updatePort(1n, { portNo: 2, up: false });
+    expect(t.hostByIp('10.0.0.3')).toBeUndefined();
+    expect(t.learnHost({ mac: '0a:00:00:00:00:04', dpid: 2n, port: 1, ip: '10.0.0.3', nowMs: 2004 })).toEqual({ ok: true, change: 'added' });
+    expect(ev.filter((e) => e.type === 'host-removed').map((e) => (e.type === 'host-removed' ? e.reason : ''))).toEqual(['timeout', 'timeout', 'port-down']);
+  });
+
+  it('pins configured hosts: present when their port is up, never released, never moved', () => {
+    const t = new Topology({ hostTimeoutMs: 1000, pinnedHosts: [{ mac: '0A:00:00:00:00:09', dpid: 1n, port: 1, ips: ['10.0.0.9', '2001:db8::9'] }] });
+    expect(t.hostByIp('10.0.0.9')).toBeUndefined();
+    t.addSwitch(1n, ports(3));
+    expect(t.hostByIp('2001:db8::9')).toMatchObject({ mac: '0a:00:00:00:00:09', attachment: { dpid: 1n, port: 1 } });
+    expect(t.learnHost({ mac: '0a:00:00:00:00:02', dpid: 1n, port: 2, ip: '10.0.0.9', nowMs: 5000 })).toEqual({ ok: false, reason: 'address-bound' });
+    expect(t.learnHost({ mac: '0a:00:00:00:00:09', dpid: 1n, port: 2, nowMs: 5000 })).toEqual({ ok: false, reason: 'move-refused' });
+    expect(t.expire(1e9).hosts).toBe(0);
+    // down and up again: the pinned host comes back with its addresses
+    t.updatePort(1n, { portNo: 1, up: false });
+    expect(t.hostByIp('10.0.0.9')).toBeUndefined();
+    expect(t.learnHost({ mac: '0a:00:00:00:00:02', dpid: 1n, port: 2, ip: '10.0.0.9', nowMs: 5000 })).toEqual({ ok: false, reason: 'address-bound' });
+    t.updatePort(1n, { portNo: 1, up: true });
+    expect(t.hostByIp('10.0.0.9')?.mac).toBe('0a:00:00:00:00:09');
   });
 
   it('a port that turns out to be a link is no longer a host attachment', () => {

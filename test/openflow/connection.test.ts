@@ -43,7 +43,7 @@ function fakeSwitch(options: Omit<FakeSwitchOptions, 'port'>): FakeSwitch {
   return sw;
 }
 
-function nextEvent<K extends 'switchConnected' | 'switchDisconnected' | 'handshakeFailed'>(name: K): Promise<ListenerEvents[K]> {
+function nextEvent<K extends 'switchConnected' | 'switchDisconnected' | 'handshakeFailed' | 'switchRefused'>(name: K): Promise<ListenerEvents[K]> {
   return new Promise((resolve) => (listener as EventEmitter).once(name, (...args: unknown[]) => resolve(args as ListenerEvents[K])));
 }
 
@@ -235,15 +235,39 @@ describe('requests and replies', () => {
     expect(conn.ports.get(9)?.name).toBe('new0');
   });
 
-  test('a second connection from the same datapath replaces the first', async () => {
+  test('a second connection claiming a connected datapath id is refused while the first answers', async () => {
     const first = await connected({ datapathId: 5n });
+    const refused = nextEvent('switchRefused');
+    const impostor = fakeSwitch({ datapathId: 5n });
+    const [which, reason] = await refused;
+    expect(reason).toBe('duplicate-datapath');
+    expect(which).not.toBe(first.conn);
+    await impostor.closed;
+    expect(listener.switches.get(5n)).toBe(first.conn);
+    expect(first.conn.state).toBe('ready');
+  });
+
+  test('a reconnection from the same peer takes over once the first connection stops answering echoes', async () => {
+    const first = await connected({ datapathId: 6n });
+    first.sw.answerEcho = false;
     const gone = nextEvent('switchDisconnected');
-    const second = await connected({ datapathId: 5n });
+    const second = await connected({ datapathId: 6n });
     const [which, reason] = await gone;
     expect(which).toBe(first.conn);
-    expect(reason).toMatch(/replaced/);
-    expect(listener.switches.get(5n)).toBe(second.conn);
-    await first.sw.closed;
+    expect(reason).toMatch(/replaced by a reconnection/);
+    expect(listener.switches.get(6n)).toBe(second.conn);
+  });
+
+  test('with an allow-list, a datapath id not on it is refused after the handshake', async () => {
+    await listener.close();
+    await startListener({ allowedDatapaths: new Set([7n]) });
+    const refused = nextEvent('switchRefused');
+    const stranger = fakeSwitch({ datapathId: 8n });
+    expect((await refused)[1]).toBe('not-allowed');
+    await stranger.closed;
+    const { conn } = await connected({ datapathId: 7n });
+    expect(listener.switches.get(7n)).toBe(conn);
+    expect(listener.switches.has(8n)).toBe(false);
   });
 
   test('closing rejects outstanding requests with ConnectionClosedError, and the listener reports the disconnect', async () => {
