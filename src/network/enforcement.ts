@@ -55,6 +55,8 @@ export interface InstalledReservation {
   reservation: EnforcedReservation;
   /** the meter id on the ingress switch */
   meterId: number;
+  /** the source host's MAC the ingress flow matches (eth_src), when the host was known at install */
+  sourceMac: string | undefined;
 }
 
 /** The best-effort meter's rate when nothing is reserved: effectively unlimited (100 Gbit/s). */
@@ -140,13 +142,14 @@ export class OpenFlowEnforcer implements Enforcer {
     }
     const ingress = hops[0]!.dpid;
     const meterId = this.allocateMeter(ingress);
-    const entry: InstalledReservation = { reservation: r, meterId };
+    const sourceMac = this.sourceMac(r);
+    const entry: InstalledReservation = { reservation: r, meterId, sourceMac };
     this.installed.set(r.id, entry);
     const now = this.now();
     try {
       // Every hop in parallel; each switch confirms its part with a barrier.
       const results = await Promise.allSettled(
-        hops.map((_, i) => this.send(hops[i]!.dpid, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now))),
+        hops.map((_, i) => this.send(hops[i]!.dpid, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, sourceMac))),
       );
       const failed = results.findIndex((x) => x.status === 'rejected');
       if (failed >= 0) throw (results[failed] as PromiseRejectedResult).reason;
@@ -162,13 +165,26 @@ export class OpenFlowEnforcer implements Enforcer {
   }
 
   /**
+   * The MAC bound to the reservation's source address at its ingress port. A host not
+   * (yet) known there, as after a restart before it spoke again, gives undefined: the
+   * ingress flow then matches port and addresses only, and the log says so.
+   */
+  private sourceMac(r: EnforcedReservation): string | undefined {
+    const host = this.topology.hostByIp(r.match.src);
+    const ingress = r.path.hops[0]!;
+    if (host && host.attachment.dpid === ingress.dpid && host.attachment.port === ingress.inPort) return host.mac;
+    this.options.logger?.warn({ reservation: r.id, src: r.match.src }, 'source host not bound at the ingress port: the reservation matches without eth_src');
+    return undefined;
+  }
+
+  /**
    * The same flow on the same path (an extension, a new rate): the meter is modified and the
    * flows re-added in place (new hard timeout), with no gap in enforcement.
    */
   private async update(entry: InstalledReservation, r: EnforcedReservation): Promise<void> {
     const now = this.now();
     try {
-      await Promise.all(r.path.hops.map((hop, i) => this.send(hop.dpid, reservationHopMessages(r, i, i === 0 ? entry.meterId : undefined, now, OFPMC.MODIFY))));
+      await Promise.all(r.path.hops.map((hop, i) => this.send(hop.dpid, reservationHopMessages(r, i, i === 0 ? entry.meterId : undefined, now, OFPMC.MODIFY, entry.sourceMac))));
     } catch (err) {
       throw this.typed(r.id, err);
     }
@@ -248,12 +264,13 @@ export class OpenFlowEnforcer implements Enforcer {
     if (!hop) return;
     const before = this.installed.get(r.id);
     const meterId = before && before.reservation.path.hops[0]?.dpid === hop.dpid ? before.meterId : this.allocateMeter(hop.dpid);
-    this.installed.set(r.id, { reservation: r, meterId });
+    const sourceMac = this.sourceMac(r);
+    this.installed.set(r.id, { reservation: r, meterId, sourceMac });
     const now = this.now();
     await Promise.all(
       r.path.hops.map(async (h, i) => {
         if (!this.access.connection(h.dpid)) return;
-        await this.send(h.dpid, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now)).catch((err: unknown) =>
+        await this.send(h.dpid, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, sourceMac)).catch((err: unknown) =>
           this.options.logger?.warn({ err, reservation: r.id, dpid: formatDpid(h.dpid) }, 'hop of a pending reservation refused'),
         );
       }),
@@ -269,10 +286,13 @@ export class OpenFlowEnforcer implements Enforcer {
   async reinstallOn(dpid: bigint): Promise<void> {
     const now = this.now();
     const msgs: (FlowModMessage | MeterModMessage)[] = [this.bestEffortMeterMessage(dpid, OFPMC.ADD)];
-    for (const { reservation: r, meterId } of this.installed.values()) {
+    for (const entry of this.installed.values()) {
+      const { reservation: r, meterId } = entry;
       if (r.expiresAtMs <= now) continue;
+      // A host learned since the reservation was stored is now matched by its MAC too.
+      if (entry.sourceMac === undefined && r.path.hops[0]!.dpid === dpid) entry.sourceMac = this.sourceMac(r);
       r.path.hops.forEach((hop, i) => {
-        if (hop.dpid === dpid) msgs.push(...reservationHopMessages(r, i, i === 0 ? meterId : undefined, now));
+        if (hop.dpid === dpid) msgs.push(...reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, entry.sourceMac));
       });
     }
     await this.send(dpid, msgs);

@@ -5,10 +5,16 @@
 //   table 0 (classify)                         table 1 (forward)
 //   65000 LLDP → controller                    100 ipv4_dst / ipv6_dst of a host → port towards it
 //   60000 ARP, ICMPv6 NS/NA → controller         0 miss → controller (learn the source)
-//   40000 reservation, ingress: meter, set DSCP, output
-//   30000 reservation, later hops: DSCP + flow → output
-//   20000 in_port = host port → best-effort meter, goto 1
+//   40000 reservation, ingress: in_port + eth_src + flow → meter, set DSCP, output
+//   30000 reservation, later hops: link in_port + DSCP + flow → output
+//   20000 in_port = host port (IPv4, IPv6) → best-effort meter, DSCP 0, goto 1
+//   19999 in_port = host port (anything else) → best-effort meter, goto 1
 //       0 goto 1
+//
+// The trust boundary is the host-facing port (DiffServ, RFC 2475 §2.3.4.2, RFC 4594): a
+// packet from a host keeps a class DSCP only when it matches a paid reservation exactly
+// (its port, its MAC, its addresses); everything else from a host port is re-marked to
+// best effort, so core switches can trust the DSCP they see on switch-to-switch ports.
 import {
   applyActions,
   dropBand,
@@ -45,6 +51,7 @@ export const PRIORITY = {
   RESERVATION_INGRESS: 40000,
   RESERVATION_TRANSIT: 30000,
   HOST_PORT: 20000,
+  HOST_PORT_OTHER: 19999,
   HOST_ROUTE: 100,
   MISS: 0,
 } as const;
@@ -115,19 +122,41 @@ export function dropMeter(meterId: number, rateBps: number, burstBits: number, c
   return meterMod({ meterId, command, flags: OFPMF.KBPS | OFPMF.STATS | OFPMF.BURST, bands: [dropBand(kbps(rateBps), kbps(burstBits))] });
 }
 
-/** The best-effort aggregate's ingress metering on one host-facing port. */
-export function hostPortFlow(port: number): FlowModMessage {
-  return flowMod({
-    cookie: COOKIE_HOST_PORT | BigInt(port),
-    tableId: TABLE_CLASSIFY,
-    priority: PRIORITY.HOST_PORT,
-    match: [{ field: 'in_port', value: port }],
-    instructions: [meterInstruction(BEST_EFFORT_METER_ID), gotoTable(TABLE_FORWARD)],
-  });
+/** DSCP of best effort: what host ports re-mark every unreserved IP packet to. */
+export const DSCP_BEST_EFFORT = 0;
+
+/**
+ * The best-effort aggregate's ingress on one host-facing port: metered, IP packets
+ * re-marked to best effort (a host cannot buy a class by marking its own packets).
+ * set_field ip_dscp needs eth_type in the match (OpenFlow 1.3.5 §7.2.3.6), hence one flow
+ * per IP version and one for the rest.
+ */
+export function hostPortFlows(port: number): FlowModMessage[] {
+  const cookie = COOKIE_HOST_PORT | BigInt(port);
+  const remark = (ethType: number) =>
+    flowMod({
+      cookie,
+      tableId: TABLE_CLASSIFY,
+      priority: PRIORITY.HOST_PORT,
+      match: [{ field: 'in_port', value: port }, { field: 'eth_type', value: ethType }],
+      instructions: [meterInstruction(BEST_EFFORT_METER_ID), applyActions(setField({ field: 'ip_dscp', value: DSCP_BEST_EFFORT })), gotoTable(TABLE_FORWARD)],
+    });
+  return [
+    remark(ETH_TYPE_IPV4),
+    remark(ETH_TYPE_IPV6),
+    flowMod({
+      cookie,
+      tableId: TABLE_CLASSIFY,
+      priority: PRIORITY.HOST_PORT_OTHER,
+      match: [{ field: 'in_port', value: port }],
+      instructions: [meterInstruction(BEST_EFFORT_METER_ID), gotoTable(TABLE_FORWARD)],
+    }),
+  ];
 }
 
-export function deleteHostPortFlow(port: number): FlowModMessage {
-  return flowMod({ command: OFPFC.DELETE_STRICT, cookie: COOKIE_HOST_PORT | BigInt(port), cookieMask: ALL_ONES, tableId: TABLE_CLASSIFY, priority: PRIORITY.HOST_PORT, match: [{ field: 'in_port', value: port }] });
+/** Removes hostPortFlows(port): every flow with that port's cookie in table 0. */
+export function deleteHostPortFlows(port: number): FlowModMessage {
+  return flowMod({ command: OFPFC.DELETE, cookie: COOKIE_HOST_PORT | BigInt(port), cookieMask: ALL_ONES, tableId: TABLE_CLASSIFY, outPort: OFPP.ANY, outGroup: OFPG.ANY });
 }
 
 /** Table-1 route to one host address out of `port`. */
@@ -174,8 +203,9 @@ export function hardTimeoutSeconds(expiresAtMs: number, nowMs: number): number {
 
 /**
  * What one hop of a reservation gets. Ingress (hop 0): the meter at the paid rate and burst,
- * then a flow matching in_port + the reserved flow that meters, marks the class DSCP and
- * outputs. Later hops: in_port + DSCP + the flow → output. Every flow carries the
+ * then a flow matching in_port + the source host's MAC (when known) + the reserved flow
+ * that meters, marks the class DSCP and outputs: a spoofer on another port, or with
+ * another MAC, does not match it and is re-marked to best effort by its host port. Later hops: in_port + DSCP + the flow → output. Every flow carries the
  * reservation's cookie and the hard timeout; the ingress flow asks for flow-removed.
  * With `meterCommand` OFPMC_MODIFY the same messages update a reservation in place (an
  * ADD of an identical flow replaces it, with the new hard timeout).
@@ -186,6 +216,7 @@ export function reservationHopMessages(
   meterId: number | undefined,
   nowMs: number,
   meterCommand: number = OFPMC.ADD,
+  sourceMac?: string,
 ): (FlowModMessage | MeterModMessage)[] {
   const hop: Hop | undefined = r.path.hops[hopIndex];
   if (!hop) throw new RangeError(`reservation ${r.id} has no hop ${hopIndex}`);
@@ -203,7 +234,7 @@ export function reservationHopMessages(
         priority: PRIORITY.RESERVATION_INGRESS,
         hardTimeout,
         flags: OFPFF.SEND_FLOW_REM,
-        match: [...inPort, ...flow],
+        match: [...inPort, ...(sourceMac !== undefined ? [{ field: 'eth_src' as const, value: sourceMac }] : []), ...flow],
         instructions: [meterInstruction(meterId), applyActions(setField({ field: 'ip_dscp', value: r.dscp }), output(hop.outPort))],
       }),
     ];

@@ -26,6 +26,7 @@ import {
   ping,
   sendRawFrame,
   sleep,
+  startCapture,
   uniqueName,
   vsctl,
   within,
@@ -87,6 +88,80 @@ describe.skipIf(!ovs.available)(`edge trust against Open vSwitch${ovs.available 
     expect(network.topology.hostByIp(h0.ipv6)).toMatchObject({ mac: h0.mac });
     // and h0 is still reachable at its own port
     expect(await ping(h1.netns, h0.ipv4)).toBe(true);
+  });
+
+  /** An IPv4/UDP frame from h0's namespace to h1 with the given TOS, source MAC and source address. */
+  function udpFrame(o: { srcMac: string; dstMac: string; src: string; dst: string; tos: number; dport: number }): Uint8Array {
+    const f = new Uint8Array(14 + 20 + 8 + 18);
+    const mac = (m: string) => m.split(':').map((x) => parseInt(x, 16));
+    f.set(mac(o.dstMac), 0);
+    f.set(mac(o.srcMac), 6);
+    f.set([0x08, 0x00], 12);
+    const ip = 14;
+    f.set([0x45, o.tos, 0, 20 + 8 + 18, 0, 1, 0x40, 0, 64, 17, 0, 0], ip);
+    f.set(o.src.split('.').map(Number), ip + 12);
+    f.set(o.dst.split('.').map(Number), ip + 16);
+    let sum = 0;
+    for (let i = 0; i < 20; i += 2) sum += (f[ip + i]! << 8) | f[ip + i + 1]!;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+    f.set([(~sum >> 8) & 0xff, ~sum & 0xff], ip + 10);
+    f.set([0x30, 0x39, o.dport >> 8, o.dport & 0xff, 0, 8 + 18, 0, 0], ip + 20);
+    return f;
+  }
+
+  /** The DSCP of every UDP packet to `dport` that h1 receives while `send` runs. */
+  async function dscpSeenAtH1(dport: number, send: () => Promise<void>): Promise<number[]> {
+    const [h1] = [hosts[1]!];
+    const dir = mkdtempSync(join(tmpdir(), 'payflow-edge-'));
+    try {
+      const capture = await startCapture(h1.netns, `${h1.veth}b`, `udp dst port ${dport}`, join(dir, 'c.pcap'));
+      await send();
+      const frames = await capture.frames(3, 10_000);
+      return frames.map((f) => f[15]! >> 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('a host that marks its own packets DSCP 46 is re-marked to best effort at its edge port', async () => {
+    const [h0, h1] = [hosts[0]!, hosts[1]!];
+    const frame = udpFrame({ srcMac: h0.mac, dstMac: h1.mac, src: h0.ipv4, dst: h1.ipv4, tos: 46 << 2, dport: 7001 });
+    const seen = await dscpSeenAtH1(7001, async () => {
+      for (let i = 0; i < 3; i++) await sendRawFrame(h0.netns, `${h0.veth}b`, frame);
+    });
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(seen)).toEqual(new Set([0]));
+  });
+
+  test('a reserved flow keeps its class; the same addresses from another MAC get best effort', async () => {
+    const [h0, h1] = [hosts[0]!, hosts[1]!];
+    const path = network.topology.pathBetweenHosts(h0.ipv4, h1.ipv4)!;
+    expect(path).toBeDefined();
+    await network.enforcer.install({
+      id: 'edge-trust-1',
+      classId: 'gold',
+      dscp: 46,
+      rateBps: 50e6,
+      burstBits: 1e6,
+      match: { src: h0.ipv4, dst: h1.ipv4, proto: 17, dstPort: 7002 },
+      path,
+      expiresAtMs: Date.now() + 120_000,
+    });
+    try {
+      const paid = await dscpSeenAtH1(7002, async () => {
+        const f = udpFrame({ srcMac: h0.mac, dstMac: h1.mac, src: h0.ipv4, dst: h1.ipv4, tos: 0, dport: 7002 });
+        for (let i = 0; i < 3; i++) await sendRawFrame(h0.netns, `${h0.veth}b`, f);
+      });
+      expect(new Set(paid)).toEqual(new Set([46]));
+      // the same port and addresses with a MAC that is not the bound host's
+      const spoofed = await dscpSeenAtH1(7002, async () => {
+        const f = udpFrame({ srcMac: '02:66:66:66:66:66', dstMac: h1.mac, src: h0.ipv4, dst: h1.ipv4, tos: 46 << 2, dport: 7002 });
+        for (let i = 0; i < 3; i++) await sendRawFrame(h0.netns, `${h0.veth}b`, f);
+      });
+      expect(new Set(spoofed)).toEqual(new Set([0]));
+    } finally {
+      await network.enforcer.remove('edge-trust-1');
+    }
   });
 
   test('an impostor claiming a connected datapath id is refused and the real switch stays', async () => {

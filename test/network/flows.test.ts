@@ -10,7 +10,10 @@ import { EnforcementError, OpenFlowEnforcer, BEST_EFFORT_UNLIMITED_BPS } from '.
 import {
   COOKIE_RESERVATION_KIND,
   COOKIE_MASK_KIND,
+  BEST_EFFORT_METER_ID,
   PRIORITY,
+  deleteHostPortFlows,
+  hostPortFlows,
   baseFlows,
   clearSwitch,
   hardTimeoutSeconds,
@@ -83,6 +86,34 @@ describe('reservation flow-mods', () => {
       { type: 'meter', meterId: 7 },
       { type: 'apply_actions', actions: [{ type: 'set_field', field: { field: 'ip_dscp', value: 46 } }, { type: 'output', port: 2, maxLen: 0xffff }] },
     ]);
+  });
+
+  it('ingress hop with the source host known: the flow also matches its MAC (eth_src) before the addresses', () => {
+    const [, flow] = reservationHopMessages(reservation(), 0, 7, NOW, OFPMC.ADD, '02:00:00:00:00:01').map(roundTrip);
+    if (flow!.type !== 'flow_mod') throw new Error('not a flow-mod');
+    expect(flow!.match.slice(0, 3)).toEqual([
+      { field: 'in_port', value: 1 },
+      { field: 'eth_src', value: '02:00:00:00:00:01' },
+      { field: 'eth_type', value: 0x0800 },
+    ]);
+  });
+
+  it('host ports: best-effort metering, and IPv4 and IPv6 re-marked to DSCP 0 (the edge is the trust boundary)', () => {
+    const flows = hostPortFlows(4).map(roundTrip);
+    expect(flows.map((f) => (f.type === 'flow_mod' ? [f.priority, f.match] : []))).toEqual([
+      [PRIORITY.HOST_PORT, [{ field: 'in_port', value: 4 }, { field: 'eth_type', value: 0x0800 }]],
+      [PRIORITY.HOST_PORT, [{ field: 'in_port', value: 4 }, { field: 'eth_type', value: 0x86dd }]],
+      [PRIORITY.HOST_PORT_OTHER, [{ field: 'in_port', value: 4 }]],
+    ]);
+    const [v4, , other] = flows;
+    expect(v4!.type === 'flow_mod' && v4!.instructions).toEqual([
+      { type: 'meter', meterId: BEST_EFFORT_METER_ID },
+      { type: 'apply_actions', actions: [{ type: 'set_field', field: { field: 'ip_dscp', value: 0 } }] },
+      { type: 'goto_table', tableId: 1 },
+    ]);
+    expect(other!.type === 'flow_mod' && other!.instructions).toEqual([{ type: 'meter', meterId: BEST_EFFORT_METER_ID }, { type: 'goto_table', tableId: 1 }]);
+    expect(PRIORITY.RESERVATION_INGRESS).toBeGreaterThan(PRIORITY.HOST_PORT);
+    expect(roundTrip(deleteHostPortFlows(4))).toMatchObject({ command: OFPFC.DELETE, tableId: 0 });
   });
 
   it('later hops: in_port + DSCP mark + the flow → output, same cookie and hard timeout, no meter', () => {

@@ -154,7 +154,7 @@ describe.skipIf(!ovs.available)(`OpenFlowNetwork against Open vSwitch${ovs.avail
 
     const s1 = await reservationFlows(bridges[0]!.name, r.id);
     expect(s1).toHaveLength(1);
-    expect(s1[0]).toMatch(/priority=40000,udp,in_port=1?[^,]*,nw_src=10\.77\.0\.1,nw_dst=10\.77\.0\.2,tp_dst=5001 actions=meter:2,set_field:46->ip_dscp,output:/);
+    expect(s1[0]).toMatch(/priority=40000,udp,in_port=1?[^,]*,dl_src=[0-9a-f:]{17},nw_src=10\.77\.0\.1,nw_dst=10\.77\.0\.2,tp_dst=5001 actions=meter:2,set_field:46->ip_dscp,output:/);
     expect(s1[0]).toMatch(/hard_timeout=(59\d|600)/);
     expect(s1[0]).toContain('send_flow_rem');
     const s2 = await reservationFlows(bridges[1]!.name, r.id);
@@ -243,7 +243,7 @@ describe.skipIf(!ovs.available)(`OpenFlowNetwork against Open vSwitch${ovs.avail
     await network.enforcer.install(r);
     const s1 = await reservationFlows(bridges[0]!.name, r.id);
     expect(s1).toHaveLength(1);
-    expect(s1[0]).toMatch(/priority=40000,udp6,in_port=[^,]+,ipv6_src=fd00:77::1,ipv6_dst=fd00:77::2,ipv6_label=0x12345,tp_dst=5002 actions=meter:2,set_field:46->ip_dscp,output:/);
+    expect(s1[0]).toMatch(/priority=40000,udp6,in_port=[^,]+,dl_src=[0-9a-f:]{17},ipv6_src=fd00:77::1,ipv6_dst=fd00:77::2,ipv6_label=0x12345,tp_dst=5002 actions=meter:2,set_field:46->ip_dscp,output:/);
     const s2 = await reservationFlows(bridges[1]!.name, r.id);
     expect(s2[0]).toMatch(/priority=30000,udp6,.*nw_tos=184.*tp_dst=5002 actions=output:/);
     await network.enforcer.remove(r.id);
