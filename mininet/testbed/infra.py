@@ -191,6 +191,9 @@ class Controller:
             f.write('stats: { pollInterval: 1s }\n')
             f.write('topology: { lldpInterval: 1s, linkTimeout: 10s }\n')
             f.write('links: { defaultCapacity: %gmbit, usePortSpeed: false }\n' % capacity_mbit)
+            # The testbed's links are TCLinks at the same capacity; the controller replaces
+            # their qdiscs with its per-class queues at that rate (egress.shape: on).
+            f.write('egress: { shape: on }\n')
             f.write('reservations: { minDuration: 1s, burst: 50ms }\n')
             if pricing:
                 f.write('pricing: %s\n' % yaml_flow(pricing))

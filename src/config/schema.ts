@@ -131,6 +131,17 @@ export interface LinkCapacityOverride {
   capacityBps: number;
 }
 
+/**
+ * Egress queues on switch ports that are interfaces of this machine (Linux tc, for Open
+ * vSwitch's userspace datapath). `auto` shapes a port only when its root qdisc is the
+ * kernel's default or the controller's own, and otherwise leaves it alone and takes the
+ * rate it finds there (a Mininet `--link tc` limit) as the link's capacity; `on` replaces
+ * any root qdisc; `off` never runs tc.
+ */
+export interface EgressConfig {
+  shape: 'auto' | 'on' | 'off';
+}
+
 export interface LinksConfig {
   /** capacity used when neither an override nor the port's curr_speed gives one, bits/s */
   defaultCapacityBps: number;
@@ -167,6 +178,7 @@ export interface PayflowConfig {
   stats: StatsConfig;
   topology: TopologyConfig;
   links: LinksConfig;
+  egress: EgressConfig;
   reservations: ReservationsConfig;
   classes: ServiceClassConfig[];
 }

@@ -147,7 +147,7 @@ export function parseListen(text: string): { ok: true; value: ListenConfig } | {
   return { ok: true, value: { host: (m[1] ?? m[2])!, port } };
 }
 
-const TOP_KEYS = ['dataDir', 'log', 'openflow', 'http', 'ledger', 'pricing', 'stats', 'topology', 'links', 'reservations', 'classes'] as const;
+const TOP_KEYS = ['dataDir', 'log', 'openflow', 'http', 'ledger', 'pricing', 'stats', 'topology', 'links', 'egress', 'reservations', 'classes'] as const;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const POLICING_ACTIONS: readonly PolicingAction[] = ['forward', 'downgrade', 'drop'];
 
@@ -246,6 +246,8 @@ export function validateConfig(raw: unknown): ConfigResult {
   }
 
   readLinks(r, top, config);
+  const egress = r.section(top, 'egress', '', ['shape']);
+  if (egress) config.egress.shape = r.oneOf(egress, 'shape', 'egress', ['auto', 'on', 'off'] as const) ?? config.egress.shape;
   readReservations(r, top, config);
 
   if (top.classes !== undefined) {

@@ -22,7 +22,7 @@ import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdve
 import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
 import { StatsPoller } from './stats.js';
 import { normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
-import { applyEgressScheduling, type EgressOptions } from './egress.js';
+import { applyEgressScheduling, inspectRoot, isLocalPortOf, type EgressOptions, type EgressPort } from './egress.js';
 
 export interface OpenFlowNetworkOptions {
   logger?: pino.Logger;
@@ -312,20 +312,36 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     void this.enforcer.expired(id);
   }
 
-  /** tc egress classes on the switch's ports that are local interfaces; once per interface and capacity, serialised. */
+  /**
+   * tc egress classes on the switch's ports that are this machine's interfaces (as Open
+   * vSwitch here confirms); once per interface and capacity, serialised. A port whose root
+   * qdisc someone else configured is left alone under `egress.shape: auto`, and the rate
+   * limit found there becomes the port's capacity.
+   */
   private applyEgress(dpid: bigint): Promise<void> {
-    if (this.options.egress === false) return Promise.resolve();
+    if (this.options.egress === false || this.config.egress.shape === 'off') return Promise.resolve();
     const egress = this.options.egress ?? {};
     this.egressChain = this.egressChain.then(async () => {
       const sw = this.topology.getSwitch(dpid);
       if (!sw) return;
-      const ports = [...sw.ports.values()]
-        .map((p) => ({ name: p.name, capacityBps: this.topology.portCapacityBps(dpid, p.portNo) }))
-        .filter((p) => p.name !== undefined && this.egressApplied.get(p.name) !== p.capacityBps);
+      const ports: EgressPort[] = [];
+      for (const p of sw.ports.values()) {
+        const name = p.name;
+        if (name === undefined || !(await isLocalPortOf(name, dpid, p.portNo))) continue;
+        const root = await inspectRoot(name, egress.tc).catch(() => undefined);
+        if (root?.owner === 'other' && this.config.egress.shape === 'auto') {
+          if (this.topology.setShapedCapacity(dpid, p.portNo, root.limitBps)) {
+            this.logger.info({ dpid: formatDpid(dpid), port: p.portNo, name, qdisc: root.kind, capacityBps: root.limitBps }, 'port shaped by someone else: left alone, its rate is the link capacity');
+          }
+          continue;
+        }
+        const capacityBps = this.topology.portCapacityBps(dpid, p.portNo);
+        if (this.egressApplied.get(name) !== capacityBps) ports.push({ name, capacityBps });
+      }
       if (ports.length === 0) return;
       try {
         await applyEgressScheduling(ports, this.config.classes, egress);
-        for (const p of ports) this.egressApplied.set(p.name!, p.capacityBps);
+        for (const p of ports) this.egressApplied.set(p.name, p.capacityBps);
       } catch (err) {
         this.logger.warn({ err, dpid: formatDpid(dpid) }, 'egress scheduling failed');
       }

@@ -177,6 +177,8 @@ export class Topology {
   private readonly hostsByIp = new Map<string, MutableHost>();
   private readonly listeners = new Set<TopologyListener>();
   private readonly overrides = new Map<string, number>();
+  /** rate limits found on ports' interfaces, by portKey */
+  private readonly shaped = new Map<string, number>();
   private readonly capacity: CapacityPolicy;
   private readonly linkTimeoutMs: number;
   private readonly hostTimeoutMs: number;
@@ -509,15 +511,35 @@ export class Topology {
 
   // ---- capacities -------------------------------------------------------------------------
 
-  /** Capacity of the link direction leaving dpid/port, bits/s: override, else curr_speed, else the default. */
+  /**
+   * Capacity of the link direction leaving dpid/port, bits/s: the config's override, else
+   * a rate limit found on the port's interface (setShapedCapacity), else curr_speed, else
+   * the default.
+   */
   portCapacityBps(dpid: bigint, port: number): number {
-    const override = this.overrides.get(portKey(dpid, port));
+    const override = this.overrides.get(portKey(dpid, port)) ?? this.shaped.get(portKey(dpid, port));
     if (override !== undefined) return override;
     if (this.capacity.usePortSpeed) {
       const kbps = this.switches.get(dpid)?.ports.get(port)?.currSpeedKbps;
       if (kbps !== undefined && Number.isFinite(kbps) && kbps > 0) return kbps * 1000;
     }
     return this.capacity.defaultCapacityBps;
+  }
+
+  /**
+   * Records the rate limit someone else's egress shaping puts on a port (undefined: none
+   * found). Returns true when it changed; the port is then announced as changed, so that
+   * admission control follows.
+   */
+  setShapedCapacity(dpid: bigint, port: number, bps: number | undefined): boolean {
+    const key = portKey(dpid, port);
+    const valid = bps !== undefined && Number.isFinite(bps) && bps > 0 ? bps : undefined;
+    if (this.shaped.get(key) === valid) return false;
+    if (valid === undefined) this.shaped.delete(key);
+    else this.shaped.set(key, valid);
+    const info = this.switches.get(dpid)?.ports.get(port);
+    if (info) this.emit({ type: 'port-changed', dpid, port: { ...info } });
+    return true;
   }
 
   // ---- paths ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defaultConfig } from '../../src/config/index.js';
 import { OpenFlowNetwork } from '../../src/network/network.js';
 import { buildArpRequest, buildNeighborAdvertisement } from '../../src/network/hosts.js';
-import { FakeSwitch } from '../openflow/fake-switch.js';
+import { FakeSwitch, port as fakePort } from '../openflow/fake-switch.js';
 import {
   acquireOvsLock,
   createNetdevBridge,
@@ -24,6 +24,7 @@ import {
   OvsLab,
   ovsStatus,
   ping,
+  run,
   sendRawFrame,
   sleep,
   startCapture,
@@ -38,6 +39,9 @@ if (!ovs.available && !ovs.requiredButMissing) console.warn(`Open vSwitch tests 
 test.runIf(ovs.requiredButMissing)('Open vSwitch is required when CI=true', () => {
   throw new Error(`CI=true but the Open vSwitch tests cannot run: ${ovs.reason}`);
 });
+
+/** A fake switch on the allow-list that advertises a port named `lo`. */
+const LO_SWITCH = 0x10fn;
 
 function baseConfig() {
   const config = defaultConfig();
@@ -60,7 +64,7 @@ describe.skipIf(!ovs.available)(`edge trust against Open vSwitch${ovs.available 
     releaseLock = await acquireOvsLock();
     await ensureOvsRunning();
     const config = baseConfig();
-    config.openflow.switches = bridges.map((b) => b.dpidHex);
+    config.openflow.switches = [...bridges.map((b) => b.dpidHex), LO_SWITCH.toString(16).padStart(16, '0')];
     network = new OpenFlowNetwork(config);
     await network.start();
     await lab.create(network.address!.port);
@@ -172,6 +176,37 @@ describe.skipIf(!ovs.available)(`edge trust against Open vSwitch${ovs.available 
     expect(network.stats().connectedSwitches).toBe(2);
     expect((await vsctl('get', 'controller', bridges[0]!.name, 'is_connected')).trim()).toBe('true');
     expect(await ping(hosts[0]!.netns, hosts[1]!.ipv4)).toBe(true);
+  });
+
+  test('a port advertised as `lo` by a switch never reaches tc: the loopback keeps its qdisc', async () => {
+    const before = await run('tc', ['qdisc', 'show', 'dev', 'lo', 'root']);
+    const sw = new FakeSwitch({ port: network.address!.port, datapathId: LO_SWITCH, ports: [fakePort(1, 'lo'), fakePort(2, `${hosts[0]!.veth}a`)] });
+    try {
+      await within(network.switchReady(LO_SWITCH), 30_000, 'the fake switch did not connect');
+      await network.egressSettled();
+      expect(await run('tc', ['qdisc', 'show', 'dev', 'lo', 'root'])).toBe(before);
+      // nor does a real interface that this switch does not own (it is s0's port 1)
+      expect(await run('tc', ['qdisc', 'show', 'dev', `${hosts[0]!.veth}a`, 'root'])).toMatch(/htb 5046:/);
+    } finally {
+      sw.destroy();
+    }
+  });
+
+  test('a port whose root qdisc someone else set is left alone, and its rate becomes the link capacity', async () => {
+    const dev = `${hosts[1]!.veth}a`;
+    const s1 = bridges[1]!.dpid;
+    await run('tc', ['qdisc', 'del', 'dev', dev, 'root']);
+    await run('tc', ['qdisc', 'add', 'dev', dev, 'root', 'handle', '5:', 'tbf', 'rate', '7mbit', 'burst', '32kbit', 'latency', '400ms']);
+    // a link flap makes the switch report the port again, and the controller look at it again
+    await run('ip', ['link', 'set', dev, 'down']);
+    await run('ip', ['link', 'set', dev, 'up']);
+    await eventually('the port capacity follows the tbf', async () => {
+      await network.egressSettled();
+      return network.topology.portCapacityBps(s1, 1) === 7e6;
+    });
+    expect(await run('tc', ['qdisc', 'show', 'dev', dev, 'root'])).toMatch(/^qdisc tbf 5: root .*rate 7Mbit/);
+    const snapshot = network.topology.snapshot();
+    expect(snapshot.switches.find((s) => s.dpid === bridges[1]!.dpidHex)!.ports.find((p) => p.portNo === 1)!.capacityBps).toBe(7e6);
   });
 
   test('a switch whose datapath id is not on the allow-list is refused', async () => {

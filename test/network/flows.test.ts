@@ -225,21 +225,21 @@ describe('proactive routes', () => {
 describe('egress tc commands', () => {
   it('an htb class per service class and u32 filters on the TOS byte / IPv6 traffic class', () => {
     const cmds = egressCommands('veth0', 10e6, defaultConfig().classes).map((c) => c.join(' '));
-    expect(cmds[0]).toBe('qdisc add dev veth0 root handle 1: htb default 12');
-    expect(cmds).toContain('class add dev veth0 parent 1: classid 1:1 htb rate 10000000bit ceil 10000000bit');
-    expect(cmds).toContain('class add dev veth0 parent 1:1 classid 1:11 htb rate 4000000bit ceil 10000000bit prio 1');
-    expect(cmds).toContain('filter add dev veth0 parent 1: protocol ip prio 12 u32 match ip tos 0xb8 0xfc flowid 1:11');
-    expect(cmds).toContain('filter add dev veth0 parent 1: protocol ipv6 prio 13 u32 match ip6 priority 0xb8 0xfc flowid 1:11');
-    expect(cmds).toContain('filter add dev veth0 parent 1: protocol ip prio 10 u32 match ip tos 0x68 0xfc flowid 1:10');
-    expect(cmds.filter((c) => c.includes('1:12') && c.startsWith('filter'))).toHaveLength(0);
+    expect(cmds[0]).toBe('qdisc add dev veth0 root handle 5046: htb default 12');
+    expect(cmds).toContain('class add dev veth0 parent 5046: classid 5046:1 htb rate 10000000bit ceil 10000000bit');
+    expect(cmds).toContain('class add dev veth0 parent 5046:1 classid 5046:11 htb rate 4000000bit ceil 10000000bit prio 1');
+    expect(cmds).toContain('filter add dev veth0 parent 5046: protocol ip prio 12 u32 match ip tos 0xb8 0xfc flowid 5046:11');
+    expect(cmds).toContain('filter add dev veth0 parent 5046: protocol ipv6 prio 13 u32 match ip6 priority 0xb8 0xfc flowid 5046:11');
+    expect(cmds).toContain('filter add dev veth0 parent 5046: protocol ip prio 10 u32 match ip tos 0x68 0xfc flowid 5046:10');
+    expect(cmds.filter((c) => c.includes('5046:12') && c.startsWith('filter'))).toHaveLength(0);
   });
 
   it('every class queues at most 50 ms of the link (a bfifo leaf), at least ten full frames', () => {
     const cmds = egressCommands('veth0', 10e6, defaultConfig().classes).map((c) => c.join(' '));
     // 10 Mbit/s x 50 ms = 62500 bytes, one leaf per class
-    for (const minor of [10, 11, 12]) expect(cmds).toContain(`qdisc add dev veth0 parent 1:${minor} handle ${minor}: bfifo limit 62500`);
+    for (const minor of [10, 11, 12]) expect(cmds).toContain(`qdisc add dev veth0 parent 5046:${minor} handle ${minor}: bfifo limit 62500`);
     const slow = egressCommands('veth0', 100e3, defaultConfig().classes).map((c) => c.join(' '));
-    expect(slow).toContain('qdisc add dev veth0 parent 1:10 handle 10: bfifo limit 15140');
+    expect(slow).toContain('qdisc add dev veth0 parent 5046:10 handle 10: bfifo limit 15140');
   });
 });
 

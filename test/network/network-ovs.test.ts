@@ -176,13 +176,13 @@ describe.skipIf(!ovs.available)(`OpenFlowNetwork against Open vSwitch${ovs.avail
     expect(frames.length).toBeGreaterThan(0);
     expect(frames[0]![14 + 1]).toBe(46 << 2);
     // egress scheduling on s2's host port: htb with one class per service class, the marked
-    // packets counted in gold's class (classes in DSCP order: silver 1:10, gold 1:11, best effort 1:12)
+    // packets counted in gold's class (classes in DSCP order: silver 5046:10, gold 5046:11, best effort 5046:12)
     await network.egressSettled();
     const dev = `${hosts[1]!.veth}a`;
     const filters = await run('tc', ['filter', 'show', 'dev', dev]);
-    expect(filters).toMatch(/flowid 1:11[\s\S]*match 00b80000\/00fc0000 at 0/);
+    expect(filters).toMatch(/flowid 5046:11[\s\S]*match 00b80000\/00fc0000 at 0/);
     const classes = await run('tc', ['-s', 'class', 'show', 'dev', dev]);
-    const gold = /class htb 1:11 [^\n]*\n\s*Sent (\d+) bytes (\d+) pkt/.exec(classes);
+    const gold = /class htb 5046:11 [^\n]*\n\s*Sent (\d+) bytes (\d+) pkt/.exec(classes);
     expect(gold, classes).not.toBeNull();
     expect(Number(gold![2])).toBeGreaterThanOrEqual(5);
 
