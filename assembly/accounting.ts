@@ -1,7 +1,7 @@
 // Accounting: engine counters (packets, bytes, verdicts by action, colour and reason) and
 // per-flow packets and bytes by colour with charges at the class's current price
-// (B's classPrice; a charge for N bytes is N * 8e-6 * price, DESIGN.md units), and per-class
-// bytes through B's classAccount, which feeds the measured demand of the pricing.
+// (classPrice; a charge for N bytes is N * 8e-6 * price, price being per megabit), and per-class
+// bytes through classAccount, which feeds the measured demand of the pricing.
 import { classAccount, classPrice } from './pricing';
 import { C_ACTION, C_BYTES, C_COLOR, C_PACKETS, C_REASON, COUNTER_COUNT, E_BYTES, E_CHARGE, E_LAST_SEEN, E_PACKETS } from './layout';
 

@@ -1,4 +1,4 @@
-// Actions by colour (DESIGN.md "Policing"): green forwards in the class (its queue, its DSCP),
+// Actions by colour (the policing step of the pipeline): green forwards in the class (its queue, its DSCP),
 // yellow is downgraded to best effort, red is dropped. Downgrading or marking rewrites the
 // DSCP in the frame: the IPv4 TOS byte with the header checksum fixed incrementally
 // (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')), or the IPv6 traffic class (RFC 8200 §7),

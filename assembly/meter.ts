@@ -10,7 +10,7 @@
 // multiplies only when dt < 2^30 ns (then dt * R < 2^64); after a longer gap it divides once to
 // see whether the bucket is full, so idle gaps of days (or years) never overflow.
 //
-// Per meter: 48 bytes, no pointers (DPDK lib/meter splits per-profile constants from per-meter
+// Per meter: METER_BYTES (48) bytes, no pointers (DPDK lib/meter splits per-profile constants from per-meter
 // state; here both live in one record, addressed by meter id). The constants meterSet stores are
 // the rates and bursts as the hot path uses them; the bucket sizes in nano-bytes (burst * 1e9)
 // are one multiply per packet rather than two more u64 fields, which keeps a flow entry plus
@@ -23,7 +23,8 @@
 //  40  u32  cbs      bytes
 //  44  u32  ebsOrPbs bytes
 
-export const METER_BYTES: u32 = 48;
+import { METER_BYTES, METER_ERR_BAD_OP, METER_RECORD_BYTES, MOP_DELETE, MOP_SET, MR_CBS, MR_CIR, MR_COLOR_AWARE, MR_EBS_OR_PBS, MR_EIR_OR_PIR, MR_ID, MR_MODE, MR_NOW, MR_OP, MR_STATUS } from './layout';
+
 const M_LAST: u32 = 0;
 const M_TC: u32 = 8;
 const M_TE: u32 = 16;
@@ -119,6 +120,31 @@ export function meterSet(id: u32, mode: u32, colorAware: u32, cir: u64, cbs: u64
 export function meterDelete(id: u32): void {
   if (id >= meterCapacity) return;
   memory.fill(meterAt(id), 0, METER_BYTES);
+}
+
+/**
+ * Applies the n meter records at `records` (layout.ts MR_*) in order: MOP_SET configures the
+ * meter as meterSet does, MOP_DELETE unsets it. Each record gets its status in MR_STATUS
+ * (METER_OK or a METER_ERR_* code; a failed record changes nothing). Returns how many failed.
+ */
+export function metersApply(records: usize, n: u32): u32 {
+  let failed: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const r = records + (i as usize) * METER_RECORD_BYTES;
+    const op = load<u32>(r + MR_OP);
+    let status = METER_OK;
+    if (op == MOP_SET) {
+      status = meterSet(load<u32>(r + MR_ID), load<u32>(r + MR_MODE), load<u32>(r + MR_COLOR_AWARE), load<u64>(r + MR_CIR),
+        load<u64>(r + MR_CBS), load<u64>(r + MR_EIR_OR_PIR), load<u64>(r + MR_EBS_OR_PBS), load<u64>(r + MR_NOW));
+    } else if (op == MOP_DELETE) {
+      meterDelete(load<u32>(r + MR_ID));
+    } else {
+      status = METER_ERR_BAD_OP;
+    }
+    store<i32>(r + MR_STATUS, status);
+    if (status != METER_OK) failed++;
+  }
+  return failed;
 }
 
 /** Nano-bytes that `rate` adds over dt ns, or u64 max when that exceeds `room` (bucket full). */

@@ -1,5 +1,5 @@
 // The per-batch pipeline: for each descriptor, parse → exact-match lookup (the cache) →
-// on a miss or a stale decision, tuple-space classification → meter (B's meterColor) →
+// on a miss or a stale decision, tuple-space classification → meter (meterColor) →
 // action by colour (rewrite DSCP, queue, drop) → accounting → one verdict. Every buffer is
 // allocated by engineInit / inputReserve; the loop itself never allocates.
 import { meterColor } from './meter';
@@ -11,7 +11,7 @@ import {
   ACT_DOWNGRADE, ACT_DROP, ACT_FORWARD, C_ACTION, C_BYTES, C_CACHE_HITS, C_COLOR, C_PACKETS, C_REASON, C_CACHE_MISSES, C_FLOWS_INSERTED, C_REWRITES, C_TABLE_FULL,
   D_IN_PORT, D_LENGTH, D_OFFSET, D_TIME, DESC_BYTES, DSCP_KEEP, E_CLASS, E_DSCP, E_GEN, E_METER_QUEUE,
   E_RULE, EB_DROP, EB_KEEP, EB_PINNED, EB_USED, K_TOS, KEY_BYTES, MAX_BATCH, R_BAD_DESCRIPTOR, R_OK, RA_DROP, RL_ACTION, RL_CLASS,
-  RL_DSCP, RL_METER, RL_QUEUE, V_ACTION, V_CLASS, V_COLOR, V_DSCP, V_FLAGS, V_FLOW, V_QUEUE, V_REASON, V_RULE,
+  RL_DSCP, RL_METER, RL_QUEUE, S_FLOW, S_HASH, S_IP_VERSION, S_L3, S_REASON, STAGE_INFO_BYTES, STAGE_KEY_BYTES, V_ACTION, V_CLASS, V_COLOR, V_DSCP, V_FLAGS, V_FLOW, V_QUEUE, V_REASON, V_RULE,
   VERDICT_BYTES, VF_CACHE_HIT, VF_NEW_FLOW, VF_REWRITTEN, VF_UNTRACKED,
 } from './layout';
 import { parsedIpVersion, parsedL3, parseFrame } from './parser';
@@ -23,11 +23,15 @@ export let verdicts: usize = 0;
 export let input: usize = 0;
 export let inputSize: u32 = 0;
 export let keyScratch: usize = 0;
-// per-frame results of the first two stages of a batch (see processBatch)
-let stageKeys: usize = 0; //  MAX_BATCH keys, 56 bytes apart
-let stageInfo: usize = 0; //  MAX_BATCH × 16 bytes: reason u8, ip version u8, l3 u16, hash u32, flow i32
-const STAGE_KEY: u32 = 56;
-let sink: u32 = 0; // consumes prefetch loads
+// per-frame results of the first two stages of a batch (see processBatch; layout.ts S_*)
+export let stageKeys: usize = 0; //  MAX_BATCH keys, STAGE_KEY_BYTES apart
+export let stageInfo: usize = 0; //  MAX_BATCH records of STAGE_INFO_BYTES
+export let sink: u32 = 0; // consumes prefetch loads
+
+/** Adds the result of prefetch loads to a global, so that they are not optimised away. */
+export function sinkAdd(x: u32): void {
+  sink += x;
+}
 
 // the action when no rule matches (host-settable)
 let defAction: u8 = 0;
@@ -52,8 +56,8 @@ export function pipelineInit(flowCapacity: u32, ruleCapacity: u32, initialInput:
   memory.fill(descriptors, 0, MAX_BATCH * DESC_BYTES);
   verdicts = heap.alloc(MAX_BATCH * VERDICT_BYTES);
   keyScratch = heap.alloc(KEY_BYTES + 12);
-  stageKeys = heap.alloc(MAX_BATCH * STAGE_KEY);
-  stageInfo = heap.alloc(MAX_BATCH * 16);
+  stageKeys = heap.alloc(MAX_BATCH * STAGE_KEY_BYTES);
+  stageInfo = heap.alloc(MAX_BATCH * STAGE_INFO_BYTES);
   inputReserve(initialInput);
   configured = true;
 }
@@ -133,15 +137,15 @@ function decideByRules(key: usize): void {
  * they point to. (WebAssembly has no prefetch instruction; a load whose value is consumed
  * later is the portable substitute.)
  */
-function touchTables(n: u32): u32 {
+export function touchTables(n: u32): u32 {
   let t: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
-    const si = stageInfo + (i << 4);
-    if (load<u8>(si) == R_OK) t += slotTouch(load<u32>(si, 4));
+    const si = stageInfo + i * STAGE_INFO_BYTES;
+    if (load<u8>(si, S_REASON) == R_OK) t += slotTouch(load<u32>(si, S_HASH));
   }
   for (let i: u32 = 0; i < n; i++) {
-    const si = stageInfo + (i << 4);
-    if (load<u8>(si) == R_OK) t += entryTouch(load<u32>(si, 4));
+    const si = stageInfo + i * STAGE_INFO_BYTES;
+    if (load<u8>(si, S_REASON) == R_OK) t += entryTouch(load<u32>(si, S_HASH));
   }
   return t;
 }
@@ -163,25 +167,25 @@ export function processBatch(n: u32): u32 {
   let touched: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const d = descriptors + i * DESC_BYTES;
-    const si = stageInfo + (i << 4);
+    const si = stageInfo + i * STAGE_INFO_BYTES;
     const off = load<u32>(d + D_OFFSET);
     const len = load<u32>(d + D_LENGTH);
     if (off > inputSize || len > inputSize - off) {
-      store<u8>(si, R_BAD_DESCRIPTOR);
+      store<u8>(si, R_BAD_DESCRIPTOR, S_REASON);
       continue;
     }
-    const k = stageKeys + i * STAGE_KEY;
+    const k = stageKeys + i * STAGE_KEY_BYTES;
     const reason = parseFrame(input + off, len, load<u32>(d + D_IN_PORT), k);
-    store<u8>(si, reason);
-    store<u8>(si, parsedIpVersion as u8, 1);
-    store<u16>(si, parsedL3 as u16, 2);
-    if (reason == R_OK) store<u32>(si, hashKey(k, 0), 4);
+    store<u8>(si, reason, S_REASON);
+    store<u8>(si, parsedIpVersion as u8, S_IP_VERSION);
+    store<u16>(si, parsedL3 as u16, S_L3);
+    if (reason == R_OK) store<u32>(si, hashKey(k, 0), S_HASH);
   }
   touched += touchTables(n);
   for (let i: u32 = 0; i < n; i++) {
-    const si = stageInfo + (i << 4);
-    if (load<u8>(si) != R_OK) continue;
-    store<i32>(si, flowFind(stageKeys + i * STAGE_KEY, load<u32>(si, 4)), 8);
+    const si = stageInfo + i * STAGE_INFO_BYTES;
+    if (load<u8>(si, S_REASON) != R_OK) continue;
+    store<i32>(si, flowFind(stageKeys + i * STAGE_KEY_BYTES, load<u32>(si, S_HASH)), S_FLOW);
   }
   sink += touched;
   let okPackets: u64 = 0, okBytes: u64 = 0, hits: u64 = 0;
@@ -190,21 +194,21 @@ export function processBatch(n: u32): u32 {
   for (let i: u32 = 0; i < n; i++) {
     const d = descriptors + i * DESC_BYTES;
     const v = verdicts + i * VERDICT_BYTES;
-    const si = stageInfo + (i << 4);
+    const si = stageInfo + i * STAGE_INFO_BYTES;
     const off = load<u32>(d + D_OFFSET);
     const len = load<u32>(d + D_LENGTH);
     const now = load<u64>(d + D_TIME);
-    const reason = load<u8>(si) as u32;
+    const reason = load<u8>(si, S_REASON) as u32;
     if (reason != R_OK) {
       writeVerdict(v, ACT_DROP, 0, reason, 0, 0, 0, 0, -1, -1);
       countPacket(len, ACT_DROP, 0, reason);
       continue;
     }
     const frame = input + off;
-    const key = stageKeys + i * STAGE_KEY;
-    const h = load<u32>(si, 4);
+    const key = stageKeys + i * STAGE_KEY_BYTES;
+    const h = load<u32>(si, S_HASH);
     let flags: u32 = 0;
-    let idx = load<i32>(si, 8);
+    let idx = load<i32>(si, S_FLOW);
     if (idx < 0) idx = flowFind(key, h);
     let e: usize = 0;
     if (idx >= 0) {
@@ -259,9 +263,9 @@ export function processBatch(n: u32): u32 {
     }
     const forwarded = action != ACT_DROP;
     if (forwarded) {
-      const ipVersion = load<u8>(si, 1) as u32;
+      const ipVersion = load<u8>(si, S_IP_VERSION) as u32;
       if (outDscp != inDscp && ipVersion != 0) {
-        rewriteDscp(frame, load<u16>(si, 2) as u32, ipVersion, outDscp);
+        rewriteDscp(frame, load<u16>(si, S_L3) as u32, ipVersion, outDscp);
         flags |= VF_REWRITTEN;
         count(C_REWRITES, 1);
       }
@@ -318,67 +322,4 @@ export function flowInsertPinned(action: u32, cls: u32, queue: u32, dscp: u32, m
 /** Id of the flow whose key is in keyScratch, or -1. */
 export function flowLookupKey(): i32 {
   return flowFind(keyScratch, hashKey(keyScratch, 0));
-}
-
-/**
- * Partial pipelines for the benchmarks (docs/dataplane.md says what each measures):
- * 1 parse only; 2 parse + exact-match lookup (a hit reads the cached decision, a miss is
- * counted, nothing is inserted); 3 parse + tuple-space classification (cache bypassed);
- * 4 meter only (meter id = frame index % meterMod, frame length as the size).
- * Returns a checksum of the results so that no step can be optimised away.
- */
-export function processPartial(n: u32, mode: u32, meterMod: u32): u32 {
-  if (!configured) return 0;
-  if (n > MAX_BATCH) n = MAX_BATCH;
-  rulesRebuild();
-  const key = keyScratch;
-  let sum: u32 = 0;
-  if (mode == 2) {
-    // staged like processBatch: parse + hash + touch the slot for all, then look up
-    for (let i: u32 = 0; i < n; i++) {
-      const d = descriptors + i * DESC_BYTES;
-      const si = stageInfo + (i << 4);
-      const off = load<u32>(d + D_OFFSET);
-      const len = load<u32>(d + D_LENGTH);
-      store<u8>(si, R_BAD_DESCRIPTOR);
-      if (off > inputSize || len > inputSize - off) continue;
-      const k = stageKeys + i * STAGE_KEY;
-      const reason = parseFrame(input + off, len, load<u32>(d + D_IN_PORT), k);
-      store<u8>(si, reason);
-      if (reason != R_OK) continue;
-      store<u32>(si, hashKey(k, 0), 4);
-    }
-    sink += touchTables(n);
-    for (let i: u32 = 0; i < n; i++) {
-      const si = stageInfo + (i << 4);
-      if (load<u8>(si) != R_OK) continue;
-      const idx = flowFind(stageKeys + i * STAGE_KEY, load<u32>(si, 4));
-      if (idx >= 0) sum += ((load<u8>(entryAt(idx as u32) + E_CLASS) as u32) & 63) + 1;
-      else count(C_CACHE_MISSES, 1);
-    }
-    return sum;
-  }
-  for (let i: u32 = 0; i < n; i++) {
-    const d = descriptors + i * DESC_BYTES;
-    const off = load<u32>(d + D_OFFSET);
-    const len = load<u32>(d + D_LENGTH);
-    if (off > inputSize || len > inputSize - off) continue;
-    if (mode == 4) {
-      sum += meterColor(i % meterMod, load<u64>(d + D_TIME), len, 0);
-      continue;
-    }
-    const reason = parseFrame(input + off, len, load<u32>(d + D_IN_PORT), key) as u32;
-    if (mode == 1 || reason != R_OK) {
-      sum += reason + load<u16>(key + 12);
-      continue;
-    }
-    if (mode == 2) {
-      const idx = flowFind(key, hashKey(key, 0));
-      if (idx >= 0) sum += ((load<u8>(entryAt(idx as u32) + E_CLASS) as u32) & 63) + 1;
-      else count(C_CACHE_MISSES, 1);
-    } else {
-      sum += (classify(key) + 1) as u32;
-    }
-  }
-  return sum;
 }

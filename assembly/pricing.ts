@@ -1,5 +1,5 @@
 // Per-class prices: the dynamic pricing model of the pricing seed (004, section 5, after Li,
-// Iraqi and Boutaba 2003), as written out in DESIGN.md "Pricing". Mirrored by
+// Iraqi and Boutaba 2003). Mirrored by
 // src/dataplane/reference/pricing.ts; docs/pricing-meters.md gives the formulas and a worked
 // example with the seed's three classes.
 //
@@ -13,9 +13,13 @@
 // ticks (bits/s), smoothed by a time-based EWMA: m += (1 - exp(-dt / window)) * (sample - m),
 // whose weight does not depend on how regularly the host ticks. The first sample primes m.
 //
-// Nothing allocates after instantiation: the class table is a set of fixed arrays.
-
-export const MAX_CLASSES: u32 = 64;
+// Nothing allocates after instantiation: the class table is a set of fixed arrays. The host
+// reads prices and demands straight from two of them (regionTable: RG_PRICES, RG_DEMANDS) and
+// configures classes through staged records (classesApply).
+import {
+  CLASS_ERR_BAD_OP, CLASS_IGNORED, CLASS_RECORD_BYTES, COP_RESERVED, COP_SET, CR_BASE_PRICE, CR_CLASS, CR_CMAX, CR_MAX_PRICE, CR_MODE, CR_OP, CR_RESERVED,
+  CR_STATUS, CR_TARGET, CR_WINDOW, MAX_CLASSES,
+} from './layout';
 
 export const PRICING_MODE_EXPONENTIAL: u32 = 0;
 export const PRICING_MODE_TATONNEMENT: u32 = 1;
@@ -49,7 +53,7 @@ let ticked: bool = false;
   return x - x == 0; // false for NaN and +-Infinity
 }
 
-/** Exponential price of class cls at demand d (DESIGN.md "Pricing"), capped at Pmax. */
+/** Exponential price of class cls at demand d, capped at Pmax. */
 @inline function exponentialPrice(cls: u32, d: f64): f64 {
   const base = unchecked(basePrice[cls]);
   const t = unchecked(targetBps[cls]);
@@ -138,12 +142,50 @@ export function classSet(cls: u32, base: f64, cmaxBps: f64, target: f64, maxP: f
  * and, in exponential mode, on the price; tatonnement moves only at ticks. Ignored for an
  * unconfigured class or a negative / non-finite value.
  */
-export function classSetReserved(cls: u32, reserved: f64): void {
-  if (cls >= MAX_CLASSES || unchecked(configured[cls]) == 0) return;
-  if (!finite(reserved) || reserved < 0) return;
+export function classSetReserved(cls: u32, reserved: f64): i32 {
+  if (cls >= MAX_CLASSES || unchecked(configured[cls]) == 0) return CLASS_IGNORED;
+  if (!finite(reserved) || reserved < 0) return CLASS_IGNORED;
   unchecked((reservedBps[cls] = reserved));
   refreshDemand(cls);
   updatePrice(cls, false);
+  return CLASS_OK;
+}
+
+/**
+ * Applies the n class records at `records` (layout.ts CR_*) in order: COP_SET configures the
+ * class as classSet does, COP_RESERVED sets its reserved demand as classSetReserved does. Each
+ * record gets its status in CR_STATUS (CLASS_OK, CLASS_IGNORED, or a CLASS_ERR_* code; a failed
+ * record changes nothing). Returns how many records got an error code.
+ */
+export function classesApply(records: usize, n: u32): u32 {
+  let failed: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const r = records + (i as usize) * CLASS_RECORD_BYTES;
+    const op = load<u32>(r + CR_OP);
+    const cls = load<u32>(r + CR_CLASS);
+    let status = CLASS_OK;
+    if (op == COP_SET) {
+      status = classSet(cls, load<f64>(r + CR_BASE_PRICE), load<f64>(r + CR_CMAX), load<f64>(r + CR_TARGET), load<f64>(r + CR_MAX_PRICE),
+        load<u32>(r + CR_MODE), load<u64>(r + CR_WINDOW));
+    } else if (op == COP_RESERVED) {
+      status = classSetReserved(cls, load<f64>(r + CR_RESERVED));
+    } else {
+      status = CLASS_ERR_BAD_OP;
+    }
+    store<i32>(r + CR_STATUS, status);
+    if (status < 0) failed++;
+  }
+  return failed;
+}
+
+/** Address of the price table: MAX_CLASSES × f64, 0 for an unconfigured class. */
+export function pricesAddress(): usize {
+  return changetype<usize>(price);
+}
+
+/** Address of the demand table: MAX_CLASSES × f64, bits/s. */
+export function demandsAddress(): usize {
+  return changetype<usize>(demandBps);
 }
 
 /**

@@ -1,20 +1,21 @@
-// Data-plane benchmarks (issue 2): each case at batch 1, 32 and 256, for the wasm Engine and
-// its TypeScript twin. Frames are resident: an arena of pre-built frames is copied into the
+// Data-plane benchmarks: each case at batch 1, 32 and 256, for the wasm Engine (on the bench
+// module, build/payflow.bench.wasm) and its TypeScript twin, through bench/support/partial-engine.ts. Frames are resident: an arena of pre-built frames is copied into the
 // engine's input buffer once (as a NIC would have placed them) and each operation writes the
 // batch's descriptors (offset, length, time, port: host work, measured) and makes one call.
 // Cases: parse (parse only), exact.{1k,100k,1m} (parse + exact-match lookup; flows were
 // learned in a scattered order, so traffic walking the frames in order hits entries all over
 // the table and the large cases miss the CPU caches),
 // parse_lookup_hot (the same on a hot set of 1024 flows), wildcard.{100,10k} (parse + tuple-space
-// search, cache bypassed), meter (B's meterColor over 1024 meters), pipeline (parse → exact
+// search, cache bypassed), meter (meterColor over 1024 meters), pipeline (parse → exact
 // cache of 100k flows in front of 1k wildcard rules → meter → action → accounting).
 // Engines are shared between the cases of one scenario and dropped when the next scenario is
 // built, so filling the 1M-flow table happens once per implementation.
 import type { BenchCase, BenchOperation, BenchOptions, BenchSuite, Impl } from './harness.js';
-import { Engine } from '../src/dataplane/engine.js';
-import { ReferenceEngine } from '../src/dataplane/reference/engine.js';
 import { Rng, udpFrame } from '../src/dataplane/synthetic.js';
-import type { DataPlane, WildcardRule } from '../src/dataplane/types.js';
+import type { WildcardRule } from '../src/dataplane/types.js';
+import {
+  PARTIAL_EXACT, PARTIAL_METER, PARTIAL_PARSE, PARTIAL_WILDCARD, PartialEngine, makePartialEngine, type PartialDataPlane,
+} from './support/partial-engine.js';
 
 const BATCHES = [1, 32, 256] as const;
 const SLOT = 96; // arena slot: the frame plus Ethernet padding
@@ -23,7 +24,7 @@ const STRIDE = 7919 * 131; // coprime with 1000, 1e5 and powers of two: a scatte
 type Scenario = 'parse' | 'exact1k' | 'flows100k' | 'exact1m' | 'wild100' | 'wild10k' | 'meter';
 
 interface State {
-  engine: DataPlane;
+  engine: PartialDataPlane;
   flows: number;
   extra: Record<string, number>;
 }
@@ -47,17 +48,13 @@ function arena(count: number, mix: boolean): Uint8Array {
   return out;
 }
 
-function make(impl: Impl, options: ConstructorParameters<typeof Engine>[0]): DataPlane {
-  return impl === 'wasm' ? new Engine(options) : new ReferenceEngine(options);
-}
-
 /**
  * Runs every arena frame once through the full pipeline, visiting the arena with a large
  * stride: one flow per frame, and entry order (insertion order) unrelated to arena order, so
  * that traffic walking the arena sequentially (frames streaming in, as from a NIC ring) hits
  * flow entries and slots scattered over the whole table.
  */
-function learn(e: DataPlane, count: number): void {
+function learn(e: PartialDataPlane, count: number): void {
   const stride = STRIDE % count;
   for (let done = 0, first = 0; done < count; done += 1024) {
     const n = Math.min(1024, count - done);
@@ -89,7 +86,7 @@ function build(impl: Impl, scenario: Scenario, quick: boolean): State {
   const rng = new Rng(42);
   switch (scenario) {
     case 'parse': {
-      const e = make(impl, { flowCapacity: 1024, ruleCapacity: 1, meterCapacity: 1 });
+      const e = makePartialEngine(impl, { flowCapacity: 1024, ruleCapacity: 1, meterCapacity: 1 });
       e.loadArena(arena(4096, true), SLOT);
       return { engine: e, flows: 4096, extra: {} };
     }
@@ -99,7 +96,7 @@ function build(impl: Impl, scenario: Scenario, quick: boolean): State {
       const flows = scenario === 'exact1k' ? 1000 : scenario === 'flows100k' ? 100_000 : quick && impl === 'ts' ? 1 << 18 : 1 << 20;
       const capacity = scenario === 'exact1k' ? 1024 : scenario === 'flows100k' ? 1 << 17 : 1 << 20;
       const withRules = scenario === 'flows100k';
-      const e = make(impl, { flowCapacity: capacity, ruleCapacity: withRules ? 1024 : 1, meterCapacity: 1024 });
+      const e = makePartialEngine(impl, { flowCapacity: capacity, ruleCapacity: withRules ? 1024 : 1, meterCapacity: 1024 });
       if (withRules) {
         for (let c = 0; c < 4; c++) e.setClass(c, { basePrice: [0.04, 0.16, 0.09, 0.12][c]!, cmaxBps: 1e9, targetBps: [1e9, 5e8, 7e8, 5e8][c]!, maxPrice: 1.6, mode: 'exponential', ewmaWindowNs: 1e8 });
         for (let m = 0; m < 1024; m++) e.setMeter(m, m % 2 ? { mode: 'trTCM', colorAware: false, cir: 400_000, cbs: 3000, pir: 800_000, pbs: 6000 } : { mode: 'srTCM', colorAware: false, cir: 500_000, cbs: 3000, ebs: 6000 }, 0);
@@ -108,20 +105,20 @@ function build(impl: Impl, scenario: Scenario, quick: boolean): State {
       e.loadArena(arena(flows, false), SLOT);
       learn(e, flows);
       const extra: Record<string, number> = { flows, capacity, tableBytesPerFlow: round(e.flowTableBytesPerFlow()) };
-      if (e instanceof Engine) extra['bytesPerFlow'] = round(e.flowTableBytesPerFlow() + e.meterBytesPerMeter());
+      if (e instanceof PartialEngine) extra['bytesPerFlow'] = round(e.flowTableBytesPerFlow() + e.meterBytesPerMeter());
       return { engine: e, flows, extra };
     }
     case 'wild100':
     case 'wild10k': {
       const count = scenario === 'wild100' ? 100 : 10_000;
-      const e = make(impl, { flowCapacity: 1024, ruleCapacity: count, meterCapacity: 1 });
+      const e = makePartialEngine(impl, { flowCapacity: 1024, ruleCapacity: count, meterCapacity: 1 });
       rules(count, false, rng).forEach((r, i) => e.setRule(i, r));
-      const extra = { rules: count, tuples: (e as Engine | ReferenceEngine).tupleCount };
+      const extra = { rules: count, tuples: e.tupleCount };
       e.loadArena(arena(65536, false), SLOT);
       return { engine: e, flows: 65536, extra };
     }
     case 'meter': {
-      const e = make(impl, { flowCapacity: 1024, ruleCapacity: 1, meterCapacity: 1024 });
+      const e = makePartialEngine(impl, { flowCapacity: 1024, ruleCapacity: 1, meterCapacity: 1024 });
       for (let m = 0; m < 1024; m++) e.setMeter(m, m % 2 ? { mode: 'trTCM', colorAware: m % 4 === 1, cir: 1e6, cbs: 3000, pir: 2e6, pbs: 6000 } : { mode: 'srTCM', colorAware: false, cir: 1e6, cbs: 3000, ebs: 6000 }, 0);
       e.loadArena(arena(1024, false), SLOT);
       return { engine: e, flows: 1024, extra: { meters: 1024 } };
@@ -149,7 +146,7 @@ interface CaseDef {
 }
 
 /** Walks the arena sequentially, batch after batch, with time advancing stepNs per frame. */
-function walker(s: State, batch: number, modulo: number, run: (e: DataPlane) => void, stepNs = 100): () => void {
+function walker(s: State, batch: number, modulo: number, run: (e: PartialDataPlane) => void, stepNs = 100): () => void {
   let first = 0;
   let t = 1e9;
   return () => {
@@ -161,15 +158,15 @@ function walker(s: State, batch: number, modulo: number, run: (e: DataPlane) => 
 }
 
 const CASES: CaseDef[] = [
-  { name: 'dataplane.parse', scenario: 'parse', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(1)) },
-  { name: 'dataplane.exact.1k', scenario: 'exact1k', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(2)) },
-  { name: 'dataplane.exact.100k', scenario: 'flows100k', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(2)) },
-  { name: 'dataplane.parse_lookup_hot', scenario: 'flows100k', op: (s, b) => walker(s, b, 1024, (e) => e.runPartial(2)) },
+  { name: 'dataplane.parse', scenario: 'parse', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(PARTIAL_PARSE)) },
+  { name: 'dataplane.exact.1k', scenario: 'exact1k', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(PARTIAL_EXACT)) },
+  { name: 'dataplane.exact.100k', scenario: 'flows100k', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(PARTIAL_EXACT)) },
+  { name: 'dataplane.parse_lookup_hot', scenario: 'flows100k', op: (s, b) => walker(s, b, 1024, (e) => e.runPartial(PARTIAL_EXACT)) },
   { name: 'dataplane.pipeline', scenario: 'flows100k', op: (s, b) => walker(s, b, s.flows, (e) => e.run()) },
-  { name: 'dataplane.exact.1m', scenario: 'exact1m', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(2)) },
-  { name: 'dataplane.wildcard.100', scenario: 'wild100', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(3)) },
-  { name: 'dataplane.wildcard.10k', scenario: 'wild10k', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(3)) },
-  { name: 'dataplane.meter', scenario: 'meter', op: (s, b) => walker(s, b, 1024, (e) => e.runPartial(4, 1024), 50) },
+  { name: 'dataplane.exact.1m', scenario: 'exact1m', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(PARTIAL_EXACT)) },
+  { name: 'dataplane.wildcard.100', scenario: 'wild100', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(PARTIAL_WILDCARD)) },
+  { name: 'dataplane.wildcard.10k', scenario: 'wild10k', op: (s, b) => walker(s, b, s.flows, (e) => e.runPartial(PARTIAL_WILDCARD)) },
+  { name: 'dataplane.meter', scenario: 'meter', op: (s, b) => walker(s, b, 1024, (e) => e.runPartial(PARTIAL_METER, 1024), 50) },
 ];
 
 export const dataplaneSuite: BenchSuite = {

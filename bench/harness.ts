@@ -1,7 +1,7 @@
 // The benchmark harness behind `payflow bench`: every area (data plane, OpenFlow,
 // payments, controller) contributes a BenchSuite; each case is measured with benny
 // (Benchmark.js underneath) and reported as items per second. The JSON shape
-// `{ name, impl, batch, mpps }` is the contract in DESIGN.md; extra figures a case
+// `{ name, impl, batch, mpps }` is the contract of `payflow bench --json`; extra figures a case
 // computes (memory per flow, latency percentiles) ride along in `extra`.
 import b from 'benny';
 

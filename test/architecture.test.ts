@@ -28,13 +28,6 @@ export const LAYERS: Record<string, number> = {
   'index.ts': 9,
 };
 
-/** Edges that the wasm-boundary step removes (the library still exports the bench harness). */
-const STILL_TO_MOVE = [
-  'src/index.ts → bench/harness.js',
-  'src/cli/commands/bench.ts → bench/harness.js',
-  'src/cli/commands/bench.ts → bench/suites.js',
-];
-
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
@@ -78,7 +71,6 @@ describe('architecture', () => {
     const outside = edges()
       .filter((e) => !e.to.startsWith('src/'))
       .filter((e) => !(e.from === 'src/cli/commands/bench.ts' && e.dynamic && e.to.startsWith('bench/')))
-      .filter((e) => !STILL_TO_MOVE.includes(`${e.from} → ${e.to}`))
       .map((e) => `${e.from} → ${e.to}`);
     expect(outside).toEqual([]);
   });

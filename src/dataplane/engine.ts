@@ -1,58 +1,48 @@
 // Engine: the WebAssembly data plane (build/payflow.wasm) behind a typed API. It owns the
-// memory layout of src/dataplane/layout.ts: one input buffer inside wasm memory for the
-// frames of a batch (grown in 4 KiB steps only when a batch outgrows it, as undici does for
-// llhttp), the descriptor and verdict arrays, the key and rule staging areas. A batch is one
-// call across the boundary; configuration calls are few and may allocate (inside wasm, once).
+// memory layout of src/dataplane/layout.ts (generated with assembly/layout.ts from one table,
+// scripts/gen-layout.mjs): one input buffer inside wasm memory for the frames of a batch
+// (grown in 4 KiB steps only when a batch outgrows it, as undici does for llhttp), the
+// descriptor and verdict arrays, the key, rule, meter and class staging areas, the price and
+// demand tables — all found through the module's region table. A batch is one call across the
+// boundary; configuration calls are few and may allocate (inside wasm, once).
 // The plain-TypeScript twin with the same interface is reference/engine.ts.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { batchArg, readCounters, readFlow, readVerdict } from './flows.js';
 import { encodeAction, encodeKey, encodeRule } from './keys.js';
 import {
-  ABI_VERSION, MAX_METERS, MAX_RULES, D_IN_PORT, D_LENGTH, D_OFFSET, D_TIME, DESC_BYTES, ENTRY_BYTES, MAX_BATCH,
-  VERDICT_BYTES,
+  ABI_VERSION, COP_RESERVED, COP_SET, COUNTER_COUNT, D_IN_PORT, D_LENGTH, D_OFFSET, D_TIME, DESC_BYTES, ENTRY_BYTES, MAX_BATCH, MAX_CLASSES,
+  MAX_METERS, MAX_RULES, MOP_DELETE, MOP_SET, REGION_BYTES, RG_CLASS_STAGING, RG_COUNTERS, RG_DEMANDS, RG_DESCRIPTORS, RG_ENTRIES, RG_FLOW_TABLE_BYTES,
+  RG_INPUT, RG_INPUT_SIZE, RG_KEY, RG_METER_STAGING, RG_PRICES, RG_RULE_STAGING, RG_VERDICTS, VERDICT_BYTES,
 } from './layout.js';
+import { classRecordStatus, meterRecordStatus, writeClassRecord, writeMeterRecord } from './staging.js';
 import {
   DataPlaneError, checkId, type BatchResult, type ClassParams, type DataPlane, type EngineCounters, type EngineOptions,
   type FlowKeyFields, type FlowRecord, type MeterParams, type RuleAction, type Verdict, type WildcardRule,
 } from './types.js';
 
-interface WasmExports {
+/** The exports of build/payflow.wasm (docs/dataplane.md; test/dataplane/exports.test.ts holds the list). */
+export interface WasmExports {
   memory: WebAssembly.Memory;
   abiVersion(): number;
-  engineInit(flowCapacity: number, ruleCapacity: number, initialInput: number): number;
-  batch(n: number): number;
-  batchPartial(n: number, mode: number, meterMod: number): number;
+  engineInit(flowCapacity: number, ruleCapacity: number, meterCapacity: number, initialInput: number): number;
+  regionTable(): number;
   inputBuffer(minBytes: number): number;
-  inputBufferSize(): number;
-  descriptorAddress(): number;
-  verdictAddress(): number;
-  counterAddress(): number;
-  counterCount(): number;
-  keyAddress(): number;
-  entryAddress(): number;
-  flowsInUse(): number;
-  flowTableMemory(): number;
-  flowNextUsed(from: number): number;
+  batch(n: number): number;
   flowInsert(action: number, cls: number, queue: number, dscp: number, meter: number, nowNs: bigint): number;
   flowLookup(): number;
   flowDelete(): number;
   flowExpireIdle(nowNs: bigint, idleNs: bigint): number;
-  ruleStagingAddress(): number;
+  flowNextUsed(from: number): number;
+  flowsInUse(): number;
   ruleStore(id: number): number;
   ruleRemove(id: number): number;
-  rulesCommit(): void;
-  tuples(): number;
+  rulesCommit(): number;
   defaultAction(action: number, cls: number, queue: number, dscp: number, meter: number): void;
   bestEffort(cls: number, queue: number, dscp: number): void;
-  meterInit(capacity: number): void;
-  meterSet(id: number, mode: number, colorAware: number, cir: bigint, cbs: bigint, eirOrPir: bigint, ebsOrPbs: bigint, nowNs: bigint): number;
-  meterDelete(id: number): void;
-  classSet(cls: number, basePrice: number, cmaxBps: number, targetBps: number, maxPrice: number, mode: number, ewmaWindowNs: bigint): number;
-  classSetReserved(cls: number, reservedBps: number): void;
+  metersConfigure(n: number): number;
+  classesConfigure(n: number): number;
   pricingTick(nowNs: bigint): void;
-  classPrice(cls: number): number;
-  classDemand(cls: number): number;
 }
 
 const moduleCache = new Map<string, WebAssembly.Module>();
@@ -74,22 +64,31 @@ export class Engine implements DataPlane {
   readonly flowCapacity: number;
   readonly ruleCapacity: number;
   readonly meterCapacity: number;
-  private readonly w: WasmExports;
-  private u8!: Uint8Array;
-  private u32!: Uint32Array;
+  protected readonly w: WasmExports;
+  /** every export of the instance (a bench module adds entry points to WasmExports) */
+  protected readonly instanceExports: WebAssembly.Exports;
+  protected u8!: Uint8Array;
+  protected u32!: Uint32Array;
+  private view!: DataView;
   private counterView!: BigUint64Array;
-  private input = 0;
-  private inputSize = 0;
-  private readonly desc: number;
+  private priceView!: Float64Array;
+  private demandView!: Float64Array;
+  protected input = 0;
+  protected inputSize = 0;
+  protected readonly desc: number;
+  private readonly regions: number;
   private readonly verdicts: number;
   private readonly keyAt: number;
   private readonly staging: number;
+  private readonly meterStaging: number;
+  private readonly classStaging: number;
   private readonly entries: number;
   private readonly counterAt: number;
-  private loaded = 0;
-  private arenaFrameSize = 0;
-  private arenaPort = 0;
-  private readonly meterBytesGlobal: WebAssembly.Global | undefined;
+  private readonly pricesAt: number;
+  private readonly demandsAt: number;
+  private readonly flowTableBytes: number;
+  /** descriptors written for the next run() */
+  protected loaded = 0;
 
   /** Loads and configures a module (synchronous: node compiles the module in-thread). */
   static create(options: EngineOptions = {}): Engine {
@@ -116,56 +115,92 @@ export class Engine implements DataPlane {
         },
       },
     });
+    this.instanceExports = instance.exports;
     this.w = instance.exports as unknown as WasmExports;
-    const mb = (instance.exports as Record<string, unknown>)['METER_BYTES'];
-    this.meterBytesGlobal = mb instanceof WebAssembly.Global ? mb : undefined;
-    if (this.w.abiVersion() !== ABI_VERSION) throw new DataPlaneError('abi_mismatch', `${path}: ABI ${this.w.abiVersion()}, expected ${ABI_VERSION}`);
-    this.w.meterInit(this.meterCapacity);
-    if (this.w.engineInit(this.flowCapacity, this.ruleCapacity, 64 * 1024) !== 0) throw new DataPlaneError('init', 'engineInit failed');
-    this.desc = this.w.descriptorAddress() >>> 0;
-    this.verdicts = this.w.verdictAddress() >>> 0;
-    this.keyAt = this.w.keyAddress() >>> 0;
-    this.staging = this.w.ruleStagingAddress() >>> 0;
-    this.entries = this.w.entryAddress() >>> 0;
-    this.counterAt = this.w.counterAddress() >>> 0;
-    this.input = this.w.inputBuffer(0) >>> 0;
-    this.inputSize = this.w.inputBufferSize();
+    if (typeof this.w.abiVersion !== 'function' || this.w.abiVersion() !== ABI_VERSION) {
+      const found = typeof this.w.abiVersion === 'function' ? String(this.w.abiVersion()) : 'none';
+      throw new DataPlaneError('abi_mismatch', `${path}: ABI ${found}, expected ${ABI_VERSION}`);
+    }
+    if (this.w.engineInit(this.flowCapacity, this.ruleCapacity, this.meterCapacity, 64 * 1024) !== 0) throw new DataPlaneError('init', 'engineInit failed');
+    this.regions = this.w.regionTable() >>> 0;
+    const table = new Uint32Array(this.w.memory.buffer, this.regions, REGION_BYTES >> 2);
+    const region = (field: number): number => table[field >> 2]!;
+    this.desc = region(RG_DESCRIPTORS);
+    this.verdicts = region(RG_VERDICTS);
+    this.keyAt = region(RG_KEY);
+    this.staging = region(RG_RULE_STAGING);
+    this.meterStaging = region(RG_METER_STAGING);
+    this.classStaging = region(RG_CLASS_STAGING);
+    this.entries = region(RG_ENTRIES);
+    this.counterAt = region(RG_COUNTERS);
+    this.pricesAt = region(RG_PRICES);
+    this.demandsAt = region(RG_DEMANDS);
+    this.flowTableBytes = region(RG_FLOW_TABLE_BYTES);
     this.refresh();
+    this.readInput();
   }
 
+  /** (Re)creates the views on wasm memory when it has grown. */
   private refresh(): void {
     const buf = this.w.memory.buffer;
     if (this.u8?.buffer === buf) return;
     this.u8 = new Uint8Array(buf);
     this.u32 = new Uint32Array(buf);
-    this.counterView = new BigUint64Array(buf, this.counterAt, this.w.counterCount());
+    this.view = new DataView(buf);
+    this.counterView = new BigUint64Array(buf, this.counterAt, COUNTER_COUNT);
+    this.priceView = new Float64Array(buf, this.pricesAt, MAX_CLASSES);
+    this.demandView = new Float64Array(buf, this.demandsAt, MAX_CLASSES);
   }
 
-  // ---- classes and prices (B's pricing module) ----
+  private readInput(): void {
+    this.input = this.u32[(this.regions + RG_INPUT) >> 2]!;
+    this.inputSize = this.u32[(this.regions + RG_INPUT_SIZE) >> 2]!;
+  }
+
+  /** Makes the input buffer hold at least `bytes` (the module allocates a larger one if needed). */
+  protected reserveInput(bytes: number): void {
+    if (bytes <= this.inputSize) return;
+    this.w.inputBuffer(bytes);
+    this.refresh();
+    this.readInput();
+  }
+
+  // ---- classes and prices ----
   setClass(cls: number, p: ClassParams): void {
     const mode = p.mode === 'tatonnement' ? 1 : p.mode === 'exponential' ? 0 : -1;
     if (mode < 0) throw new DataPlaneError('bad_argument', `unknown pricing mode ${String(p.mode)}`);
-    const rc = this.w.classSet(cls, p.basePrice, p.cmaxBps, p.targetBps, p.maxPrice, mode, ns(p.ewmaWindowNs));
+    const rc = this.configureClass({
+      cls, op: COP_SET, mode, basePrice: p.basePrice, cmaxBps: p.cmaxBps, targetBps: p.targetBps, maxPrice: p.maxPrice, windowNs: ns(p.ewmaWindowNs), reservedBps: 0,
+    });
     if (rc !== 0) throw new DataPlaneError('class_error', `classSet(${cls}) failed with code ${rc}`);
   }
   setReserved(cls: number, reservedBps: number): void {
-    this.w.classSetReserved(cls, reservedBps);
+    // an unconfigured class or a negative / non-finite value is ignored, as in the twin
+    this.configureClass({ cls, op: COP_RESERVED, mode: 0, basePrice: 0, cmaxBps: 0, targetBps: 0, maxPrice: 0, windowNs: 0n, reservedBps });
+  }
+  private configureClass(record: Parameters<typeof writeClassRecord>[2]): number {
+    this.refresh();
+    writeClassRecord(this.view, this.classStaging, record);
+    this.w.classesConfigure(1);
+    return classRecordStatus(this.view, this.classStaging);
   }
   tick(nowNs: number): void {
     this.w.pricingTick(ns(nowNs));
   }
   price(cls: number): number {
-    return this.w.classPrice(cls);
+    const c = cls >>> 0; // the conversion a u32 wasm parameter applies
+    return c < MAX_CLASSES ? this.priceView[c]! : 0;
   }
   demand(cls: number): number {
-    return this.w.classDemand(cls);
+    const c = cls >>> 0;
+    return c < MAX_CLASSES ? this.demandView[c]! : 0;
   }
   setBestEffort(cls: number, queue: number, dscp: number): void {
     const a = encodeAction({ action: 'forward', class: cls, queue, dscp }, this.meterCapacity);
     this.w.bestEffort(a.cls, a.queue, a.dscp);
   }
 
-  // ---- meters (B's meter module) ----
+  // ---- meters ----
   setMeter(id: number, p: MeterParams, nowNs: number): void {
     const tr = p.mode === 'trTCM';
     if (!tr && p.mode !== 'srTCM') throw new DataPlaneError('bad_argument', `unknown meter mode ${String(p.mode)}`);
@@ -173,11 +208,20 @@ export class Engine implements DataPlane {
     for (const v of [p.cir, p.cbs, p.eir ?? 0, p.ebs ?? 0, p.pir ?? 0, p.pbs ?? 0]) {
       if (!Number.isFinite(v) || v < 0) throw new DataPlaneError('bad_argument', 'meter rates and bursts must be non-negative numbers');
     }
-    const rc = this.w.meterSet(id >>> 0, tr ? 1 : 0, p.colorAware ? 1 : 0, big(p.cir), big(p.cbs), big(tr ? p.pir : p.eir), big(tr ? p.pbs : p.ebs), ns(nowNs));
+    const rc = this.configureMeter({
+      id: id >>> 0, op: MOP_SET, mode: tr ? 1 : 0, colorAware: p.colorAware ? 1 : 0, cir: big(p.cir), cbs: big(p.cbs),
+      eirOrPir: big(tr ? p.pir : p.eir), ebsOrPbs: big(tr ? p.pbs : p.ebs), nowNs: ns(nowNs),
+    });
     if (rc !== 0) throw new DataPlaneError('meter_error', `meterSet(${id}) failed with code ${rc}`);
   }
   deleteMeter(id: number): void {
-    this.w.meterDelete(id >>> 0);
+    this.configureMeter({ id: id >>> 0, op: MOP_DELETE, mode: 0, colorAware: 0, cir: 0n, cbs: 0n, eirOrPir: 0n, ebsOrPbs: 0n, nowNs: 0n });
+  }
+  private configureMeter(record: Parameters<typeof writeMeterRecord>[2]): number {
+    this.refresh();
+    writeMeterRecord(this.view, this.meterStaging, record);
+    this.w.metersConfigure(1);
+    return meterRecordStatus(this.view, this.meterStaging);
   }
 
   // ---- rules ----
@@ -196,8 +240,7 @@ export class Engine implements DataPlane {
     this.w.rulesCommit();
   }
   get tupleCount(): number {
-    this.w.rulesCommit();
-    return this.w.tuples();
+    return this.w.rulesCommit();
   }
   setDefaultAction(action: RuleAction): void {
     const a = encodeAction(action, this.meterCapacity);
@@ -227,7 +270,7 @@ export class Engine implements DataPlane {
     return this.w.flowsInUse();
   }
   flowTableBytesPerFlow(): number {
-    return (this.w.flowTableMemory() >>> 0) / this.flowCapacity;
+    return this.flowTableBytes / this.flowCapacity;
   }
 
   // ---- batches ----
@@ -236,11 +279,7 @@ export class Engine implements DataPlane {
     if (n < 1 || n > MAX_BATCH) throw new DataPlaneError('bad_argument', `a batch holds 1..${MAX_BATCH} frames, got ${n}`);
     let total = 0;
     for (const f of frames) total += f.length;
-    if (total > this.inputSize) {
-      this.input = this.w.inputBuffer(total) >>> 0;
-      this.inputSize = this.w.inputBufferSize();
-      this.refresh();
-    }
+    this.reserveInput(total);
     const u8 = this.u8, u32 = this.u32;
     let off = 0;
     for (let i = 0; i < n; i++) {
@@ -258,16 +297,6 @@ export class Engine implements DataPlane {
     this.loaded = n;
   }
 
-  retime(startNs: number, stepNs: number): void {
-    const u32 = this.u32;
-    for (let i = 0; i < this.loaded; i++) {
-      const d = (this.desc + i * DESC_BYTES + D_TIME) >> 2;
-      const t = startNs + i * stepNs;
-      u32[d] = t % 4294967296;
-      u32[d + 1] = Math.floor(t / 4294967296);
-    }
-  }
-
   run(): BatchResult {
     const n = this.w.batch(this.loaded);
     const raw = this.u8.subarray(this.verdicts, this.verdicts + n * VERDICT_BYTES);
@@ -282,49 +311,6 @@ export class Engine implements DataPlane {
         return u8.subarray(at, at + u32[d + (D_LENGTH >> 2)]!);
       },
     };
-  }
-
-  loadArena(frames: Uint8Array, frameSize: number, inPort = 0): void {
-    if (!(frameSize > 0) || frames.length % frameSize !== 0) throw new DataPlaneError('bad_argument', 'arena length must be a multiple of frameSize');
-    if (frames.length > this.inputSize) {
-      this.input = this.w.inputBuffer(frames.length) >>> 0;
-      this.inputSize = this.w.inputBufferSize();
-      this.refresh();
-    }
-    this.u8.set(frames, this.input);
-    this.arenaFrameSize = frameSize;
-    this.arenaPort = inPort;
-    this.loaded = 0;
-  }
-
-  selectArena(first: number, n: number, stride: number, modulo: number, startNs: number, stepNs: number): void {
-    if (n < 1 || n > MAX_BATCH) throw new DataPlaneError('bad_argument', `a batch holds 1..${MAX_BATCH} frames, got ${n}`);
-    const u32 = this.u32, size = this.arenaFrameSize, port = this.arenaPort;
-    const step = stride % modulo;
-    let idx = first % modulo;
-    let d = this.desc >> 2;
-    for (let k = 0; k < n; k++, d += DESC_BYTES >> 2) {
-      const t = startNs + k * stepNs;
-      const lo = t >>> 0;
-      u32[d] = idx * size; // D_OFFSET
-      u32[d + 1] = size; // D_LENGTH
-      u32[d + 2] = lo; // D_TIME, low and high words
-      u32[d + 3] = (t - lo) / 4294967296;
-      u32[d + 4] = port; // D_IN_PORT
-      idx += step;
-      if (idx >= modulo) idx -= modulo;
-    }
-    this.loaded = n;
-  }
-
-  runPartial(mode: 1 | 2 | 3 | 4, meterMod = 1): number {
-    return this.w.batchPartial(this.loaded, mode, Math.max(1, meterMod));
-  }
-
-  /** Bytes of state per meter in the wasm module (B's METER_BYTES). */
-  meterBytesPerMeter(): number {
-    const g = this.meterBytesGlobal;
-    return g ? Number(g.value) : NaN;
   }
 
   process(frames: readonly Uint8Array[], timestampsNs: number | readonly number[], inPorts?: number | readonly number[]): BatchResult {

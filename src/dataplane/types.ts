@@ -193,22 +193,10 @@ export interface DataPlane {
   readonly flowsInUse: number;
   /** Copies up to MAX_BATCH frames in and processes them with one call. */
   process(frames: readonly Uint8Array[], timestampsNs: number | readonly number[], inPorts?: number | readonly number[]): BatchResult;
-  /** Loads a batch without processing it (benchmarks: frames stay resident). */
+  /** Copies a batch in without processing it (process = load + run). */
   load(frames: readonly Uint8Array[], timestampsNs: number | readonly number[], inPorts?: number | readonly number[]): void;
-  /** Sets the timestamps of the loaded batch to start + i × step. */
-  retime(startNs: number, stepNs: number): void;
-  /** Processes the loaded batch again. */
+  /** Processes the loaded batch (again). */
   run(): BatchResult;
-  /**
-   * Benchmark aids. loadArena copies `count` frames of `frameSize` bytes into the input buffer
-   * once (frames resident, as if placed there by the NIC); selectArena writes n descriptors for
-   * arena frames (first + k × stride) % modulo with times start + k × step; runPartial runs a
-   * partial pipeline on the loaded descriptors (1 parse, 2 parse + exact lookup, 3 parse +
-   * tuple search, 4 meter only) and returns a checksum.
-   */
-  loadArena(frames: Uint8Array, frameSize: number, inPort?: number): void;
-  selectArena(first: number, n: number, stride: number, modulo: number, startNs: number, stepNs: number): void;
-  runPartial(mode: 1 | 2 | 3 | 4, meterMod?: number): number;
   flow(id: number): FlowRecord | null;
   flows(): FlowRecord[];
   counters(): EngineCounters;

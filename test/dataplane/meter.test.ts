@@ -1,28 +1,19 @@
 // RFC 2697 srTCM and RFC 2698 trTCM: the colour of every packet on hand-computed arrival
-// sequences, colour-blind and colour-aware, for the wasm module (build/payflow.wasm, exports
-// called directly) and the TypeScript twin; overflow edges (idle gaps of days, 100 Gbit/s,
+// sequences, colour-blind and colour-aware, for the wasm module (the bench build, whose
+// meterColor probe runs the meter step alone; meters configured through the production
+// metersConfigure records) and the TypeScript twin; overflow edges (idle gaps of days, 100 Gbit/s,
 // the largest rates and bursts); bad parameters return their code and change nothing.
 // Needs `npm run build:wasm` first.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   Color, METER_ERR_BAD_ID, METER_ERR_BAD_MODE, METER_ERR_BURST_TOO_LARGE, METER_ERR_PIR_BELOW_CIR, METER_ERR_RATE_TOO_HIGH,
   METER_ERR_ZERO_BURSTS, METER_ERR_ZERO_RATE, METER_MAX_BURST, METER_MAX_RATE, METER_OK, ReferenceMeters, type MeterParams,
 } from '../../src/dataplane/reference/meter.js';
 import { mulberry32Below } from '../../src/util/random.js';
+import { METER_ERR_BAD_OP, METER_RECORD_BYTES, MOP_SET, REGION_BYTES, RG_METER_STAGING } from '../../src/dataplane/layout.js';
+import { meterRecordStatus, writeMeterRecord } from '../../src/dataplane/staging.js';
 
-const wasmModule = new WebAssembly.Module(readFileSync(new URL('../../build/payflow.wasm', import.meta.url)));
-// the debug build keeps AssemblyScript's bounds checks: an out-of-range access would abort there
-const debugModule = new WebAssembly.Module(readFileSync(new URL('../../build/payflow.debug.wasm', import.meta.url)));
-
-interface MeterExports {
-  meterInit(capacity: number): void;
-  meterSet(id: number, mode: number, aware: number, cir: bigint, cbs: bigint, eirOrPir: bigint, ebsOrPbs: bigint, nowNs: bigint): number;
-  meterDelete(id: number): void;
-  meterColor(id: number, nowNs: bigint, bytes: number, preColor: number): number;
-  meterTokens(id: number, bucket: number): bigint;
-  meterLastNs(id: number): bigint;
-}
+import { benchInstance } from './bench-module.js';
 
 /** The operations both implementations offer, in the twin's units (numbers). */
 interface Meters {
@@ -33,20 +24,17 @@ interface Meters {
   remove(id: number): void;
 }
 
-function wasmMeters(capacity: number, mod = wasmModule, name = 'wasm'): Meters {
-  const instance = new WebAssembly.Instance(mod, {
-    env: { abort: () => { throw new Error('wasm abort'); } },
-  });
-  const x = instance.exports as unknown as MeterExports;
-  x.meterInit(capacity);
+function wasmMeters(capacity: number, build: 'release' | 'debug' = 'release', name = 'wasm'): Meters {
+  const w = benchInstance(build);
+  w.x.engineInit(1, 1, capacity, 0);
   return {
     name,
     set: (id, p, now) =>
-      x.meterSet(id, p.mode === 'trTCM' ? 1 : 0, p.colorAware ? 1 : 0, BigInt(p.cir), BigInt(p.cbs),
-        BigInt(p.mode === 'trTCM' ? (p.pir ?? 0) : (p.eir ?? 0)), BigInt(p.mode === 'trTCM' ? (p.pbs ?? 0) : (p.ebs ?? 0)), BigInt(now)),
-    color: (id, now, bytes, pre = 0) => x.meterColor(id, BigInt(now), bytes, pre),
-    tokens: (id, b) => x.meterTokens(id, b),
-    remove: (id) => x.meterDelete(id),
+      w.meter({ id, mode: p.mode === 'trTCM' ? 1 : 0, colorAware: p.colorAware ? 1 : 0, cir: BigInt(p.cir), cbs: BigInt(p.cbs),
+        eirOrPir: BigInt(p.mode === 'trTCM' ? (p.pir ?? 0) : (p.eir ?? 0)), ebsOrPbs: BigInt(p.mode === 'trTCM' ? (p.pbs ?? 0) : (p.ebs ?? 0)), nowNs: BigInt(now) }),
+    color: (id, now, bytes, pre = 0) => w.x.meterColor(id, BigInt(now), bytes, pre),
+    tokens: (id, b) => w.x.meterTokens(id, b),
+    remove: (id) => w.meterDelete(id),
   };
 }
 
@@ -61,7 +49,7 @@ function tsMeters(capacity: number): Meters {
   };
 }
 
-const impls = [wasmMeters, (capacity: number) => wasmMeters(capacity, debugModule, 'wasm debug'), tsMeters];
+const impls = [wasmMeters, (capacity: number) => wasmMeters(capacity, 'debug', 'wasm debug'), tsMeters];
 const G = Color.Green;
 const Y = Color.Yellow;
 const R = Color.Red;
@@ -264,16 +252,31 @@ describe('meters: twin-only checks', () => {
     expect(m.isSet(0)).toBe(false);
   });
 
-  it('the wasm module returns METER_ERR_BAD_MODE for mode 2 and does nothing before meterInit', () => {
-    const instance = new WebAssembly.Instance(wasmModule, { env: { abort: () => { throw new Error('abort'); } } });
-    const x = instance.exports as unknown as MeterExports;
-    expect(x.meterSet(0, 0, 0, 1n, 1n, 0n, 0n, 0n)).toBe(-1);
-    expect(x.meterColor(0, 0n, 100, 0)).toBe(G);
-    x.meterInit(1);
-    expect(x.meterSet(0, 2, 0, 1n, 1n, 0n, 0n, 0n)).toBe(METER_ERR_BAD_MODE);
-    expect(x.meterSet(0, 0, 2, 1n, 1n, 0n, 0n, 0n)).toBe(METER_ERR_BAD_MODE);
-    expect(x.meterSet(0, 0, 0, 1n, 1n, 0n, 0n, 7n)).toBe(METER_OK);
-    expect(x.meterLastNs(0)).toBe(7n);
+  it('the wasm module returns METER_ERR_BAD_MODE for mode 2 and does nothing before engineInit', () => {
+    const w = benchInstance();
+    const record = { id: 0, mode: 0, colorAware: 0, cir: 1n, cbs: 1n, eirOrPir: 0n, ebsOrPbs: 0n, nowNs: 0n };
+    expect(w.meter(record)).toBe(-1);
+    expect(w.x.meterColor(0, 0n, 100, 0)).toBe(G);
+    w.x.engineInit(1, 1, 1, 0);
+    expect(w.meter({ ...record, mode: 2 })).toBe(METER_ERR_BAD_MODE);
+    expect(w.meter({ ...record, colorAware: 2 })).toBe(METER_ERR_BAD_MODE);
+    expect(w.meter({ ...record, op: 9 })).toBe(METER_ERR_BAD_OP);
+    expect(w.meter({ ...record, nowNs: 7n })).toBe(METER_OK);
+    expect(w.x.meterLastNs(0)).toBe(7n);
+  });
+
+  it('metersConfigure applies several staged records in order, each with its own status', () => {
+    const w = benchInstance();
+    w.x.engineInit(1, 1, 4, 0);
+    const staging = new Uint32Array(w.x.memory.buffer, w.x.regionTable(), REGION_BYTES >> 2)[RG_METER_STAGING >> 2]!;
+    const view = new DataView(w.x.memory.buffer);
+    const good = { op: MOP_SET, mode: 0, colorAware: 0, cir: 1000n, cbs: 100n, eirOrPir: 0n, ebsOrPbs: 0n, nowNs: 0n };
+    writeMeterRecord(view, staging, { ...good, id: 0 });
+    writeMeterRecord(view, staging + METER_RECORD_BYTES, { ...good, id: 9 }); // beyond the 4 meters
+    writeMeterRecord(view, staging + 2 * METER_RECORD_BYTES, { ...good, id: 3 });
+    expect(w.x.metersConfigure(3)).toBe(1);
+    expect([0, 1, 2].map((i) => meterRecordStatus(view, staging + i * METER_RECORD_BYTES))).toEqual([METER_OK, METER_ERR_BAD_ID, METER_OK]);
+    expect([w.x.meterTokens(0, 0), w.x.meterTokens(3, 0)]).toEqual([100n * NANO, 100n * NANO]);
   });
 
   it('wasm and twin agree on colours and token counts over random traffic', () => {

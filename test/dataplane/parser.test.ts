@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Reason } from '../../src/dataplane/types.js';
 import { buildFrame, type FrameSpec } from './frames.js';
 import { engineKinds, makeEngine } from './engines.js';
+import { makePartialEngine } from '../../bench/support/partial-engine.js';
 
 const v4 = { src: '10.1.2.3', dst: '192.168.7.9' };
 const v6 = { src: '2001:db8::1', dst: '2001:db8:0:1::2' };
@@ -160,7 +161,8 @@ for (const kind of engineKinds) {
     });
 
     it('a descriptor pointing outside the input buffer is dropped as BadDescriptor', () => {
-      const engine = makeEngine(kind, { flowCapacity: 64 });
+      // descriptors that the production engines never write: the benchmark engines write them raw
+      const engine = makePartialEngine(kind, { flowCapacity: 64 });
       const f = buildFrame({ ip: { v: 4, ...v4, proto: 17 }, l4: { sport: 1, dport: 2 } }).bytes;
       const slot = new Uint8Array(64);
       slot.set(f);

@@ -1,31 +1,18 @@
-// Dynamic pricing (seed 004 section 5, DESIGN.md "Pricing"): alpha, Pmax and the exponential
+// Dynamic pricing (seed 004 section 5): alpha, Pmax and the exponential
 // price of the seed's three classes on 1 Mbit/s links at loads from 0 to 120 %, against
 // values worked out by hand below; tatonnement steps; EWMA demand; bad parameters — for the
-// wasm module (build/payflow.wasm, exports called directly) and the TypeScript twin.
+// wasm module (the bench build: classes configured through the production classesConfigure
+// records, prices and demands read from the module's tables, probes for the rest) and the
+// TypeScript twin.
 // Needs `npm run build:wasm` first.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   CLASS_ERR_BAD_BASE, CLASS_ERR_BAD_CAPACITY, CLASS_ERR_BAD_ID, CLASS_ERR_BAD_MAX_PRICE, CLASS_ERR_BAD_MODE, CLASS_ERR_BAD_TARGET,
   CLASS_OK, ReferencePricing, type ClassParams,
 } from '../../src/dataplane/reference/pricing.js';
 import { mulberry32Below } from '../../src/util/random.js';
-
-const wasmModule = new WebAssembly.Module(readFileSync(new URL('../../build/payflow.wasm', import.meta.url)));
-const debugModule = new WebAssembly.Module(readFileSync(new URL('../../build/payflow.debug.wasm', import.meta.url)));
-
-interface PricingExports {
-  classSet(cls: number, base: number, cmax: number, target: number, maxPrice: number, mode: number, windowNs: bigint): number;
-  classAccount(cls: number, bytes: number): void;
-  classSetReserved(cls: number, reservedBps: number): void;
-  pricingTick(nowNs: bigint): void;
-  classPrice(cls: number): number;
-  classDemand(cls: number): number;
-  classMeasured(cls: number): number;
-  classAlpha(cls: number): number;
-  classMaxPrice(cls: number): number;
-  priceAtDemand(cls: number, demandBps: number): number;
-}
+import { CLASS_ERR_BAD_OP, CLASS_IGNORED, COP_RESERVED, COP_SET } from '../../src/dataplane/layout.js';
+import { benchInstance } from './bench-module.js';
 
 interface Pricing {
   name: string;
@@ -46,17 +33,18 @@ function modeCode(mode: string): number {
   return mode === 'exponential' ? 0 : mode === 'tatonnement' ? 1 : 7;
 }
 
-function wasmPricing(mod = wasmModule, name = 'wasm'): Pricing {
-  const instance = new WebAssembly.Instance(mod, { env: { abort: () => { throw new Error('wasm abort'); } } });
-  const x = instance.exports as unknown as PricingExports;
+function wasmPricing(build: 'release' | 'debug' = 'release', name = 'wasm'): Pricing {
+  const w = benchInstance(build);
+  const x = w.x;
   return {
     name,
-    setClass: (c, p) => x.classSet(c, p.basePrice, p.cmaxBps, p.targetBps, p.maxPrice, modeCode(p.mode), BigInt(p.ewmaWindowNs)),
+    setClass: (c, p) =>
+      w.cls({ cls: c, op: COP_SET, mode: modeCode(p.mode), basePrice: p.basePrice, cmaxBps: p.cmaxBps, targetBps: p.targetBps, maxPrice: p.maxPrice, windowNs: BigInt(p.ewmaWindowNs) }),
     account: (c, b) => x.classAccount(c, b),
-    setReserved: (c, b) => x.classSetReserved(c, b),
+    setReserved: (c, b) => void w.cls({ cls: c, op: COP_RESERVED, reservedBps: b }),
     tick: (t) => x.pricingTick(BigInt(t)),
-    price: (c) => x.classPrice(c),
-    demand: (c) => x.classDemand(c),
+    price: (c) => w.price(c),
+    demand: (c) => w.demand(c),
     measured: (c) => x.classMeasured(c),
     alpha: (c) => x.classAlpha(c),
     maxPrice: (c) => x.classMaxPrice(c),
@@ -112,7 +100,7 @@ const EXPECTED: Record<string, number[]> = {
   fid8: LOADS.map(() => 0.04),
 };
 
-describe.each([wasmPricing, () => wasmPricing(debugModule, 'wasm debug'), tsPricing].map((f) => [f().name, f] as const))('pricing (%s)', (_name, make) => {
+describe.each([wasmPricing, () => wasmPricing('debug', 'wasm debug'), tsPricing].map((f) => [f().name, f] as const))('pricing (%s)', (_name, make) => {
   it('alpha and Pmax of the seed classes', () => {
     const p = make();
     expect(p.setClass(15, FID15)).toBe(CLASS_OK);
@@ -285,5 +273,17 @@ describe('pricing: wasm and twin agree', () => {
         expect(w.price(cls)).toBeCloseTo(t.price(cls), 12);
       }
     }
+  });
+});
+
+describe('pricing: the staged class records of the wasm module', () => {
+  it('reports CLASS_IGNORED for a reservation on an unconfigured class and CLASS_ERR_BAD_OP for an unknown op', () => {
+    const w = benchInstance();
+    expect(w.cls({ cls: 5, op: COP_RESERVED, reservedBps: 1000 })).toBe(CLASS_IGNORED);
+    expect(w.cls({ cls: 5, op: 7 })).toBe(CLASS_ERR_BAD_OP);
+    expect(w.cls({ cls: 5, op: COP_SET, mode: 0, basePrice: 1, cmaxBps: 10, targetBps: 5, maxPrice: 2, windowNs: 0n })).toBe(CLASS_OK);
+    expect(w.cls({ cls: 5, op: COP_RESERVED, reservedBps: -1 })).toBe(CLASS_IGNORED);
+    expect(w.cls({ cls: 5, op: COP_RESERVED, reservedBps: 5 })).toBe(CLASS_OK);
+    expect([w.price(5), w.demand(5), w.price(64), w.price(-1)]).toEqual([1, 5, 0, 0]);
   });
 });

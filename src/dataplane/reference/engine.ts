@@ -62,25 +62,24 @@ export class ReferenceEngine implements DataPlane {
   readonly flowCapacity: number;
   readonly ruleCapacity: number;
   readonly meterCapacity: number;
-  private readonly table: FlowTable;
-  private readonly rules: RuleSet;
-  private readonly meters: ReferenceMeters;
+  protected readonly table: FlowTable;
+  protected readonly rules: RuleSet;
+  protected readonly meters: ReferenceMeters;
   private readonly pricing = new ReferencePricing();
-  private readonly key = new KeyBuffer();
+  protected readonly key = new KeyBuffer();
   private readonly staging = new Uint8Array(RULE_BYTES);
-  private readonly counterValues = new Float64Array(COUNTER_COUNT);
-  private input = new Uint8Array(64 * 1024);
-  private readonly descOffset = new Uint32Array(MAX_BATCH);
-  private readonly descLength = new Uint32Array(MAX_BATCH);
-  private readonly descTime = new Float64Array(MAX_BATCH);
-  private readonly descPort = new Uint32Array(MAX_BATCH);
+  protected readonly counterValues = new Float64Array(COUNTER_COUNT);
+  protected input = new Uint8Array(64 * 1024);
+  protected readonly descOffset = new Uint32Array(MAX_BATCH);
+  protected readonly descLength = new Uint32Array(MAX_BATCH);
+  protected readonly descTime = new Float64Array(MAX_BATCH);
+  protected readonly descPort = new Uint32Array(MAX_BATCH);
   private readonly verdictBuf = new ArrayBuffer(MAX_BATCH * VERDICT_BYTES);
   private readonly v8 = new Uint8Array(this.verdictBuf);
   private readonly v16 = new Uint16Array(this.verdictBuf);
   private readonly v32 = new Int32Array(this.verdictBuf);
-  private loaded = 0;
-  private arenaFrameSize = 0;
-  private arenaPort = 0;
+  /** descriptors written for the next run() */
+  protected loaded = 0;
   // default action and best effort
   private defAction = 0;
   private defClass = 0;
@@ -230,10 +229,6 @@ export class ReferenceEngine implements DataPlane {
     this.loaded = n;
   }
 
-  retime(startNs: number, stepNs: number): void {
-    for (let i = 0; i < this.loaded; i++) this.descTime[i] = startNs + i * stepNs;
-  }
-
   run(): BatchResult {
     const n = this.processBatch(this.loaded);
     const raw = this.v8.subarray(0, n * VERDICT_BYTES);
@@ -243,59 +238,6 @@ export class ReferenceEngine implements DataPlane {
       verdict: (i: number): Verdict => readVerdict(raw, i),
       frame: (i: number): Uint8Array => this.input.subarray(this.descOffset[i]!, this.descOffset[i]! + this.descLength[i]!),
     };
-  }
-
-  loadArena(frames: Uint8Array, frameSize: number, inPort = 0): void {
-    if (!(frameSize > 0) || frames.length % frameSize !== 0) throw new DataPlaneError('bad_argument', 'arena length must be a multiple of frameSize');
-    if (frames.length > this.input.length) this.input = new Uint8Array((frames.length + 4095) & ~4095);
-    this.input.set(frames);
-    this.arenaFrameSize = frameSize;
-    this.arenaPort = inPort;
-    this.loaded = 0;
-  }
-
-  selectArena(first: number, n: number, stride: number, modulo: number, startNs: number, stepNs: number): void {
-    if (n < 1 || n > MAX_BATCH) throw new DataPlaneError('bad_argument', `a batch holds 1..${MAX_BATCH} frames, got ${n}`);
-    const step = stride % modulo;
-    let idx = first % modulo;
-    for (let k = 0; k < n; k++) {
-      this.descOffset[k] = idx * this.arenaFrameSize;
-      this.descLength[k] = this.arenaFrameSize;
-      this.descTime[k] = startNs + k * stepNs;
-      this.descPort[k] = this.arenaPort;
-      idx += step;
-      if (idx >= modulo) idx -= modulo;
-    }
-    this.loaded = n;
-  }
-
-  /** The partial pipelines of assembly/pipeline.ts processPartial, step for step. */
-  runPartial(mode: 1 | 2 | 3 | 4, meterMod = 1): number {
-    const n = this.loaded, key = this.key, buf = this.input;
-    meterMod = Math.max(1, meterMod);
-    this.rules.rebuild();
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const off = this.descOffset[i]!, len = this.descLength[i]!;
-      if (off > buf.length || len > buf.length - off) continue;
-      if (mode === 4) {
-        sum = (sum + this.meters.color(i % meterMod, this.descTime[i]!, len, 0)) >>> 0;
-        continue;
-      }
-      const reason = parseFrame(buf, off, len, this.descPort[i]!, key);
-      if (mode === 1 || reason !== R_OK) {
-        sum = (sum + reason + key.u16[6]!) >>> 0;
-        continue;
-      }
-      if (mode === 2) {
-        const idx = this.table.find(key.u32, 0, hashKey(key.u32, 0, 0));
-        if (idx >= 0) sum = (sum + (this.table.u8[idx * ENTRY_BYTES + E_CLASS]! & 63) + 1) >>> 0;
-        else this.counterValues[C_CACHE_MISSES]++;
-      } else {
-        sum = (sum + this.rules.classify(key.u32, key.u16) + 1) >>> 0;
-      }
-    }
-    return sum;
   }
 
   process(frames: readonly Uint8Array[], timestampsNs: number | readonly number[], inPorts?: number | readonly number[]): BatchResult {

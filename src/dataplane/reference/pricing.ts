@@ -1,5 +1,5 @@
 // Per-class prices in plain TypeScript: the dynamic pricing model of the pricing seed (004,
-// section 5, after Li, Iraqi and Boutaba 2003; DESIGN.md "Pricing") — the twin of
+// section 5, after Li, Iraqi and Boutaba 2003) — the twin of
 // assembly/pricing.ts, operation for operation (prices may differ from the wasm ones in the
 // last ulp, where Math.exp / Math.log do). docs/pricing-meters.md has the formulas.
 //
@@ -8,7 +8,9 @@
 //   tatonnement:  P(t) = clamp(P(t-1) + alpha * (D - T) / T, Pbase, Pmax)
 //   D = max(reserved, measured); measured = EWMA of bytes * 8e9 / dt with weight 1 - exp(-dt / window)
 
-export const MAX_CLASSES = 64;
+import { MAX_CLASSES } from '../layout.js';
+
+export { MAX_CLASSES };
 
 export const CLASS_OK = 0;
 export const CLASS_ERR_BAD_ID = -2;
