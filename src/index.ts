@@ -24,11 +24,15 @@ export * from './qos/index.js';
 export { ReferenceMeters, Color, meterErrorText, ReferencePricing, classErrorText, openCapture, CaptureReader, CaptureError, detectCaptureFormat, replayCapture, loadReplayRules, parseReplayRules, RulesFileError, type CapturePacket, type CaptureFormat, type CaptureErrorCode, type ReplayOptions, type ReplayResult, type ReplayTruncation, type ReplayFlow, type ReplayProgress, type ReplayRules } from './dataplane/capture/exports.js';
 // Data plane (docs/dataplane.md): the wasm Engine, its TypeScript twin and their shared types.
 export { Engine, ReferenceEngine, defaultWasmPath, DataPlaneError, Action as DataPlaneAction, Reason as DataPlaneReason, reasonName as dataPlaneReasonName, encodeKey, decodeKey, dataplaneLayout, type DataPlane, type FlowKeyFields, type RuleAction, type WildcardRule, type PortMatch, type FlowRecord, type EngineCounters, type EngineOptions, type Verdict, type BatchResult, type MeterParams, type ClassParams } from './dataplane/index.js';
-// Controller, reservation side (docs/controller.md): reservation service and its tables, pricing agent, HTTP API, client, startController.
-export { ReservationService, ServiceError, RESERVATION_STATES, pathView, pathFromView, type ReservationState, type QuoteRequest, type QuoteView, type ReservationView, type PathView, type ReservationServiceOptions } from './reservations/service.js';
-export { controllerMigrations, CONTROLLER_COMPONENT } from './reservations/schema.js';
+// Controller, reservation side (docs/controller.md): the reservation service, its vocabulary, refusals and tables, pricing agent, HTTP API and its errors, client, startController.
+export { ReservationService, type ReservationServiceOptions } from './reservations/service.js';
+export { RESERVATION_STATES, pathView, pathFromView, type ReservationState, type QuoteRequest, type ExtensionQuoteRequest, type PaymentRequest, type QuoteView, type ReservationView, type PathView } from './reservations/types.js';
+export { Refusal, type RefusalCode } from './reservations/refusal.js';
+export { ReservationStore, type StoredQuote, type StoredReservation, type RecordedPayment } from './reservations/store.js';
+export { controllerMigrations, CONTROLLER_COMPONENT } from './reservations/migrations.js';
 export { startController, StaticNetwork, type StartOptions, type RunningController } from './app/main.js';
 export { PricingAgent, type PricingEngine, type PricingAgentOptions, type ClassPrice, type PricePoint, type ClassRevenue } from './pricing/agent.js';
-export { buildApi, type ApiOptions, type ErrorBody } from './api/server.js';
+export { buildApi, type ApiOptions } from './api/server.js';
+export { REFUSAL_STATUS, errorResponse, type ErrorBody } from './api/errors.js';
 export { createMetrics, type MetricsSources } from './api/metrics.js';
-export { ApiClient, ApiError, type QuoteInput, type MenuView } from './api/client.js';
+export { ApiClient, ApiError, type MenuView } from './api/client.js';

@@ -12,7 +12,8 @@
 //        --count N --concurrency C --rate RATE --duration TIME [--class ID] --out FILE
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { ApiClient, type QuoteInput } from '../../src/api/client.js';
+import { ApiClient } from '../../src/api/client.js';
+import type { QuoteRequest } from '../../src/reservations/types.js';
 import { flagString, parseArgs } from '../../src/cli/args.js';
 import { LedgerHttpClient } from '../../src/payments/http-client.js';
 import { SigningKey } from '../../src/payments/keys.js';
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   const concurrency = Math.min(count, positiveInt(flagString(args, 'concurrency') ?? '1', 'concurrency'));
   const portBase = positiveInt(required(flagString(args, 'dst-port-base'), 'dst-port-base'), 'dst-port-base');
   const out = required(flagString(args, 'out'), 'out');
-  const base: QuoteInput = {
+  const base: QuoteRequest = {
     src: required(flagString(args, 'src'), 'src'),
     dst: required(flagString(args, 'dst'), 'dst'),
     rate: required(flagString(args, 'rate'), 'rate'),

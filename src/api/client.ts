@@ -1,12 +1,18 @@
-// A small typed client of the controller's HTTP API (issue 5, item 8): what `payflow
-// reserve`, `payflow quote` and `payflow reservations` use, and what another program can
-// import. Errors come back as ApiError with the status and the API's error code.
-import type { QuoteView, ReservationState, ReservationView } from '../reservations/service.js';
+// A small typed client of the controller's HTTP API: what `payflow reserve`, `payflow
+// quote` and `payflow reservations` use, and what another program can import. It speaks
+// the reservation side's vocabulary (src/reservations/types.ts).
+import type { ExtensionQuoteRequest, QuoteRequest, QuoteView, ReservationState, ReservationView } from '../reservations/types.js';
 import type { ClassPrice, ClassRevenue, PricePoint } from '../pricing/agent.js';
 import type { PaymentProof } from '../payments/ledger.js';
 import type { Voucher } from '../payments/channels.js';
 import { requestJson } from '../util/json-http.js';
 
+/**
+ * An error answer as the client sees it: the HTTP status (0 when the controller could not
+ * be reached), the API's error code, its message and details. On the controller's side
+ * the same answer began as a Refusal of the reservation side (src/reservations/refusal.ts)
+ * or a bad request, and got its status in src/api/errors.ts.
+ */
 export class ApiError extends Error {
   override name = 'ApiError';
   constructor(
@@ -17,20 +23,6 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface QuoteInput {
-  src: string;
-  dst: string;
-  classId?: string;
-  /** bits/s, or a rate text such as "5mbit" */
-  rate: number | string;
-  /** ms, or a duration text such as "60s" */
-  duration: number | string;
-  proto?: number;
-  srcPort?: number;
-  dstPort?: number;
-  flowLabel?: number;
 }
 
 export interface MenuView {
@@ -62,12 +54,13 @@ export class ApiClient {
     return this.call('GET', '/v1/menu');
   }
 
-  quote(input: QuoteInput): Promise<QuoteView> {
-    return this.call('POST', '/v1/quotes', input);
+  quote(request: QuoteRequest): Promise<QuoteView> {
+    return this.call('POST', '/v1/quotes', request);
   }
 
   quoteExtension(reservationId: string, duration: number | string): Promise<QuoteView> {
-    return this.call('POST', '/v1/quotes', { reservationId, duration });
+    const request: ExtensionQuoteRequest = { reservationId, duration };
+    return this.call('POST', '/v1/quotes', request);
   }
 
   reserve(quoteId: string, payment: PaymentProof): Promise<ReservationView> {

@@ -1,21 +1,25 @@
-// The controller's HTTP API (issue 5, items 4 and 7; DESIGN.md "Contracts"): fastify with a
-// JSON schema on every route, JSON errors `{ "error": { "code", "message", ... } }` with a
-// fitting 4xx (400 bad input, 402 payment problems, 404 unknown id, 409 no capacity — with
-// the bottleneck link and the largest rate that fits now —, 410 expired quote, 422 unknown
-// host), Prometheus text at /metrics, and the local ledger mounted at /v1/ledger so that
-// testbed hosts can pay. Schemas validate without coercion and refuse unknown fields
-// (ajv: coerceTypes false, removeAdditional false), so a wrong type is a 400, not a guess.
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+// The controller's HTTP API: fastify with a JSON schema on every route, JSON errors
+// `{ "error": { "code", "message", ... } }` (statuses from src/api/errors.ts), Prometheus
+// text at /metrics, and the local ledger mounted at /v1/ledger so that testbed hosts can
+// pay. Schemas validate without coercion and refuse unknown fields (ajv: coerceTypes false,
+// removeAdditional false), so a wrong type is a 400, not a guess. Routes only translate:
+// the reservation flow itself is src/reservations/service.ts.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Network } from '../network/contracts.js';
-import { RESERVATION_STATES, ServiceError, type ReservationService, type ReservationState } from '../reservations/service.js';
+import type { ReservationService } from '../reservations/service.js';
+import { Refusal } from '../reservations/refusal.js';
+import { RESERVATION_STATES, type ExtensionQuoteRequest, type PaymentRequest, type QuoteRequest, type ReservationState } from '../reservations/types.js';
 import { ledgerPlugin } from '../payments/http-service.js';
 import type { LocalLedger } from '../payments/local-ledger.js';
 import type { Voucher } from '../payments/channels.js';
 import { VOUCHER_SIGNATURE_PATTERN } from '../payments/channel-keys.js';
 import type { PricingAgent } from '../pricing/agent.js';
 import type { AdmissionControl } from '../qos/admission.js';
+import { errorResponse, routeNotFound } from './errors.js';
+
+export type { ErrorBody } from './errors.js';
 
 export interface ApiOptions {
   service: ReservationService;
@@ -106,40 +110,8 @@ const pricesQuery = {
 
 const emptyQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 
-interface QuoteBody {
-  src?: string;
-  dst?: string;
-  classId?: string;
-  rate?: number | string;
-  duration: number | string;
-  proto?: number;
-  srcPort?: number;
-  dstPort?: number;
-  flowLabel?: number;
-  reservationId?: string;
-}
-
-interface PaymentBody {
-  quoteId: string;
-  payment: { ledger: 'local' | 'iota'; id: string };
-}
-
-export interface ErrorBody {
-  error: { code: string; message: string; [detail: string]: unknown };
-}
-
-function errorOf(err: unknown): { status: number; body: ErrorBody } {
-  if (err instanceof ServiceError) return { status: err.status, body: { error: { ...err.details, code: err.code, message: err.message } } };
-  if (!(err instanceof Error)) return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
-  const fe = err as FastifyError;
-  if (fe.validation) return { status: 400, body: { error: { code: 'bad_request', message: fe.message } } };
-  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) return { status: 400, body: { error: { code: 'bad_json', message: 'the body is not valid JSON' } } };
-  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return { status: 400, body: { error: { code: 'bad_json', message: 'the body is empty' } } };
-  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, body: { error: { code: 'unsupported_media_type', message: 'send application/json' } } };
-  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { error: { code: 'too_large', message: 'the body is too large' } } };
-  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return { status: fe.statusCode, body: { error: { code: 'bad_request', message: fe.message } } };
-  return { status: 500, body: { error: { code: 'internal', message: 'internal error' } } };
-}
+/** What the schema lets through: a new reservation's quote request or an extension's. */
+type QuoteBody = Partial<QuoteRequest> & Partial<ExtensionQuoteRequest> & { duration: number | string };
 
 /** Builds the API (not listening yet). */
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
@@ -150,11 +122,14 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((err, request, reply) => {
-    const { status, body } = errorOf(err);
+    const { status, body } = errorResponse(err);
     if (status >= 500) request.log.error({ err }, 'request failed');
     return reply.status(status).send(body);
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url}` } }));
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = routeNotFound(request.method, request.url);
+    return reply.status(status).send(body);
+  });
 
   app.get('/v1/menu', { schema: { querystring: emptyQuery } }, async () => o.service.menu());
 
@@ -162,11 +137,11 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     const b = request.body;
     if (b.reservationId !== undefined) {
       const extra = Object.keys(b).filter((k) => k !== 'reservationId' && k !== 'duration');
-      if (extra.length) throw new ServiceError(400, 'bad_request', `an extension quote takes only reservationId and duration (not ${extra.join(', ')})`);
-      return reply.status(201).send(o.service.quoteExtension(b.reservationId, b.duration));
+      if (extra.length) throw new Refusal('bad_request', `an extension quote takes only reservationId and duration (not ${extra.join(', ')})`);
+      return reply.status(201).send(o.service.quoteExtension({ reservationId: b.reservationId, duration: b.duration }));
     }
-    if (b.src === undefined || b.dst === undefined) throw new ServiceError(400, 'bad_request', 'src and dst are required');
-    const req: Parameters<ReservationService['quote']>[0] = { src: b.src, dst: b.dst, duration: b.duration };
+    if (b.src === undefined || b.dst === undefined) throw new Refusal('bad_request', 'src and dst are required');
+    const req: QuoteRequest = { src: b.src, dst: b.dst, duration: b.duration };
     if (b.classId !== undefined) req.classId = b.classId;
     if (b.rate !== undefined) req.rate = b.rate;
     if (b.proto !== undefined) req.proto = b.proto;
@@ -176,7 +151,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     return reply.status(201).send(o.service.quote(req));
   });
 
-  app.post<{ Body: PaymentBody }>('/v1/reservations', { schema: { body: paymentBody } }, async (request, reply) => {
+  app.post<{ Body: PaymentRequest }>('/v1/reservations', { schema: { body: paymentBody } }, async (request, reply) => {
     const r = await o.service.reserve(request.body);
     return reply.status(201).header('location', `/v1/reservations/${r.id}`).send(r);
   });
@@ -192,7 +167,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
 
   app.delete<{ Params: { id: string } }>('/v1/reservations/:id', { schema: { params: idParams, querystring: emptyQuery } }, async (request) => o.service.cancel(request.params.id));
 
-  app.post<{ Params: { id: string }; Body: PaymentBody }>(
+  app.post<{ Params: { id: string }; Body: PaymentRequest }>(
     '/v1/reservations/:id/extensions',
     { schema: { params: idParams, body: paymentBody } },
     async (request, reply) => reply.status(201).send(await o.service.extend(request.params.id, request.body)),

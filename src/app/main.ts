@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { buildApi } from '../api/server.js';
 import { createMetrics } from '../api/metrics.js';
-import type { PayflowConfig } from '../config/schema.js';
+import type { PayflowConfig } from '../config/types.js';
 import { Engine } from '../dataplane/engine.js';
 import { IotaLedger } from '../payments/iota-ledger.js';
 import { SigningKey } from '../payments/keys.js';
@@ -28,7 +28,7 @@ import type { Network } from '../network/contracts.js';
 import { StaticNetwork } from '../network/static.js';
 import { OpenFlowNetwork } from '../network/network.js';
 import { ReservationService } from '../reservations/service.js';
-import { CONTROLLER_COMPONENT, controllerMigrations } from '../reservations/schema.js';
+import { CONTROLLER_COMPONENT, controllerMigrations } from '../reservations/migrations.js';
 
 export { StaticNetwork } from '../network/static.js';
 

@@ -2,7 +2,7 @@
 // three classes modelled on the pricing seed's scenario (004, section 6: FID 15 gold,
 // base 0.16, target 50 %; FID 12 silver, base 0.09, target 70 %; FID 8 best effort,
 // base 0.04, target 100 %), the embedded local ledger, SQLite under ./payflow-data.
-import type { PayflowConfig, ServiceClassConfig } from './schema.js';
+import type { PayflowConfig, ServiceClassConfig } from './types.js';
 
 /** Pmax_i defaults to this multiple of Pbase_i when a class does not give one. */
 export const DEFAULT_MAX_PRICE_FACTOR = 10;

@@ -3,7 +3,7 @@
 // line), so a bad file is always refused with a ConfigError listing every problem.
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
-import type { PayflowConfig } from './schema.js';
+import type { PayflowConfig } from './types.js';
 import { defaultConfig } from './defaults.js';
 import { formatIssues, validateConfig, type ConfigIssue, type ConfigResult } from './validate.js';
 

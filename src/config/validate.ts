@@ -18,7 +18,7 @@ import type {
   ServiceClassConfig,
   StaticPortRef,
   StaticTopologyConfig,
-} from './schema.js';
+} from './types.js';
 
 export interface ConfigIssue {
   /** dotted path of the bad field, `classes[1].target`; "" for the whole document */

@@ -20,7 +20,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
-import type { ServiceClassConfig } from '../config/schema.js';
+import type { ServiceClassConfig } from '../config/types.js';
 
 const execFileAsync = promisify(execFile);
 

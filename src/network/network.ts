@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import type { OpenFlowTlsConfig, PayflowConfig } from '../config/schema.js';
+import type { OpenFlowTlsConfig, PayflowConfig } from '../config/types.js';
 import { OFPCML_NO_BUFFER, OFPP, OFPPC, OFPPR, OFPPS, OFPRR, output, packetOut, type Action, type FlowModMessage, type Port, type PacketInMessage, type FlowRemovedMessage } from '../openflow/codec/index.js';
 import type { SwitchConnection } from '../openflow/connection.js';
 import { OpenFlowListener } from '../openflow/listener.js';

@@ -1,7 +1,7 @@
 // The network side without switches, for `openflow.enabled: false`: the topology written
 // in the config (topology.static); reservations are admitted and recorded but installed in
 // no switch. For tests, demos and API development.
-import type { PayflowConfig } from '../config/schema.js';
+import type { PayflowConfig } from '../config/types.js';
 import { parseDpid } from '../util/dpid.js';
 import type { EnforcedReservation, Enforcer, LoadSample, Network, NetworkStats } from './contracts.js';
 import { Topology } from './topology.js';

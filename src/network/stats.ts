@@ -5,7 +5,7 @@
 // load (bytes that reached the meter, before its drop band). Port rates (tx bytes) are kept
 // per egress port resource for /v1/topology-style views.
 import type pino from 'pino';
-import type { ServiceClassConfig } from '../config/schema.js';
+import type { ServiceClassConfig } from '../config/types.js';
 import { meterStatsRequest, portStatsRequest, type MeterStats, type PortStats } from '../openflow/codec/index.js';
 import type { LoadSample } from './contracts.js';
 import type { OpenFlowEnforcer, SwitchAccess } from './enforcement.js';

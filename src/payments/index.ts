@@ -50,7 +50,7 @@ export {
 } from './journal.js';
 export { LocalLedger, type LocalLedgerOptions, type AppendedEntry } from './local-ledger.js';
 export { auditLedger, type AuditResult, type AuditProblem } from './audit.js';
-export { redeemPayment, isRedeemed, findRedemption, type Redemption, type RedeemResult } from './redemption.js';
+export { redeemPayment, recordRedemption, releaseRedemption, alreadyRedeemed, isRedeemed, findRedemption, type Redemption, type RedeemResult } from './redemption.js';
 export {
   signQuote,
   verifyQuote,
@@ -77,7 +77,7 @@ export {
   type ChannelView,
   type ChannelSource,
 } from './channels.js';
-export { paymentsMigrations, PAYMENTS_COMPONENT } from './schema.js';
+export { paymentsMigrations, PAYMENTS_COMPONENT } from './migrations.js';
 export { IotaLedger, IOTA_COIN_TYPE, buildIotaPayment, loadIotaKeypair, pureInputIsMemo, type IotaLedgerConfig } from './iota-ledger.js';
 export { ledgerPlugin, startLedgerServer, type LedgerPluginOptions, type LedgerServer } from './http-service.js';
 export { LedgerHttpClient, type LedgerInfo, type Submitted } from './http-client.js';

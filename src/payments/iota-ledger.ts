@@ -40,7 +40,7 @@ import {
 } from './ledger.js';
 import { verifyReceipt, type SignedReceipt } from './quotes.js';
 import { isRedeemed } from './redemption.js';
-import { paymentsMigrations, PAYMENTS_COMPONENT } from './schema.js';
+import { paymentsMigrations, PAYMENTS_COMPONENT } from './migrations.js';
 
 export const IOTA_COIN_TYPE = '0x2::iota::IOTA';
 

@@ -35,7 +35,7 @@ import {
 import { verifySignature, publicKeyOfAddress } from './keys.js';
 import { canonicalJson, type CanonicalValue } from './canonical.js';
 import type { SignedReceipt } from './quotes.js';
-import { paymentsMigrations, PAYMENTS_COMPONENT } from './schema.js';
+import { paymentsMigrations, PAYMENTS_COMPONENT } from './migrations.js';
 import { isRedeemed } from './redemption.js';
 
 export interface LocalLedgerOptions {

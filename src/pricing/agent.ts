@@ -22,7 +22,7 @@
 //
 // Persisted (store, 'controller' migrations): every price change per class in
 // controller_prices; revenue is the sum of controller_payments per class.
-import type { PricingConfig } from '../config/schema.js';
+import type { PricingConfig } from '../config/types.js';
 import type { LoadSample } from '../qos/load.js';
 import type { AdmissionControl } from '../qos/admission.js';
 import type { ServiceClass, ServiceClasses } from '../qos/classes.js';

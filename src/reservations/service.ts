@@ -1,21 +1,26 @@
-// The reservation service (issue 5, items 2, 4 and 6; PayFlow's preorder, pricing seed 004
-// sections 4–5): menu → quote (availability along the path + the current price, signed
-// with the operator's key, valid for reservations.quoteTtl; no payment, nothing reserved)
-// → reservation with a payment proof (verified through the Ledger, bound to the quote id
-// by the memo, redeemed once) → admitted on every link of the path (AdmissionControl) →
-// installed in the switches (Enforcer.install, barrier-confirmed) → active → expired (the
-// controller's timer) or cancelled; extension by another payment for the same reservation.
+// The reservation service (PayFlow's preorder, pricing seed 004 sections 4–5): the business
+// flow, and only that. menu → quote (availability along the path + the current price,
+// signed with the operator's key, valid for reservations.quoteTtl; no payment, nothing
+// reserved) → reservation with a payment proof (verified through the Ledger, bound to the
+// quote id by the memo, redeemed once) → admitted on every link of the path
+// (AdmissionControl) → installed in the switches (Enforcer.install, barrier-confirmed) →
+// active → expired (the controller's timer) or cancelled; extension by another payment for
+// the same reservation, or by micropayment-channel vouchers.
+//
+// Its neighbours: request.ts reads what a client sends, store.ts holds every SQL statement
+// (one method per transaction), refusal.ts says why a request is refused (the HTTP API maps
+// refusal codes to statuses in src/api/errors.ts).
 //
 // Money and state, decided here:
-// - A payment is checked on the ledger first (no write); then ONE SQLite transaction
-//   records the redemption (payment_redemptions, the table redeemPayment uses: its primary
-//   key decides races between connections and processes), marks the quote used, and
-//   stores the reservation ('installing') and the payment (revenue). Admission happens in
-//   memory just before that transaction and is undone if it throws.
-// - If the switches refuse the installation, admission is released, the redemption and the
-//   payment row are deleted and the quote is usable again: the payment stays redeemable, so
-//   the client may retry with the same proof while the quote is valid (answer 503). The
-//   reservation row stays as 'failed' with the reason.
+// - A payment is checked on the ledger first (no write); then ONE transaction records the
+//   redemption, marks the quote used, and stores the reservation ('installing') or its new
+//   end, and the payment (revenue). Admission happens in memory just before that
+//   transaction.
+// - Any failure after admission goes through one rollback (rollBack): admission released or
+//   the earlier end restored, and, if the transaction committed, the redemption and the
+//   payment row removed and the quote usable again: the payment stays redeemable, so the
+//   client may retry with the same proof while the quote is valid (enforcement_failed). A
+//   purchase's reservation row stays as 'failed' with the reason.
 // - A crash between that transaction and the end of the installation leaves an
 //   'installing' row: it was paid, so on start it is restored like an active one.
 // - On start every paid, unexpired reservation (installing or active) goes back into
@@ -24,90 +29,33 @@
 //   again: redemptions are rows, not memory.
 // - Cancelling ends the reservation at once and refunds nothing.
 // - Bad input changes no row: every check that can refuse runs before the first write.
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { PayflowConfig } from '../config/schema.js';
+import type { PayflowConfig } from '../config/types.js';
 import type { Ledger, PaymentProof } from '../payments/ledger.js';
 import type { SigningKey } from '../payments/keys.js';
-import { signQuote, signReceipt, type SignedQuote, type SignedReceipt, type Terms } from '../payments/quotes.js';
+import { signQuote, signReceipt, type Terms } from '../payments/quotes.js';
 import { checkVoucher, type ChannelBook, type Voucher } from '../payments/channels.js';
-import type { AdmissionControl, Bottleneck } from '../qos/admission.js';
+import type { AdmissionControl } from '../qos/admission.js';
 import type { ServiceClass, ServiceClasses } from '../qos/classes.js';
 import { quoteReservation } from '../qos/quote.js';
 import type { PricingAgent } from '../pricing/agent.js';
 import type { Store } from '../store/index.js';
-import { parseDuration, parseRate } from '../util/units.js';
 import type { EnforcedReservation, Enforcer, FlowMatch } from '../network/contracts.js';
-import { formatDpid, parseDpid } from '../util/dpid.js';
-import { normaliseHostAddress, type Path, type Topology } from '../network/topology.js';
-import { randomBytes } from 'node:crypto';
-
-/** A refusal with its HTTP status and error code (the API sends `{ error: { code, message, ...details } }`). */
-export class ServiceError extends Error {
-  override name = 'ServiceError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-export type ReservationState = 'installing' | 'active' | 'expired' | 'cancelled' | 'failed';
-export const RESERVATION_STATES: readonly ReservationState[] = ['installing', 'active', 'expired', 'cancelled', 'failed'];
-
-export interface QuoteRequest {
-  src: string;
-  dst: string;
-  /** default: the first class that is not best effort */
-  classId?: string;
-  /** bits/s as a number, or a rate text ("5mbit") */
-  rate?: number | string;
-  /** ms as a number, or a duration text ("60s") */
-  duration: number | string;
-  proto?: number;
-  srcPort?: number;
-  dstPort?: number;
-  flowLabel?: number;
-}
-
-export interface QuoteView {
-  quote: SignedQuote['quote'];
-  signature: string;
-  /** currency units per Mbit/s per second */
-  unitPrice: number;
-  /** currency units */
-  totalPrice: number;
-  available: boolean;
-  maxFitBps: number;
-  bottleneck: Bottleneck | null;
-}
-
-export interface PathView {
-  hops: { dpid: string; inPort: number; outPort: number }[];
-  resources: string[];
-}
-
-export interface ReservationView {
-  id: string;
-  state: ReservationState;
-  quoteId: string;
-  classId: string;
-  rateBps: number;
-  burstBits: number;
-  dscp: number;
-  match: FlowMatch;
-  path: PathView;
-  createdAt: number;
-  startsAt: number;
-  expiresAt: number;
-  endedAt: number | null;
-  /** base units, decimal string: everything paid for it */
-  paid: string;
-  receipt: SignedReceipt | null;
-  reason: string | null;
-}
+import type { Path, Topology } from '../network/topology.js';
+import { admissionRefusal, capacityRefusal, Refusal } from './refusal.js';
+import { amountOf, durationOf, flowMatchOf, proofOf, quoteIdOf, rateOf, reservationIdOf } from './request.js';
+import { ReservationStore, type RecordedPayment, type StoredQuote, type StoredReservation } from './store.js';
+import {
+  pathFromView,
+  pathView,
+  type ExtensionQuoteRequest,
+  type PaymentRequest,
+  type QuoteRequest,
+  type QuoteView,
+  type ReservationState,
+  type ReservationView,
+} from './types.js';
 
 export interface ReservationServiceOptions {
   store: Store;
@@ -126,36 +74,6 @@ export interface ReservationServiceOptions {
   now?: () => number;
 }
 
-interface Row {
-  id: string;
-  quote_id: string;
-  state: ReservationState;
-  class_id: string;
-  rate_bps: number;
-  burst_bits: number;
-  dscp: number;
-  match: string;
-  path: string;
-  created_at: number;
-  starts_at: number;
-  expires_at: number;
-  ended_at: number | null;
-  paid: bigint;
-  receipt: string | null;
-  reason: string | null;
-}
-
-interface QuoteRow {
-  id: string;
-  signed: string;
-  kind: 'new' | 'extension';
-  reservation_id: string | null;
-  class_id: string;
-  amount: bigint;
-  expires_at: number;
-  used_by: string | null;
-}
-
 interface NewTerms {
   kind: 'new';
   classId: string;
@@ -164,10 +82,19 @@ interface NewTerms {
   match: FlowMatch;
 }
 
-const MAX_AMOUNT = (1n << 63n) - 1n;
+/** What a verified payment changes, so that a failure undoes exactly that. */
+interface Delivery {
+  payment: RecordedPayment;
+  /** the reservation as enforced before the payment; undefined for a purchase */
+  before: EnforcedReservation | undefined;
+  /** as it is to be enforced once paid */
+  after: EnforcedReservation;
+  /** writes the payment's rows (one transaction) */
+  record(): void;
+}
 
 export class ReservationService {
-  private readonly store: Store;
+  private readonly reservations: ReservationStore;
   private readonly now: () => number;
   private readonly log: Logger;
   /** active reservations as enforced, by id (installing ones too) */
@@ -176,7 +103,7 @@ export class ReservationService {
   private readonly counters = { quotes: 0, capacityRefusals: 0, purchases: 0, extensions: 0, cancelled: 0, expired: 0, installFailures: 0 };
 
   constructor(private readonly o: ReservationServiceOptions) {
-    this.store = o.store;
+    this.reservations = new ReservationStore(o.store);
     this.now = o.now ?? Date.now;
     this.log = o.logger;
   }
@@ -186,28 +113,23 @@ export class ReservationService {
   /** Restores every paid, unexpired reservation into admission control and the switches. */
   async restore(): Promise<{ restored: number; expired: number }> {
     const now = this.now();
-    const rows = this.store.db
-      .prepare<[], Row>(`SELECT * FROM controller_reservations WHERE state IN ('installing', 'active') ORDER BY created_at`)
-      .safeIntegers(false)
-      .all();
     const restored: EnforcedReservation[] = [];
-    let expired = 0;
-    for (const row of rows) {
-      if (row.expires_at <= now) {
-        this.store.db.prepare(`UPDATE controller_reservations SET state = 'expired', ended_at = ? WHERE id = ?`).run(now, row.id);
-        expired++;
+    const expired: string[] = [];
+    for (const stored of this.reservations.loadActive()) {
+      if (stored.expiresAt <= now) {
+        expired.push(stored.id);
         continue;
       }
-      const enforced = this.enforcedOf(row);
-      const r = this.o.admission.restore({ id: row.id, classId: row.class_id, rateBps: row.rate_bps, resources: enforced.path.resources });
+      const enforced = enforcedOf(stored);
+      const r = this.o.admission.restore({ id: stored.id, classId: stored.classId, rateBps: stored.rateBps, resources: enforced.path.resources });
       if (!r.ok) {
-        this.log.error({ reservation: row.id, refusal: r.refusal }, 'a stored reservation could not be restored into admission control');
+        this.log.error({ reservation: stored.id, refusal: r.refusal }, 'a stored reservation could not be restored into admission control');
         continue;
       }
-      this.live.set(row.id, enforced);
+      this.live.set(stored.id, enforced);
       restored.push(enforced);
     }
-    this.store.db.prepare(`UPDATE controller_reservations SET state = 'active' WHERE state = 'installing'`).run();
+    this.reservations.settleAfterRestart(expired, now);
     try {
       await this.o.enforcer.restore(restored);
     } catch (err) {
@@ -215,7 +137,7 @@ export class ReservationService {
     }
     this.o.pricing.reservationsChanged();
     for (const r of restored) this.log.info({ reservation: r.id, expiresAt: new Date(r.expiresAtMs).toISOString() }, 'reservation restored');
-    return { restored: restored.length, expired };
+    return { restored: restored.length, expired: expired.length };
   }
 
   /** Starts the expiry timer (checks every intervalMs). */
@@ -236,23 +158,14 @@ export class ReservationService {
     const due: string[] = [];
     for (const [id, r] of this.live) if (r.expiresAtMs <= now) due.push(id);
     for (const id of due) {
-      const state = this.stateOf(id);
-      if (state !== 'active') continue; // an installation in progress ends on its own
+      if (this.reservations.stateOf(id) !== 'active') continue; // an installation in progress ends on its own
       await this.end(id, 'expired', 'the reserved time is over');
     }
     return due;
   }
 
-  private stateOf(id: string): ReservationState | undefined {
-    return this.store.db.prepare<[string], { state: ReservationState }>('SELECT state FROM controller_reservations WHERE id = ?').get(id)?.state;
-  }
-
   private async end(id: string, state: 'expired' | 'cancelled', reason: string): Promise<void> {
-    const now = this.now();
-    const changed = this.store.db
-      .prepare(`UPDATE controller_reservations SET state = ?, ended_at = ?, reason = ? WHERE id = ? AND state = 'active'`)
-      .run(state, now, reason, id).changes;
-    if (changed !== 1) return;
+    if (!this.reservations.markEnded(id, state, reason, this.now())) return;
     this.live.delete(id);
     this.o.admission.release(id);
     this.o.pricing.reservationsChanged();
@@ -289,207 +202,62 @@ export class ReservationService {
     };
   }
 
-  private defaultClass(): ServiceClass {
-    return this.o.classes.list().find((c) => !c.bestEffort) ?? this.o.classes.bestEffort;
-  }
-
-  private parseRateOf(value: unknown): number {
-    const r = this.o.config.reservations;
-    const parsed = parseRate(value, { minBps: r.minRateBps, maxBps: r.maxRateBps });
-    if (!parsed.ok) throw new ServiceError(400, 'bad_rate', parsed.error);
-    return parsed.value;
-  }
-
-  private parseDurationOf(value: unknown): number {
-    const r = this.o.config.reservations;
-    // A number is milliseconds in the API (parseDuration reads a plain number as seconds).
-    const input = typeof value === 'number' ? `${value}ms` : value;
-    const parsed = parseDuration(input, { minMs: r.minDurationMs, maxMs: r.maxDurationMs });
-    if (!parsed.ok) throw new ServiceError(400, 'bad_duration', parsed.error);
-    return parsed.value;
-  }
-
-  private parseMatch(req: QuoteRequest): FlowMatch {
-    const src = typeof req.src === 'string' ? normaliseHostAddress(req.src) : undefined;
-    const dst = typeof req.dst === 'string' ? normaliseHostAddress(req.dst) : undefined;
-    if (!src) throw new ServiceError(400, 'bad_address', `src ${JSON.stringify(req.src)} is not a unicast IPv4 or IPv6 address`);
-    if (!dst) throw new ServiceError(400, 'bad_address', `dst ${JSON.stringify(req.dst)} is not a unicast IPv4 or IPv6 address`);
-    if (src.family !== dst.family) throw new ServiceError(400, 'bad_address', 'src and dst must both be IPv4 or both IPv6');
-    if (src.address === dst.address) throw new ServiceError(400, 'bad_address', 'src and dst are the same address');
-    const match: FlowMatch = { src: src.address, dst: dst.address };
-    const int = (v: unknown, name: string, max: number): number | undefined => {
-      if (v === undefined) return undefined;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new ServiceError(400, 'bad_match', `${name} must be an integer from 0 to ${max}`);
-      return v;
-    };
-    const proto = int(req.proto, 'proto', 255);
-    const srcPort = int(req.srcPort, 'srcPort', 65535);
-    const dstPort = int(req.dstPort, 'dstPort', 65535);
-    const flowLabel = int(req.flowLabel, 'flowLabel', 0xfffff);
-    if ((srcPort !== undefined || dstPort !== undefined) && proto !== 6 && proto !== 17 && proto !== 132) {
-      throw new ServiceError(400, 'bad_match', 'ports need proto 6 (TCP), 17 (UDP) or 132 (SCTP)');
-    }
-    if (flowLabel !== undefined && src.family !== 6) throw new ServiceError(400, 'bad_match', 'flowLabel needs IPv6 addresses');
-    if (proto !== undefined) match.proto = proto;
-    if (srcPort !== undefined) match.srcPort = srcPort;
-    if (dstPort !== undefined) match.dstPort = dstPort;
-    if (flowLabel !== undefined) match.flowLabel = flowLabel;
-    return match;
-  }
-
-  private pathFor(match: FlowMatch): Path {
-    const topo = this.o.topology();
-    if (!topo.hostByIp(match.src)) throw new ServiceError(422, 'unknown_host', `no host with address ${match.src} is known to the network`);
-    if (!topo.hostByIp(match.dst)) throw new ServiceError(422, 'unknown_host', `no host with address ${match.dst} is known to the network`);
-    const path = topo.pathBetweenHosts(match.src, match.dst);
-    if (!path) throw new ServiceError(422, 'no_path', `there is no path from ${match.src} to ${match.dst}`);
-    return path;
-  }
-
-  private toAmount(totalPrice: number): bigint {
-    const units = totalPrice * this.o.config.ledger.baseUnitsPerCurrencyUnit;
-    if (!Number.isFinite(units) || units > Number(MAX_AMOUNT) / 2) throw new ServiceError(400, 'price_too_large', 'the price of this reservation is too large to pay in one transfer; ask for less');
-    const amount = BigInt(Math.ceil(units));
-    return amount < 1n ? 1n : amount;
-  }
-
   /** A signed quote for a new reservation (the preorder). */
   quote(req: QuoteRequest): QuoteView {
     const now = this.now();
+    const limits = this.o.config.reservations;
     const cls = req.classId === undefined ? this.defaultClass() : this.o.classes.get(req.classId);
-    if (!cls) throw new ServiceError(400, 'unknown_class', `no service class "${String(req.classId)}" (see GET /v1/menu)`);
-    if (req.rate === undefined) throw new ServiceError(400, 'bad_rate', 'rate is required');
-    const rateBps = this.parseRateOf(req.rate);
-    const durationMs = this.parseDurationOf(req.duration);
-    const match = this.parseMatch(req);
+    if (!cls) throw new Refusal('unknown_class', `no service class "${String(req.classId)}" (see the menu)`);
+    if (req.rate === undefined) throw new Refusal('bad_rate', 'rate is required');
+    const rateBps = rateOf(req.rate, limits);
+    const durationMs = durationOf(req.duration, limits);
+    const match = flowMatchOf(req);
     const path = this.pathFor(match);
     const result = quoteReservation(this.o.admission, { classId: cls.id, rateBps, durationMs, resources: path.resources }, this.o.pricing.priceFn);
-    if (!result.ok) throw this.refusalError(result.refusal);
+    if (!result.ok) throw this.counted(admissionRefusal(result.refusal));
     const q = result.quote;
-    if (!q.available) throw this.capacityError(cls.id, rateBps, q.maxFitBps, q.bottleneck);
-    const amount = this.toAmount(q.totalPrice);
+    if (!q.available) throw this.counted(capacityRefusal(cls.id, rateBps, q.maxFitBps, q.bottleneck));
+    const amount = amountOf(q.totalPrice, this.o.config.ledger.baseUnitsPerCurrencyUnit);
     const terms: Terms = { kind: 'new', classId: cls.id, rateBps, durationMs, match: { ...match }, unitPrice: q.unitPrice.toPrecision(12) };
-    const signed = signQuote(this.o.operatorKey, {
-      ledger: this.o.ledger.kind,
-      payTo: this.o.ledger.operatorAddress,
-      amount,
-      terms,
-      validForMs: this.o.config.reservations.quoteTtlMs,
-      now,
-    });
-    this.store.db
-      .prepare('INSERT INTO controller_quotes (id, signed, kind, reservation_id, class_id, amount, expires_at, used_by) VALUES (?, ?, ?, NULL, ?, ?, ?, NULL)')
-      .run(signed.quote.id, JSON.stringify(signed), 'new', cls.id, amount, signed.quote.expiresAt);
+    const signed = this.sign(amount, terms, now);
+    this.reservations.saveQuote(signed, 'new', null, cls.id, amount);
     this.counters.quotes++;
     return { quote: signed.quote, signature: signed.signature, unitPrice: q.unitPrice, totalPrice: q.totalPrice, available: true, maxFitBps: q.maxFitBps, bottleneck: q.bottleneck };
   }
 
   /** A signed quote to extend an active reservation by `duration` (same class, rate and path). */
-  quoteExtension(reservationId: string, duration: unknown): QuoteView {
+  quoteExtension(req: ExtensionQuoteRequest): QuoteView {
     const now = this.now();
-    const row = this.row(reservationId);
-    if (row.state !== 'active') throw new ServiceError(409, 'not_active', `reservation ${reservationId} is ${row.state}; only an active reservation can be extended`);
-    const durationMs = this.parseDurationOf(duration);
-    if (row.expires_at + durationMs - now > this.o.config.reservations.maxDurationMs) {
-      throw new ServiceError(400, 'bad_duration', `the reservation would then last more than the maximum of ${this.o.config.reservations.maxDurationMs} ms from now`);
-    }
-    const unitPrice = this.o.pricing.priceOf(row.class_id) ?? 0;
-    const totalPrice = unitPrice * (row.rate_bps / 1e6) * (durationMs / 1000);
-    const amount = this.toAmount(totalPrice);
-    const terms: Terms = { kind: 'extension', reservationId, classId: row.class_id, rateBps: row.rate_bps, durationMs, unitPrice: unitPrice.toPrecision(12) };
-    const signed = signQuote(this.o.operatorKey, { ledger: this.o.ledger.kind, payTo: this.o.ledger.operatorAddress, amount, terms, validForMs: this.o.config.reservations.quoteTtlMs, now });
-    this.store.db
-      .prepare('INSERT INTO controller_quotes (id, signed, kind, reservation_id, class_id, amount, expires_at, used_by) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)')
-      .run(signed.quote.id, JSON.stringify(signed), 'extension', reservationId, row.class_id, amount, signed.quote.expiresAt);
+    const stored = this.stored(req.reservationId);
+    if (stored.state !== 'active') throw new Refusal('not_active', `reservation ${stored.id} is ${stored.state}; only an active reservation can be extended`);
+    const durationMs = durationOf(req.duration, this.o.config.reservations);
+    this.checkLongest(stored.expiresAt + durationMs, now);
+    const unitPrice = this.o.pricing.priceOf(stored.classId) ?? 0;
+    const totalPrice = unitPrice * (stored.rateBps / 1e6) * (durationMs / 1000);
+    const amount = amountOf(totalPrice, this.o.config.ledger.baseUnitsPerCurrencyUnit);
+    const terms: Terms = { kind: 'extension', reservationId: stored.id, classId: stored.classId, rateBps: stored.rateBps, durationMs, unitPrice: unitPrice.toPrecision(12) };
+    const signed = this.sign(amount, terms, now);
+    this.reservations.saveQuote(signed, 'extension', stored.id, stored.classId, amount);
     this.counters.quotes++;
-    return { quote: signed.quote, signature: signed.signature, unitPrice, totalPrice, available: true, maxFitBps: row.rate_bps, bottleneck: null };
-  }
-
-  private refusalError(refusal: { code: string; message: string } & Record<string, unknown>): ServiceError {
-    switch (refusal.code) {
-      case 'insufficient-capacity':
-        return this.capacityError(String(refusal['classId']), Number(refusal['requestedBps']), Number(refusal['maxFitBps']), refusal['bottleneck'] as Bottleneck);
-      case 'unknown-class':
-        return new ServiceError(400, 'unknown_class', refusal.message);
-      case 'invalid-rate':
-        return new ServiceError(400, 'bad_rate', refusal.message);
-      case 'invalid-duration':
-        return new ServiceError(400, 'bad_duration', refusal.message);
-      case 'unknown-capacity':
-      case 'empty-path':
-        return new ServiceError(409, 'capacity_unknown', refusal.message);
-      case 'duplicate-id':
-        return new ServiceError(409, 'duplicate', refusal.message);
-      default:
-        return new ServiceError(503, 'price_unavailable', refusal.message);
-    }
-  }
-
-  private capacityError(classId: string, requestedBps: number, maxFitBps: number, bottleneck: Bottleneck): ServiceError {
-    this.counters.capacityRefusals++;
-    return new ServiceError(
-      409,
-      'capacity_unavailable',
-      `${requestedBps} bit/s of ${classId} does not fit on ${bottleneck.resource}: at most ${maxFitBps} bit/s fits now`,
-      { classId, requestedBps, maxFitBps, bottleneck },
-    );
+    return { quote: signed.quote, signature: signed.signature, unitPrice, totalPrice, available: true, maxFitBps: stored.rateBps, bottleneck: null };
   }
 
   // ---- buying ------------------------------------------------------------------------------
 
-  private quoteRow(quoteId: unknown): QuoteRow {
-    if (typeof quoteId !== 'string' || !/^[0-9a-f]{32}$/.test(quoteId)) throw new ServiceError(400, 'bad_quote', 'quoteId must be the id of a quote (32 hex digits)');
-    const row = this.store.db.prepare<[string], QuoteRow>('SELECT * FROM controller_quotes WHERE id = ?').safeIntegers(true).get(quoteId);
-    if (!row) throw new ServiceError(404, 'unknown_quote', `no quote ${quoteId}`);
-    row.expires_at = Number(row.expires_at);
-    return row;
-  }
-
-  private checkProof(payment: unknown): PaymentProof {
-    const p = payment as PaymentProof | undefined;
-    if (!p || typeof p !== 'object' || typeof p.id !== 'string' || p.id === '' || (p.ledger !== 'local' && p.ledger !== 'iota')) {
-      throw new ServiceError(400, 'bad_payment', 'payment must be { ledger, id }');
-    }
-    if (p.ledger !== this.o.ledger.kind) throw new ServiceError(402, 'wrong_ledger', `this controller is paid on the ${this.o.ledger.kind} ledger`);
-    const used = this.store.db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM payment_redemptions WHERE ledger = ? AND proof_id = ?').get(p.ledger, p.id);
-    if (used) throw new ServiceError(402, 'already_redeemed', `payment ${p.id} has already bought a reservation`);
-    return { ledger: p.ledger, id: p.id };
-  }
-
-  private async verify(proof: PaymentProof, quote: QuoteRow): Promise<bigint> {
-    const verdict = await this.o.ledger.verifyPayment(proof, { payTo: this.o.ledger.operatorAddress, amount: quote.amount, memo: quote.id });
-    if (!verdict.ok) throw new ServiceError(402, verdict.reason, verdict.message);
-    return verdict.amount;
-  }
-
-  /** Inserts the redemption; throws already_redeemed when another request won the proof. */
-  private redeem(proof: PaymentProof, reservationId: string, amount: bigint, memo: string, now: number): void {
-    const inserted = this.store.db
-      .prepare(`INSERT INTO payment_redemptions (ledger, proof_id, reservation_id, amount, memo, redeemed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ledger, proof_id) DO NOTHING`)
-      .run(proof.ledger, proof.id, reservationId, amount, memo, now);
-    if (inserted.changes !== 1) throw new ServiceError(402, 'already_redeemed', `payment ${proof.id} has already bought a reservation`);
-  }
-
-  private useQuote(quoteId: string, reservationId: string): void {
-    const r = this.store.db.prepare('UPDATE controller_quotes SET used_by = ? WHERE id = ? AND used_by IS NULL').run(reservationId, quoteId);
-    if (r.changes !== 1) throw new ServiceError(409, 'quote_used', `quote ${quoteId} has already been used`);
-  }
-
   /** Buys a reservation: checks, verifies the payment, admits, records, installs; resolves once it is active. */
-  async reserve(body: { quoteId: unknown; payment: unknown }): Promise<ReservationView> {
-    const quote = this.quoteRow(body.quoteId);
-    if (quote.kind !== 'new') throw new ServiceError(400, 'wrong_quote', 'this quote extends a reservation; POST it to /v1/reservations/:id/extensions');
-    const proof = this.checkProof(body.payment);
-    if (quote.used_by !== null) throw new ServiceError(409, 'quote_used', `quote ${quote.id} has already bought reservation ${quote.used_by}`);
-    if (this.now() > quote.expires_at) throw new ServiceError(410, 'quote_expired', `quote ${quote.id} expired at ${new Date(quote.expires_at).toISOString()}`);
-    const signed = JSON.parse(quote.signed) as SignedQuote;
-    const terms = signed.quote.terms as unknown as NewTerms;
+  async reserve(req: PaymentRequest): Promise<ReservationView> {
+    const quote = this.storedQuote(req.quoteId);
+    if (quote.kind !== 'new') throw new Refusal('wrong_quote', 'this quote extends a reservation; pay it as an extension of that reservation');
+    const proof = this.unredeemed(req.payment);
+    if (quote.usedBy !== null) throw new Refusal('quote_used', `quote ${quote.id} has already bought reservation ${quote.usedBy}`);
+    this.checkValid(quote);
+    const terms = quote.signed.quote.terms as unknown as NewTerms;
     const cls = this.o.classes.get(terms.classId);
-    if (!cls) throw new ServiceError(409, 'unknown_class', `class ${terms.classId} is no longer offered`);
+    if (!cls) throw new Refusal('class_withdrawn', `class ${terms.classId} is no longer offered`);
     const path = this.pathFor(terms.match);
     const check = this.o.admission.check({ classId: cls.id, rateBps: terms.rateBps, resources: path.resources });
-    if (!check.ok) throw this.refusalError(check.refusal);
-    if (terms.rateBps > check.maxFitBps) throw this.capacityError(cls.id, terms.rateBps, check.maxFitBps, check.bottleneck);
+    if (!check.ok) throw this.counted(admissionRefusal(check.refusal));
+    if (terms.rateBps > check.maxFitBps) throw this.counted(capacityRefusal(cls.id, terms.rateBps, check.maxFitBps, check.bottleneck));
 
     // A quote valid when the request arrived is honoured even if it expires while a (slow)
     // ledger verifies the payment.
@@ -499,7 +267,7 @@ export class ReservationService {
     const now = this.now();
     const id = randomBytes(16).toString('hex');
     const admitted = this.o.admission.admit({ id, classId: cls.id, rateBps: terms.rateBps, resources: path.resources });
-    if (!admitted.ok) throw this.refusalError(admitted.refusal);
+    if (!admitted.ok) throw this.counted(admissionRefusal(admitted.refusal));
     const enforced: EnforcedReservation = {
       id,
       classId: cls.id,
@@ -510,44 +278,13 @@ export class ReservationService {
       path,
       expiresAtMs: now + terms.durationMs,
     };
-    try {
-      this.store.immediate(() => {
-        this.redeem(proof, id, paid, quote.id, now);
-        this.useQuote(quote.id, id);
-        this.store.db
-          .prepare(
-            `INSERT INTO controller_reservations (id, quote_id, state, class_id, rate_bps, burst_bits, dscp, match, path, created_at, starts_at, expires_at, paid)
-             VALUES (?, ?, 'installing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(id, quote.id, cls.id, enforced.rateBps, enforced.burstBits, cls.dscp, JSON.stringify(terms.match), JSON.stringify(pathView(path)), now, now, enforced.expiresAtMs, paid);
-        this.store.db
-          .prepare(`INSERT INTO controller_payments (reservation_id, quote_id, ledger, proof_id, class_id, kind, amount, at) VALUES (?, ?, ?, ?, ?, 'purchase', ?, ?)`)
-          .run(id, quote.id, proof.ledger, proof.id, cls.id, paid, now);
-      });
-    } catch (err) {
-      this.o.admission.release(id);
-      throw err;
-    }
-    this.live.set(id, enforced);
-    this.o.pricing.reservationsChanged();
-
-    try {
-      await this.o.enforcer.install(enforced);
-    } catch (err) {
-      this.counters.installFailures++;
-      const message = err instanceof Error ? err.message : String(err);
-      this.live.delete(id);
-      this.o.admission.release(id);
-      this.store.immediate(() => {
-        this.store.db.prepare('DELETE FROM controller_payments WHERE reservation_id = ?').run(id);
-        this.store.db.prepare('DELETE FROM payment_redemptions WHERE ledger = ? AND proof_id = ?').run(proof.ledger, proof.id);
-        this.store.db.prepare('UPDATE controller_quotes SET used_by = NULL WHERE id = ?').run(quote.id);
-        this.store.db.prepare(`UPDATE controller_reservations SET state = 'failed', ended_at = ?, reason = ?, paid = 0 WHERE id = ?`).run(this.now(), `installation failed: ${message}`, id);
-      });
-      this.o.pricing.reservationsChanged();
-      this.log.warn({ reservation: id, err }, 'installation failed; the payment was not consumed');
-      throw new ServiceError(503, 'enforcement_failed', `the switches did not install the reservation (${message}); the payment was not consumed — retry with the same proof while the quote is valid`);
-    }
+    const payment: RecordedPayment = { reservationId: id, quoteId: quote.id, proof, classId: cls.id, amount: paid, at: now };
+    const record = (): void =>
+      this.reservations.recordPurchase(
+        { id, quoteId: quote.id, classId: cls.id, rateBps: enforced.rateBps, burstBits: enforced.burstBits, dscp: cls.dscp, match: terms.match, path: pathView(path), createdAt: now, startsAt: now, expiresAt: enforced.expiresAtMs },
+        payment,
+      );
+    await this.deliver({ payment, before: undefined, after: enforced, record });
 
     const receipt = signReceipt(this.o.operatorKey, {
       quoteId: quote.id,
@@ -557,100 +294,127 @@ export class ReservationService {
       terms: { classId: cls.id, rateBps: enforced.rateBps, startsAt: now, expiresAt: enforced.expiresAtMs, match: { ...terms.match } },
       now: this.now(),
     });
-    this.store.db.prepare(`UPDATE controller_reservations SET state = 'active', receipt = ? WHERE id = ? AND state = 'installing'`).run(JSON.stringify(receipt), id);
+    this.reservations.activate(id, receipt);
     this.counters.purchases++;
     this.log.info({ reservation: id, classId: cls.id, rateBps: enforced.rateBps, paid: paid.toString() }, 'reservation active');
     return this.get(id);
   }
 
   /** Extends an active reservation with a paid extension quote. */
-  async extend(reservationId: string, body: { quoteId: unknown; payment: unknown }): Promise<ReservationView> {
-    const quote = this.quoteRow(body.quoteId);
-    if (quote.kind !== 'extension' || quote.reservation_id !== reservationId) throw new ServiceError(400, 'wrong_quote', `quote ${quote.id} does not extend reservation ${reservationId}`);
-    const row = this.row(reservationId);
-    const proof = this.checkProof(body.payment);
-    if (quote.used_by !== null) throw new ServiceError(409, 'quote_used', `quote ${quote.id} has already been used`);
-    if (this.now() > quote.expires_at) throw new ServiceError(410, 'quote_expired', `quote ${quote.id} expired at ${new Date(quote.expires_at).toISOString()}`);
-    if (row.state !== 'active' || !this.live.has(reservationId)) throw new ServiceError(409, 'not_active', `reservation ${reservationId} is ${row.state}`);
-    const terms = (JSON.parse(quote.signed) as SignedQuote).quote.terms as unknown as { durationMs: number };
+  async extend(reservationId: string, req: PaymentRequest): Promise<ReservationView> {
+    const quote = this.storedQuote(req.quoteId);
+    if (quote.kind !== 'extension' || quote.reservationId !== reservationId) throw new Refusal('wrong_quote', `quote ${quote.id} does not extend reservation ${reservationId}`);
+    const stored = this.stored(reservationId);
+    const proof = this.unredeemed(req.payment);
+    if (quote.usedBy !== null) throw new Refusal('quote_used', `quote ${quote.id} has already been used`);
+    this.checkValid(quote);
+    this.checkActive(stored);
+    const terms = quote.signed.quote.terms as unknown as { durationMs: number };
 
     const paid = await this.verify(proof, quote);
 
     const now = this.now();
     const before = this.live.get(reservationId);
-    if (!before || this.stateOf(reservationId) !== 'active') throw new ServiceError(409, 'not_active', `reservation ${reservationId} ended meanwhile`);
-    const updated: EnforcedReservation = { ...before, expiresAtMs: before.expiresAtMs + terms.durationMs };
-    this.store.immediate(() => {
-      this.redeem(proof, reservationId, paid, quote.id, now);
-      this.useQuote(quote.id, reservationId);
-      this.store.db.prepare('UPDATE controller_reservations SET expires_at = ?, paid = paid + ? WHERE id = ?').run(updated.expiresAtMs, paid, reservationId);
-      this.store.db
-        .prepare(`INSERT INTO controller_payments (reservation_id, quote_id, ledger, proof_id, class_id, kind, amount, at) VALUES (?, ?, ?, ?, ?, 'extension', ?, ?)`)
-        .run(reservationId, quote.id, proof.ledger, proof.id, row.class_id, paid, now);
-    });
-    this.live.set(reservationId, updated);
-    try {
-      // Re-installing an id replaces it in the switches (new hard timeout).
-      await this.o.enforcer.install(updated);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.store.immediate(() => {
-        this.store.db.prepare('DELETE FROM controller_payments WHERE ledger = ? AND proof_id = ?').run(proof.ledger, proof.id);
-        this.store.db.prepare('DELETE FROM payment_redemptions WHERE ledger = ? AND proof_id = ?').run(proof.ledger, proof.id);
-        this.store.db.prepare('UPDATE controller_quotes SET used_by = NULL WHERE id = ?').run(quote.id);
-        this.store.db.prepare('UPDATE controller_reservations SET expires_at = ?, paid = paid - ? WHERE id = ?').run(before.expiresAtMs, paid, reservationId);
-      });
-      if (this.live.get(reservationId) === updated) this.live.set(reservationId, before);
-      throw new ServiceError(503, 'enforcement_failed', `the switches did not take the extension (${message}); the payment was not consumed`);
-    }
+    if (!before || this.reservations.stateOf(reservationId) !== 'active') throw new Refusal('not_active', `reservation ${reservationId} ended meanwhile`);
+    const after: EnforcedReservation = { ...before, expiresAtMs: before.expiresAtMs + terms.durationMs };
+    const payment: RecordedPayment = { reservationId, quoteId: quote.id, proof, classId: stored.classId, amount: paid, at: now };
+    // Re-installing an id replaces it in the switches (new hard timeout).
+    await this.deliver({ payment, before, after, record: () => this.reservations.recordExtension(payment, after.expiresAtMs) });
     this.counters.extensions++;
     return this.get(reservationId);
   }
 
   /**
-   * Extends an active reservation by a micropayment-channel voucher (issue 5, item 4; the
-   * channel pays the operator, docs/payments.md): the voucher's increment over the channel's
-   * last accepted voucher buys increment / (price per second) more time, at the class's
-   * current price. A channel extends one reservation only (bound by its first voucher).
-   * Refusals (402 with the voucher refusal reason) change nothing. The voucher is stored by
-   * the ChannelBook first and the extension right after (two transactions).
+   * Records a verified payment, enforces what it bought and, if anything fails on the way,
+   * rolls back. A refusal from the transaction (another request redeemed the proof or used
+   * the quote first) is passed on; a refusal by the switches becomes enforcement_failed.
+   */
+  private async deliver(d: Delivery): Promise<void> {
+    const id = d.payment.reservationId;
+    let recorded = false;
+    try {
+      d.record();
+      recorded = true;
+      this.live.set(id, d.after);
+      if (!d.before) this.o.pricing.reservationsChanged();
+      await this.o.enforcer.install(d.after);
+    } catch (err) {
+      if (!recorded) {
+        this.rollBack(d, undefined);
+        throw err;
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      this.rollBack(d, `installation failed: ${message}`);
+      this.counters.installFailures++;
+      this.log.warn({ reservation: id, err }, 'installation failed; the payment was not consumed');
+      const what = d.before ? 'the extension' : 'the reservation';
+      throw new Refusal('enforcement_failed', `the switches did not take ${what} (${message}); the payment was not consumed — retry with the same proof while the quote is valid`);
+    }
+  }
+
+  /**
+   * The one way back from a payment that did not deliver: the reservation leaves the
+   * controller's memory and admission control (a purchase) or gets its earlier end back (an
+   * extension); once recorded (`failed` says why), the payment's rows are undone.
+   */
+  private rollBack(d: Delivery, failed: string | undefined): void {
+    const id = d.payment.reservationId;
+    if (d.before) {
+      if (this.live.get(id) === d.after) this.live.set(id, d.before);
+    } else {
+      this.live.delete(id);
+      this.o.admission.release(id);
+    }
+    if (failed === undefined) return;
+    this.reservations.undoPayment(d.payment, d.before ? { expiresAt: d.before.expiresAtMs } : { failed, at: this.now() });
+    if (!d.before) this.o.pricing.reservationsChanged();
+  }
+
+  /**
+   * Extends an active reservation by a micropayment-channel voucher (the channel pays the
+   * operator, docs/payments.md): the voucher's increment over the channel's last accepted
+   * voucher buys increment / (price per second) more time, at the class's current price. A
+   * channel extends one reservation only (bound by its first voucher). Refusals change
+   * nothing. The voucher is stored by the ChannelBook first and the extension right after
+   * (two transactions); once accepted the time is the client's, so a failure of the
+   * switches is logged, not rolled back.
    */
   async extendByVoucher(reservationId: string, voucher: Voucher): Promise<ReservationView & { extendedByMs: number }> {
     const book = this.o.channels;
-    if (!book) throw new ServiceError(402, 'channels_unavailable', `this controller's ${this.o.ledger.kind} ledger does not offer payment channels`);
-    const row = this.row(reservationId);
-    if (row.state !== 'active' || !this.live.has(reservationId)) throw new ServiceError(409, 'not_active', `reservation ${reservationId} is ${row.state}`);
-    const bound = this.store.db.prepare<[string], { reservation_id: string }>('SELECT reservation_id FROM controller_channels WHERE channel = ?').get(voucher.channel);
-    if (bound && bound.reservation_id !== reservationId) throw new ServiceError(409, 'channel_bound', `channel ${voucher.channel} already pays for reservation ${bound.reservation_id}`);
+    if (!book) throw new Refusal('channels_unavailable', `this controller's ${this.o.ledger.kind} ledger does not offer payment channels`);
+    const stored = this.stored(reservationId);
+    this.checkActive(stored);
+    const bound = this.reservations.channelReservation(voucher.channel);
+    if (bound !== undefined && bound !== reservationId) throw new Refusal('channel_bound', `channel ${voucher.channel} already pays for reservation ${bound}`);
     const now = this.now();
     const view = await book.view(voucher.channel);
-    if (!view) throw new ServiceError(402, 'unknown_channel', `no open channel ${voucher.channel} pays this operator`);
+    if (!view) throw new Refusal('unknown_channel', `no open channel ${voucher.channel} pays this operator`);
     const pre = checkVoucher(view, voucher, now);
-    if (!pre.ok) throw new ServiceError(402, pre.reason, pre.message);
-    const unitPrice = this.o.pricing.priceOf(row.class_id) ?? 0;
-    const perSecond = BigInt(Math.max(1, Math.ceil(unitPrice * (row.rate_bps / 1e6) * this.o.config.ledger.baseUnitsPerCurrencyUnit)));
+    if (!pre.ok) throw new Refusal(pre.reason, pre.message);
+    const unitPrice = this.o.pricing.priceOf(stored.classId) ?? 0;
+    const perSecond = BigInt(Math.max(1, Math.ceil(unitPrice * (stored.rateBps / 1e6) * this.o.config.ledger.baseUnitsPerCurrencyUnit)));
     const extendedByMs = Number((pre.increment * 1000n) / perSecond);
-    if (extendedByMs < 1000) throw new ServiceError(402, 'too_little', `the voucher pays ${pre.increment} base units, less than one second (${perSecond} base units) of this reservation`);
-    const live = this.live.get(reservationId)!;
-    if (live.expiresAtMs + extendedByMs - now > this.o.config.reservations.maxDurationMs) {
-      throw new ServiceError(400, 'bad_duration', `the reservation would then last more than the maximum of ${this.o.config.reservations.maxDurationMs} ms from now`);
-    }
+    if (extendedByMs < 1000) throw new Refusal('too_little', `the voucher pays ${pre.increment} base units, less than one second (${perSecond} base units) of this reservation`);
+    this.checkLongest(this.live.get(reservationId)!.expiresAtMs + extendedByMs, now);
     const verdict = await book.accept(voucher, now);
-    if (!verdict.ok) throw new ServiceError(402, verdict.reason, verdict.message);
+    if (!verdict.ok) throw new Refusal(verdict.reason, verdict.message);
     // Accepted and stored by the book: from here on the time is the client's.
     const current = this.live.get(reservationId);
-    if (!current || this.stateOf(reservationId) !== 'active') {
+    if (!current || this.reservations.stateOf(reservationId) !== 'active') {
       this.log.error({ reservation: reservationId, channel: voucher.channel, sequence: verdict.sequence }, 'a voucher was accepted for a reservation that ended meanwhile');
-      throw new ServiceError(409, 'not_active', `reservation ${reservationId} ended meanwhile (the voucher was accepted; settle it and ask the operator)`);
+      throw new Refusal('not_active', `reservation ${reservationId} ended meanwhile (the voucher was accepted; settle it and ask the operator)`);
     }
     const ms = Number((verdict.increment * 1000n) / perSecond);
     const updated: EnforcedReservation = { ...current, expiresAtMs: current.expiresAtMs + ms };
-    this.store.immediate(() => {
-      this.store.db.prepare('INSERT INTO controller_channels (channel, reservation_id, bound_at) VALUES (?, ?, ?) ON CONFLICT (channel) DO NOTHING').run(voucher.channel, reservationId, now);
-      this.store.db.prepare('UPDATE controller_reservations SET expires_at = ?, paid = paid + ? WHERE id = ?').run(updated.expiresAtMs, verdict.increment, reservationId);
-      this.store.db
-        .prepare(`INSERT INTO controller_payments (reservation_id, quote_id, ledger, proof_id, class_id, kind, amount, at) VALUES (?, '', ?, ?, ?, 'voucher', ?, ?)`)
-        .run(reservationId, this.o.ledger.kind, `${voucher.channel}:${verdict.sequence}`, row.class_id, verdict.increment, now);
+    this.reservations.recordVoucher({
+      reservationId,
+      channel: voucher.channel,
+      sequence: verdict.sequence,
+      ledger: this.o.ledger.kind,
+      classId: stored.classId,
+      amount: verdict.increment,
+      expiresAt: updated.expiresAtMs,
+      at: now,
     });
     this.live.set(reservationId, updated);
     this.counters.extensions++;
@@ -666,108 +430,114 @@ export class ReservationService {
 
   /** Cancels an active reservation (no refund). */
   async cancel(id: string): Promise<ReservationView> {
-    const row = this.row(id);
-    if (row.state !== 'active') throw new ServiceError(409, 'not_active', `reservation ${id} is ${row.state}`);
+    const stored = this.stored(id);
+    if (stored.state !== 'active') throw new Refusal('not_active', `reservation ${id} is ${stored.state}`);
     await this.end(id, 'cancelled', 'cancelled by the client');
     return this.get(id);
   }
 
-  private burstBits(rateBps: number): number {
-    return Math.max(8 * 1500, Math.ceil((rateBps * this.o.config.reservations.burstMs) / 1000));
-  }
-
   // ---- reading -----------------------------------------------------------------------------
 
-  private row(id: string): Row {
-    if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id)) throw new ServiceError(404, 'unknown_reservation', `no reservation ${String(id)}`);
-    const row = this.store.db.prepare<[string], Row>('SELECT * FROM controller_reservations WHERE id = ?').safeIntegers(true).get(id);
-    if (!row) throw new ServiceError(404, 'unknown_reservation', `no reservation ${id}`);
-    return normaliseRow(row);
-  }
-
   get(id: string): ReservationView {
-    return viewOf(this.row(id));
+    return viewOf(this.stored(id));
   }
 
   list(options: { state?: ReservationState; limit?: number } = {}): ReservationView[] {
     const limit = Math.max(1, Math.min(options.limit ?? 100, 1000));
-    const rows = this.store.db
-      .prepare<[string | null, string | null, number], Row>('SELECT * FROM controller_reservations WHERE (? IS NULL OR state = ?) ORDER BY created_at DESC, id LIMIT ?')
-      .safeIntegers(true)
-      .all(options.state ?? null, options.state ?? null, limit);
-    return rows.map((r) => viewOf(normaliseRow(r)));
+    return this.reservations.list(options.state, limit).map(viewOf);
   }
 
   countByState(): Record<ReservationState, number> {
-    const out = Object.fromEntries(RESERVATION_STATES.map((s) => [s, 0])) as Record<ReservationState, number>;
-    for (const r of this.store.db.prepare<[], { state: ReservationState; n: number }>('SELECT state, COUNT(*) AS n FROM controller_reservations GROUP BY state').all()) out[r.state] = r.n;
-    return out;
+    return this.reservations.countByState();
   }
 
   stats(): typeof this.counters & { live: number } {
     return { ...this.counters, live: this.live.size };
   }
 
-  private enforcedOf(row: Row): EnforcedReservation {
-    return {
-      id: row.id,
-      classId: row.class_id,
-      dscp: row.dscp,
-      rateBps: row.rate_bps,
-      burstBits: row.burst_bits,
-      match: JSON.parse(row.match) as FlowMatch,
-      path: pathFromView(JSON.parse(row.path) as PathView),
-      expiresAtMs: row.expires_at,
-    };
+  // ---- the checks the flow is made of --------------------------------------------------------
+
+  private stored(id: string): StoredReservation {
+    const stored = this.reservations.reservation(reservationIdOf(id));
+    if (!stored) throw new Refusal('unknown_reservation', `no reservation ${id}`);
+    return stored;
+  }
+
+  private storedQuote(quoteId: unknown): StoredQuote {
+    const id = quoteIdOf(quoteId);
+    const quote = this.reservations.quote(id);
+    if (!quote) throw new Refusal('unknown_quote', `no quote ${id}`);
+    return quote;
+  }
+
+  private checkValid(quote: StoredQuote): void {
+    if (this.now() > quote.expiresAt) throw new Refusal('quote_expired', `quote ${quote.id} expired at ${new Date(quote.expiresAt).toISOString()}`);
+  }
+
+  private checkActive(stored: StoredReservation): void {
+    if (stored.state !== 'active' || !this.live.has(stored.id)) throw new Refusal('not_active', `reservation ${stored.id} is ${stored.state}`);
+  }
+
+  /** A reservation may not reach further than the longest duration from now. */
+  private checkLongest(expiresAt: number, now: number): void {
+    const max = this.o.config.reservations.maxDurationMs;
+    if (expiresAt - now > max) throw new Refusal('bad_duration', `the reservation would then last more than the maximum of ${max} ms from now`);
+  }
+
+  /** A well-formed proof on this controller's ledger that has bought nothing yet. */
+  private unredeemed(payment: unknown): PaymentProof {
+    const proof = proofOf(payment);
+    if (proof.ledger !== this.o.ledger.kind) throw new Refusal('wrong_ledger', `this controller is paid on the ${this.o.ledger.kind} ledger`);
+    if (this.reservations.isRedeemed(proof)) throw new Refusal('already_redeemed', `payment ${proof.id} has already bought a reservation`);
+    return proof;
+  }
+
+  private async verify(proof: PaymentProof, quote: StoredQuote): Promise<bigint> {
+    const verdict = await this.o.ledger.verifyPayment(proof, { payTo: this.o.ledger.operatorAddress, amount: quote.amount, memo: quote.id });
+    if (!verdict.ok) throw new Refusal(verdict.reason, verdict.message);
+    return verdict.amount;
+  }
+
+  private pathFor(match: FlowMatch): Path {
+    const topo = this.o.topology();
+    if (!topo.hostByIp(match.src)) throw new Refusal('unknown_host', `no host with address ${match.src} is known to the network`);
+    if (!topo.hostByIp(match.dst)) throw new Refusal('unknown_host', `no host with address ${match.dst} is known to the network`);
+    const path = topo.pathBetweenHosts(match.src, match.dst);
+    if (!path) throw new Refusal('no_path', `there is no path from ${match.src} to ${match.dst}`);
+    return path;
+  }
+
+  private defaultClass(): ServiceClass {
+    return this.o.classes.list().find((c) => !c.bestEffort) ?? this.o.classes.bestEffort;
+  }
+
+  private burstBits(rateBps: number): number {
+    return Math.max(8 * 1500, Math.ceil((rateBps * this.o.config.reservations.burstMs) / 1000));
+  }
+
+  private sign(amount: bigint, terms: Terms, now: number): ReturnType<typeof signQuote> {
+    return signQuote(this.o.operatorKey, { ledger: this.o.ledger.kind, payTo: this.o.ledger.operatorAddress, amount, terms, validForMs: this.o.config.reservations.quoteTtlMs, now });
+  }
+
+  private counted(refusal: Refusal): Refusal {
+    if (refusal.code === 'capacity_unavailable') this.counters.capacityRefusals++;
+    return refusal;
   }
 }
 
-function normaliseRow(row: Row): Row {
-  return {
-    ...row,
-    rate_bps: Number(row.rate_bps),
-    burst_bits: Number(row.burst_bits),
-    dscp: Number(row.dscp),
-    created_at: Number(row.created_at),
-    starts_at: Number(row.starts_at),
-    expires_at: Number(row.expires_at),
-    ended_at: row.ended_at === null ? null : Number(row.ended_at),
-    paid: BigInt(row.paid),
-  };
+function viewOf(stored: StoredReservation): ReservationView {
+  return { ...stored, paid: stored.paid.toString() };
 }
 
-function viewOf(row: Row): ReservationView {
+function enforcedOf(stored: StoredReservation): EnforcedReservation {
   return {
-    id: row.id,
-    state: row.state,
-    quoteId: row.quote_id,
-    classId: row.class_id,
-    rateBps: row.rate_bps,
-    burstBits: row.burst_bits,
-    dscp: row.dscp,
-    match: JSON.parse(row.match) as FlowMatch,
-    path: JSON.parse(row.path) as PathView,
-    createdAt: row.created_at,
-    startsAt: row.starts_at,
-    expiresAt: row.expires_at,
-    endedAt: row.ended_at,
-    paid: row.paid.toString(),
-    receipt: row.receipt === null ? null : (JSON.parse(row.receipt) as SignedReceipt),
-    reason: row.reason,
-  };
-}
-
-export function pathView(path: Path): PathView {
-  return { hops: path.hops.map((h) => ({ dpid: formatDpid(h.dpid), inPort: h.inPort, outPort: h.outPort })), resources: [...path.resources] };
-}
-
-export function pathFromView(view: PathView): Path {
-  return {
-    hops: view.hops.map((h) => {
-      const d = parseDpid(h.dpid);
-      if (!d.ok) throw new Error(`stored path has a bad dpid ${h.dpid}`);
-      return { dpid: d.dpid, inPort: h.inPort, outPort: h.outPort };
-    }),
-    resources: [...view.resources],
+    id: stored.id,
+    classId: stored.classId,
+    dscp: stored.dscp,
+    rateBps: stored.rateBps,
+    burstBits: stored.burstBits,
+    match: stored.match,
+    path: pathFromView(stored.path),
+    expiresAtMs: stored.expiresAt,
   };
 }

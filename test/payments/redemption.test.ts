@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { Store } from '../../src/store/index.js';
 import { LocalLedger } from '../../src/payments/local-ledger.js';
 import { signTransfer } from '../../src/payments/journal.js';
-import { findRedemption, redeemPayment } from '../../src/payments/redemption.js';
+import { findRedemption, isRedeemed, recordRedemption, redeemPayment, releaseRedemption } from '../../src/payments/redemption.js';
 import { ledgerFixture, type LedgerFixture } from './helpers.js';
 
 let f: LedgerFixture;
@@ -43,6 +43,25 @@ describe('redeemPayment', () => {
     const { proof, req } = payment(10n);
     expect(await redeemPayment(f.store, f.ledger, proof, { ...req, amount: 500n }, 'res-A')).toMatchObject({ ok: false, reason: 'too_little' });
     expect(findRedemption(f.store, proof)).toBeNull();
+  });
+
+  it("records inside the caller's transaction: a rollback leaves no redemption, a release frees the proof", async () => {
+    const { proof, req } = payment();
+    const verdict = await f.ledger.verifyPayment(proof, req);
+    expect(verdict.ok).toBe(true);
+    const r = { reservationId: 'res-A', amount: 500n, memo, now: 1 };
+    expect(() =>
+      f.store.immediate(() => {
+        expect(recordRedemption(f.store, proof, r)).toEqual({ ok: true });
+        throw new Error('the rest of the purchase failed');
+      }),
+    ).toThrow('the rest of the purchase failed');
+    expect(isRedeemed(f.store, proof)).toBe(false);
+    f.store.immediate(() => recordRedemption(f.store, proof, r));
+    expect(recordRedemption(f.store, proof, { ...r, reservationId: 'res-B' })).toMatchObject({ ok: false, reason: 'already_redeemed' });
+    f.store.immediate(() => releaseRedemption(f.store, proof));
+    expect(findRedemption(f.store, proof)).toBeNull();
+    expect(await redeemPayment(f.store, f.ledger, proof, req, 'res-C')).toMatchObject({ ok: true, reservationId: 'res-C' });
   });
 
   it('two connections racing on one file: exactly one wins', async () => {

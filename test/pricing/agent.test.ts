@@ -5,8 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/config/defaults.js';
-import type { PricingConfig } from '../../src/config/schema.js';
-import { CONTROLLER_COMPONENT, controllerMigrations } from '../../src/reservations/schema.js';
+import type { PricingConfig } from '../../src/config/types.js';
+import { CONTROLLER_COMPONENT, controllerMigrations } from '../../src/reservations/migrations.js';
 import { Engine } from '../../src/dataplane/engine.js';
 import { PricingAgent } from '../../src/pricing/agent.js';
 import { AdmissionControl } from '../../src/qos/admission.js';

@@ -1,15 +1,16 @@
-// Test fixtures for the reservation side (issue 5): a scripted Topology (F's API, no
-// switches) and a RecordingEnforcer that STANDS IN FOR THE SWITCHES — it records what the
-// reservation side asks the network side to install, remove and restore. The real
-// enforcement in Open vSwitch is G2's and is tested against real OVS in test/network/network-ovs.test.ts.
+// Test fixtures for the reservation side: a scripted Topology (no switches) and a
+// RecordingEnforcer that STANDS IN FOR THE SWITCHES — it records what the reservation side
+// asks the network side to install, remove and restore. The real enforcement in Open
+// vSwitch is tested against real OVS in test/network/network-ovs.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { afterEach, beforeEach } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import { defaultConfig } from '../../src/config/defaults.js';
-import type { PayflowConfig } from '../../src/config/schema.js';
+import type { PayflowConfig } from '../../src/config/types.js';
 import type { EnforcedReservation, Enforcer, LoadSample, Network, NetworkStats } from '../../src/network/contracts.js';
 import { startController, type RunningController } from '../../src/app/main.js';
 import { Topology } from '../../src/network/topology.js';
@@ -129,6 +130,25 @@ export async function startHarness(dataDir: string, opts: { network?: TestNetwor
     clock,
     pay: (q, o = {}) => ledger.pay(payer, q.payTo, o.amount ?? BigInt(q.amount), o.memo ?? q.id),
     close: () => running.close(),
+  };
+}
+
+/** A controller in its own data directory for each test of the calling describe block. */
+export function harnessPerTest(): { readonly h: Harness } {
+  const current: { h?: Harness; t?: ReturnType<typeof tempDir> } = {};
+  beforeEach(async () => {
+    current.t = tempDir();
+    current.h = await startHarness(current.t.dir);
+  });
+  afterEach(async () => {
+    await current.h?.close();
+    current.t?.cleanup();
+  });
+  return {
+    get h(): Harness {
+      if (!current.h) throw new Error('the harness runs inside a test only');
+      return current.h;
+    },
   };
 }
 

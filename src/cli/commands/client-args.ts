@@ -1,8 +1,7 @@
-// Shared by `payflow quote` and `payflow reserve` (issue 5, item 8): the flow options and
+// Shared by `payflow quote` and `payflow reserve`: the flow options and
 // the text form of a quote and a reservation.
 import { flagString, UsageError, type ParsedArgs } from '../args.js';
-import type { QuoteInput } from '../../api/client.js';
-import type { QuoteView, ReservationView } from '../../reservations/service.js';
+import type { QuoteRequest, QuoteView, ReservationView } from '../../reservations/types.js';
 
 export const FLOW_FLAGS = ['api', 'src', 'dst', 'rate', 'duration', 'class', 'proto', 'src-port', 'dst-port', 'flow-label'] as const;
 
@@ -26,7 +25,7 @@ function intFlag(args: ParsedArgs, name: string): number | undefined {
   return Number(v);
 }
 
-export function quoteInput(args: ParsedArgs): QuoteInput {
+export function quoteRequest(args: ParsedArgs): QuoteRequest {
   const src = flagString(args, 'src');
   const dst = flagString(args, 'dst');
   const rate = flagString(args, 'rate');
@@ -34,7 +33,7 @@ export function quoteInput(args: ParsedArgs): QuoteInput {
   if (!src || !dst) throw new UsageError('--src and --dst are required');
   if (!rate) throw new UsageError('--rate is required');
   if (!duration) throw new UsageError('--duration is required');
-  const input: QuoteInput = { src, dst, rate, duration };
+  const input: QuoteRequest = { src, dst, rate, duration };
   const cls = flagString(args, 'class');
   if (cls !== undefined) input.classId = cls;
   const proto = intFlag(args, 'proto');

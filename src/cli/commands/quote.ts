@@ -3,7 +3,7 @@
 import { flagBool, parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { ApiClient } from '../../api/client.js';
-import { apiUrl, FLOW_FLAGS, FLOW_USAGE, quoteInput, quoteText } from './client-args.js';
+import { apiUrl, FLOW_FLAGS, FLOW_USAGE, quoteRequest, quoteText } from './client-args.js';
 
 const usage = ['usage: payflow quote --src IP --dst IP --rate RATE --duration TIME [--class ID] [--api URL] [--json]', '', ...FLOW_USAGE, '  --json           print the quote as JSON'].join('\n');
 
@@ -13,7 +13,7 @@ export const quoteCommand: Command = {
   usage,
   async run(argv) {
     const args = parseArgs(argv, { values: FLOW_FLAGS, switches: ['json'] });
-    const q = await new ApiClient(apiUrl(args)).quote(quoteInput(args));
+    const q = await new ApiClient(apiUrl(args)).quote(quoteRequest(args));
     process.stdout.write((flagBool(args, 'json') ? JSON.stringify(q) : quoteText(q)) + '\n');
     return 0;
   },

@@ -3,7 +3,7 @@
 import { flagBool, flagString, parseArgs, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { ApiClient } from '../../api/client.js';
-import { RESERVATION_STATES, type ReservationState } from '../../reservations/service.js';
+import { RESERVATION_STATES, type ReservationState } from '../../reservations/types.js';
 import { apiUrl, reservationText } from './client-args.js';
 
 const usage = [

@@ -17,9 +17,9 @@ import { ChannelSigningKey } from '../../payments/channel-keys.js';
 import { VoucherSigner } from '../../payments/channels.js';
 import { LedgerHttpClient } from '../../payments/http-client.js';
 import { SigningKey } from '../../payments/keys.js';
-import type { ReservationView } from '../../reservations/service.js';
+import type { ReservationView } from '../../reservations/types.js';
 import { durationMs } from '../../util/units.js';
-import { apiUrl, FLOW_FLAGS, FLOW_USAGE, quoteInput, reservationText } from './client-args.js';
+import { apiUrl, FLOW_FLAGS, FLOW_USAGE, quoteRequest, reservationText } from './client-args.js';
 
 const usage = [
   'usage: payflow reserve --api URL --src IP --dst IP --rate RATE --duration TIME [--class ID] [--wallet FILE] [--faucet] [--json]',
@@ -43,7 +43,7 @@ export const reserveCommand: Command = {
   usage,
   async run(argv) {
     const args = parseArgs(argv, { values: [...FLOW_FLAGS, 'wallet', 'stream', 'periods'], switches: ['json', 'faucet'] });
-    const input = quoteInput(args);
+    const input = quoteRequest(args);
     const stream = streamOptions(args);
     const walletPath = resolve(flagString(args, 'wallet') ?? './payflow-key.json');
     if (!existsSync(walletPath)) throw new UsageError(`no wallet at ${walletPath} (create one with \`payflow ledger keygen --out ${walletPath}\`)`);

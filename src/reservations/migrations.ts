@@ -1,6 +1,7 @@
-// The controller's tables (issue 5, item 6 "Persistence"): quotes, reservations, the
-// payments that bought or extended them (revenue per class), and the price history, as
-// numbered migrations of the 'controller' component in the shared SQLite store (WAL).
+// The controller's tables, as numbered migrations of the 'controller' component in the
+// shared SQLite store (WAL): quotes, reservations, the payments that bought or extended
+// them (revenue per class) — written only through src/reservations/store.ts; the pricing
+// agent reads revenue — and the price history (the pricing agent's).
 // Channel vouchers (extensions paid through a micropayment channel) are kept by the
 // payments component's ChannelBook (payment_channel_vouchers); controller_channels binds
 // each channel to the reservation it extends.

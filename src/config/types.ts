@@ -54,7 +54,7 @@ export interface ListenConfig {
 
 export interface OpenFlowConfig {
   /**
-   * false runs the controller without switches (issue 5, reservation side only): the
+   * false runs the controller without switches (reservation side only): the
    * topology comes from topology.static and reservations are admitted and recorded but not
    * enforced in any switch. Absent = true.
    */
@@ -114,7 +114,7 @@ export interface StaticPortRef {
 }
 
 /**
- * A topology written down (issue 5, for controllers run without switches and for tests):
+ * A topology written down (for controllers run without switches and for tests):
  * every link is bidirectional; the switches and their ports are the ones the links and
  * hosts name. Capacities come from `links` (defaultCapacity, overrides) as for discovered ones.
  */

@@ -1,0 +1,89 @@
+// Why the reservation side says no: a Refusal carries a stable code (part of the public
+// contract: clients branch on it), a message for people, and details for programs (the
+// bottleneck link of a capacity refusal). Refusals say nothing about transport: the HTTP
+// API decides which status each code gets (src/api/errors.ts).
+import type { AdmissionRefusal, Bottleneck } from '../qos/admission.js';
+import type { PreorderResult } from '../qos/quote.js';
+import type { RefusalReason as LedgerRefusal } from '../payments/ledger.js';
+import type { VoucherRefusal } from '../payments/channels.js';
+
+export type RefusalCode =
+  // the request itself
+  | 'bad_request'
+  | 'bad_rate'
+  | 'bad_duration'
+  | 'bad_address'
+  | 'bad_match'
+  | 'unknown_class'
+  | 'price_too_large'
+  | 'unknown_host'
+  | 'no_path'
+  // capacity and price
+  | 'capacity_unavailable'
+  | 'capacity_unknown'
+  | 'duplicate'
+  | 'price_unavailable'
+  // quotes
+  | 'bad_quote'
+  | 'unknown_quote'
+  | 'wrong_quote'
+  | 'quote_used'
+  | 'quote_expired'
+  /** the class a quote was made for is no longer offered (the configuration changed) */
+  | 'class_withdrawn'
+  // payments: the ledger's and the payment channel's own reasons, and ours
+  | LedgerRefusal
+  | VoucherRefusal
+  | 'bad_payment'
+  | 'wrong_ledger'
+  | 'channels_unavailable'
+  | 'channel_bound'
+  // reservations
+  | 'unknown_reservation'
+  | 'not_active'
+  /** the switches did not take it; the payment was not consumed */
+  | 'enforcement_failed';
+
+export class Refusal extends Error {
+  override name = 'Refusal';
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function capacityRefusal(classId: string, requestedBps: number, maxFitBps: number, bottleneck: Bottleneck): Refusal {
+  return new Refusal('capacity_unavailable', `${requestedBps} bit/s of ${classId} does not fit on ${bottleneck.resource}: at most ${maxFitBps} bit/s fits now`, {
+    classId,
+    requestedBps,
+    maxFitBps,
+    bottleneck,
+  });
+}
+
+type QuoteRefusal = Extract<PreorderResult, { ok: false }>['refusal'];
+
+/** Admission control's and the preorder's refusals in the reservation side's words. */
+export function admissionRefusal(refusal: AdmissionRefusal | QuoteRefusal): Refusal {
+  switch (refusal.code) {
+    case 'insufficient-capacity':
+      return capacityRefusal(refusal.classId, refusal.requestedBps, refusal.maxFitBps, refusal.bottleneck);
+    case 'unknown-class':
+      return new Refusal('unknown_class', refusal.message);
+    case 'invalid-rate':
+      return new Refusal('bad_rate', refusal.message);
+    case 'invalid-duration':
+      return new Refusal('bad_duration', refusal.message);
+    case 'unknown-capacity':
+    case 'empty-path':
+      return new Refusal('capacity_unknown', refusal.message);
+    case 'duplicate-id':
+      return new Refusal('duplicate', refusal.message);
+    case 'invalid-request':
+    case 'price-unavailable':
+      return new Refusal('price_unavailable', refusal.message);
+  }
+}

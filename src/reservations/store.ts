@@ -1,0 +1,306 @@
+// The reservation side's SQLite tables (src/reservations/migrations.ts): every statement
+// of the reservation side is here, prepared once, and every write is one method that is
+// one transaction, so that what belongs together commits together:
+// - recordPurchase: the redemption of the payment (payment_redemptions, through its owner
+//   src/payments/redemption.ts, whose primary key decides races between connections and
+//   processes), the quote marked used, the reservation ('installing') and the payment
+//   (revenue);
+// - recordExtension / recordVoucher: the same for a paid extension;
+// - undoPayment: the opposite of recordPurchase / recordExtension when the switches did
+//   not take what was paid for (the payment becomes redeemable again).
+// Writers use BEGIN IMMEDIATE (Store.immediate): the write lock is taken before the
+// checks inside the transaction.
+import type Database from 'better-sqlite3';
+import type { Store } from '../store/index.js';
+import type { PaymentProof } from '../payments/ledger.js';
+import type { SignedQuote, SignedReceipt } from '../payments/quotes.js';
+import { isRedeemed, recordRedemption, releaseRedemption } from '../payments/redemption.js';
+import type { FlowMatch } from '../network/contracts.js';
+import { Refusal } from './refusal.js';
+import { RESERVATION_STATES, type PathView, type ReservationState, type ReservationView } from './types.js';
+
+export type QuoteKind = 'new' | 'extension';
+
+export interface StoredQuote {
+  id: string;
+  signed: SignedQuote;
+  kind: QuoteKind;
+  /** the reservation an extension quote extends */
+  reservationId: string | null;
+  classId: string;
+  /** base units */
+  amount: bigint;
+  expiresAt: number;
+  /** the reservation that a payment of this quote bought or extended */
+  usedBy: string | null;
+}
+
+/** A reservation as stored: its view, with the amount paid as a number. */
+export interface StoredReservation extends Omit<ReservationView, 'paid'> {
+  /** base units, everything paid for it */
+  paid: bigint;
+}
+
+/** A verified payment of a quote, as it is recorded (and, if need be, undone). */
+export interface RecordedPayment {
+  reservationId: string;
+  quoteId: string;
+  proof: PaymentProof;
+  classId: string;
+  /** base units, as verified on the ledger */
+  amount: bigint;
+  at: number;
+}
+
+interface ReservationRow {
+  id: string;
+  quote_id: string;
+  state: ReservationState;
+  class_id: string;
+  rate_bps: bigint;
+  burst_bits: bigint;
+  dscp: bigint;
+  match: string;
+  path: string;
+  created_at: bigint;
+  starts_at: bigint;
+  expires_at: bigint;
+  ended_at: bigint | null;
+  paid: bigint;
+  receipt: string | null;
+  reason: string | null;
+}
+
+interface QuoteRow {
+  id: string;
+  signed: string;
+  kind: QuoteKind;
+  reservation_id: string | null;
+  class_id: string;
+  amount: bigint;
+  expires_at: bigint;
+  used_by: string | null;
+}
+
+type PaymentKind = 'purchase' | 'extension' | 'voucher';
+
+function prepareAll(db: Database.Database) {
+  return {
+    insertQuote: db.prepare<[string, string, QuoteKind, string | null, string, bigint, number]>(
+      'INSERT INTO controller_quotes (id, signed, kind, reservation_id, class_id, amount, expires_at, used_by) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)',
+    ),
+    quote: db.prepare<[string], QuoteRow>('SELECT * FROM controller_quotes WHERE id = ?').safeIntegers(true),
+    useQuote: db.prepare<[string, string]>('UPDATE controller_quotes SET used_by = ? WHERE id = ? AND used_by IS NULL'),
+    freeQuote: db.prepare<[string]>('UPDATE controller_quotes SET used_by = NULL WHERE id = ?'),
+
+    reservation: db.prepare<[string], ReservationRow>('SELECT * FROM controller_reservations WHERE id = ?').safeIntegers(true),
+    state: db.prepare<[string], { state: ReservationState }>('SELECT state FROM controller_reservations WHERE id = ?'),
+    list: db
+      .prepare<[string | null, string | null, number], ReservationRow>('SELECT * FROM controller_reservations WHERE (? IS NULL OR state = ?) ORDER BY created_at DESC, id LIMIT ?')
+      .safeIntegers(true),
+    live: db.prepare<[], ReservationRow>(`SELECT * FROM controller_reservations WHERE state IN ('installing', 'active') ORDER BY created_at`).safeIntegers(true),
+    countByState: db.prepare<[], { state: ReservationState; n: number }>('SELECT state, COUNT(*) AS n FROM controller_reservations GROUP BY state'),
+    insertReservation: db.prepare<[string, string, string, number, number, number, string, string, number, number, number, bigint]>(
+      `INSERT INTO controller_reservations (id, quote_id, state, class_id, rate_bps, burst_bits, dscp, match, path, created_at, starts_at, expires_at, paid)
+       VALUES (?, ?, 'installing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    activate: db.prepare<[string, string]>(`UPDATE controller_reservations SET state = 'active', receipt = ? WHERE id = ? AND state = 'installing'`),
+    activateInstalling: db.prepare<[]>(`UPDATE controller_reservations SET state = 'active' WHERE state = 'installing'`),
+    end: db.prepare<[ReservationState, number, string, string]>(`UPDATE controller_reservations SET state = ?, ended_at = ?, reason = ? WHERE id = ? AND state = 'active'`),
+    markExpired: db.prepare<[number, string]>(`UPDATE controller_reservations SET state = 'expired', ended_at = ? WHERE id = ?`),
+    markFailed: db.prepare<[number, string, string]>(`UPDATE controller_reservations SET state = 'failed', ended_at = ?, reason = ?, paid = 0 WHERE id = ?`),
+    /** also undoes an extension, with the earlier end and the negated amount */
+    extend: db.prepare<[number, bigint, string]>('UPDATE controller_reservations SET expires_at = ?, paid = paid + ? WHERE id = ?'),
+
+    insertPayment: db.prepare<[string, string, string, string, string, PaymentKind, bigint, number]>(
+      'INSERT INTO controller_payments (reservation_id, quote_id, ledger, proof_id, class_id, kind, amount, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    deletePayment: db.prepare<[string, string]>('DELETE FROM controller_payments WHERE ledger = ? AND proof_id = ?'),
+
+    channel: db.prepare<[string], { reservation_id: string }>('SELECT reservation_id FROM controller_channels WHERE channel = ?'),
+    bindChannel: db.prepare<[string, string, number]>('INSERT INTO controller_channels (channel, reservation_id, bound_at) VALUES (?, ?, ?) ON CONFLICT (channel) DO NOTHING'),
+  };
+}
+
+export class ReservationStore {
+  private readonly sql: ReturnType<typeof prepareAll>;
+
+  constructor(private readonly store: Store) {
+    this.sql = prepareAll(store.db);
+  }
+
+  // ---- quotes --------------------------------------------------------------------------------
+
+  saveQuote(signed: SignedQuote, kind: QuoteKind, reservationId: string | null, classId: string, amount: bigint): void {
+    this.sql.insertQuote.run(signed.quote.id, JSON.stringify(signed), kind, reservationId, classId, amount, signed.quote.expiresAt);
+  }
+
+  quote(id: string): StoredQuote | undefined {
+    const row = this.sql.quote.get(id);
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      signed: JSON.parse(row.signed) as SignedQuote,
+      kind: row.kind,
+      reservationId: row.reservation_id,
+      classId: row.class_id,
+      amount: row.amount,
+      expiresAt: Number(row.expires_at),
+      usedBy: row.used_by,
+    };
+  }
+
+  /** Whether the payments area has recorded `proof` as redeemed. */
+  isRedeemed(proof: PaymentProof): boolean {
+    return isRedeemed(this.store, proof);
+  }
+
+  // ---- reading reservations ------------------------------------------------------------------
+
+  reservation(id: string): StoredReservation | undefined {
+    const row = this.sql.reservation.get(id);
+    return row ? reservationOf(row) : undefined;
+  }
+
+  stateOf(id: string): ReservationState | undefined {
+    return this.sql.state.get(id)?.state;
+  }
+
+  /** Newest first. */
+  list(state: ReservationState | undefined, limit: number): StoredReservation[] {
+    return this.sql.list.all(state ?? null, state ?? null, limit).map(reservationOf);
+  }
+
+  countByState(): Record<ReservationState, number> {
+    const out = Object.fromEntries(RESERVATION_STATES.map((s) => [s, 0])) as Record<ReservationState, number>;
+    for (const r of this.sql.countByState.all()) out[r.state] = r.n;
+    return out;
+  }
+
+  /** The paid reservations that have not ended ('installing' or 'active'), oldest first. */
+  loadActive(): StoredReservation[] {
+    return this.sql.live.all().map(reservationOf);
+  }
+
+  /** The reservation a payment channel extends, once its first voucher bound it. */
+  channelReservation(channel: string): string | undefined {
+    return this.sql.channel.get(channel)?.reservation_id;
+  }
+
+  // ---- writing: one method, one transaction ---------------------------------------------------
+
+  /**
+   * Records a purchase: redemption, quote used, the reservation ('installing') and the
+   * payment. Refused (nothing written) with 'already_redeemed' or 'quote_used' when
+   * another request got there first.
+   */
+  recordPurchase(reservation: Omit<StoredReservation, 'state' | 'endedAt' | 'receipt' | 'reason' | 'paid'>, payment: RecordedPayment): void {
+    const r = reservation;
+    this.store.immediate(() => {
+      this.redeem(payment);
+      this.sql.insertReservation.run(
+        r.id,
+        r.quoteId,
+        r.classId,
+        r.rateBps,
+        r.burstBits,
+        r.dscp,
+        JSON.stringify(r.match),
+        JSON.stringify(r.path),
+        r.createdAt,
+        r.startsAt,
+        r.expiresAt,
+        payment.amount,
+      );
+      this.insertPayment(payment, 'purchase');
+    });
+  }
+
+  /** Records a paid extension quote: redemption, quote used, the new end, the payment. Refusals as recordPurchase. */
+  recordExtension(payment: RecordedPayment, expiresAt: number): void {
+    this.store.immediate(() => {
+      this.redeem(payment);
+      this.sql.extend.run(expiresAt, payment.amount, payment.reservationId);
+      this.insertPayment(payment, 'extension');
+    });
+  }
+
+  /**
+   * Records an extension paid by a channel voucher (already accepted and stored by the
+   * ChannelBook): the channel bound to the reservation, the new end, the payment.
+   */
+  recordVoucher(v: { reservationId: string; channel: string; sequence: number; ledger: string; classId: string; amount: bigint; expiresAt: number; at: number }): void {
+    this.store.immediate(() => {
+      this.sql.bindChannel.run(v.channel, v.reservationId, v.at);
+      this.sql.extend.run(v.expiresAt, v.amount, v.reservationId);
+      this.sql.insertPayment.run(v.reservationId, '', v.ledger, `${v.channel}:${v.sequence}`, v.classId, 'voucher', v.amount, v.at);
+    });
+  }
+
+  /**
+   * Undoes recordPurchase or recordExtension: the payment row and the redemption go, the
+   * quote can be used again; a purchase's reservation stays as 'failed' with the reason,
+   * an extended one gets its earlier end back.
+   */
+  undoPayment(payment: RecordedPayment, reservation: { failed: string; at: number } | { expiresAt: number }): void {
+    this.store.immediate(() => {
+      this.sql.deletePayment.run(payment.proof.ledger, payment.proof.id);
+      releaseRedemption(this.store, payment.proof);
+      this.sql.freeQuote.run(payment.quoteId);
+      if ('failed' in reservation) this.sql.markFailed.run(reservation.at, reservation.failed, payment.reservationId);
+      else this.sql.extend.run(reservation.expiresAt, -payment.amount, payment.reservationId);
+    });
+  }
+
+  /** The switches took it: 'installing' → 'active', with the receipt. */
+  activate(id: string, receipt: SignedReceipt): void {
+    this.sql.activate.run(JSON.stringify(receipt), id);
+  }
+
+  /** Ends an active reservation; false when it was not active (ended meanwhile). */
+  markEnded(id: string, state: 'expired' | 'cancelled', reason: string, at: number): boolean {
+    return this.sql.end.run(state, at, reason, id).changes === 1;
+  }
+
+  /**
+   * After a restart: the reservations whose time passed while the controller was down
+   * are expired; every other one that was being installed counts as active.
+   */
+  settleAfterRestart(expired: readonly string[], at: number): void {
+    this.store.immediate(() => {
+      for (const id of expired) this.sql.markExpired.run(at, id);
+      this.sql.activateInstalling.run();
+    });
+  }
+
+  private redeem(payment: RecordedPayment): void {
+    const redeemed = recordRedemption(this.store, payment.proof, { reservationId: payment.reservationId, amount: payment.amount, memo: payment.quoteId, now: payment.at });
+    if (!redeemed.ok) throw new Refusal(redeemed.reason, redeemed.message);
+    if (this.sql.useQuote.run(payment.reservationId, payment.quoteId).changes !== 1) throw new Refusal('quote_used', `quote ${payment.quoteId} has already been used`);
+  }
+
+  private insertPayment(p: RecordedPayment, kind: PaymentKind): void {
+    this.sql.insertPayment.run(p.reservationId, p.quoteId, p.proof.ledger, p.proof.id, p.classId, kind, p.amount, p.at);
+  }
+}
+
+function reservationOf(row: ReservationRow): StoredReservation {
+  return {
+    id: row.id,
+    state: row.state,
+    quoteId: row.quote_id,
+    classId: row.class_id,
+    rateBps: Number(row.rate_bps),
+    burstBits: Number(row.burst_bits),
+    dscp: Number(row.dscp),
+    match: JSON.parse(row.match) as FlowMatch,
+    path: JSON.parse(row.path) as PathView,
+    createdAt: Number(row.created_at),
+    startsAt: Number(row.starts_at),
+    expiresAt: Number(row.expires_at),
+    endedAt: row.ended_at === null ? null : Number(row.ended_at),
+    paid: row.paid,
+    receipt: row.receipt === null ? null : (JSON.parse(row.receipt) as SignedReceipt),
+    reason: row.reason,
+  };
+}

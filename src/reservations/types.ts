@@ -1,0 +1,98 @@
+// The vocabulary of the reservation side (PayFlow's preorder, pricing seed sections 4–5):
+// what a client asks a quote for, and the views of quotes and reservations that the
+// service returns. The HTTP API, its client and the CLI use these same types, so a quote
+// request has one shape from the command line to the service.
+import type { Bottleneck } from '../qos/admission.js';
+import type { PaymentProof } from '../payments/ledger.js';
+import type { SignedQuote, SignedReceipt } from '../payments/quotes.js';
+import type { FlowMatch } from '../network/contracts.js';
+import type { Path } from '../network/topology.js';
+import { formatDpid, parseDpid } from '../util/dpid.js';
+
+export type ReservationState = 'installing' | 'active' | 'expired' | 'cancelled' | 'failed';
+export const RESERVATION_STATES: readonly ReservationState[] = ['installing', 'active', 'expired', 'cancelled', 'failed'];
+
+/**
+ * A quote for a new reservation: the flow (src, dst and optionally proto, ports, flow
+ * label), the class, the rate and the duration. Values arrive from the wire, so the
+ * service checks every one of them; a request without a rate is refused (bad_rate).
+ */
+export interface QuoteRequest {
+  src: string;
+  dst: string;
+  /** default: the first class that is not best effort */
+  classId?: string;
+  /** bits/s as a number, or a rate text ("5mbit") */
+  rate?: number | string;
+  /** ms as a number, or a duration text ("60s") */
+  duration: number | string;
+  proto?: number;
+  srcPort?: number;
+  dstPort?: number;
+  flowLabel?: number;
+}
+
+/** A quote to extend an active reservation by `duration` (same class, rate and path). */
+export interface ExtensionQuoteRequest {
+  reservationId: string;
+  /** ms as a number, or a duration text ("60s") */
+  duration: number | string;
+}
+
+/** A payment for a quote: the quote's id and the proof of the transfer on the ledger. */
+export interface PaymentRequest {
+  quoteId: string;
+  payment: PaymentProof;
+}
+
+export interface QuoteView {
+  quote: SignedQuote['quote'];
+  signature: string;
+  /** currency units per Mbit/s per second */
+  unitPrice: number;
+  /** currency units */
+  totalPrice: number;
+  available: boolean;
+  maxFitBps: number;
+  bottleneck: Bottleneck | null;
+}
+
+export interface PathView {
+  hops: { dpid: string; inPort: number; outPort: number }[];
+  resources: string[];
+}
+
+export interface ReservationView {
+  id: string;
+  state: ReservationState;
+  quoteId: string;
+  classId: string;
+  rateBps: number;
+  burstBits: number;
+  dscp: number;
+  match: FlowMatch;
+  path: PathView;
+  createdAt: number;
+  startsAt: number;
+  expiresAt: number;
+  endedAt: number | null;
+  /** base units, decimal string: everything paid for it */
+  paid: string;
+  receipt: SignedReceipt | null;
+  reason: string | null;
+}
+
+export function pathView(path: Path): PathView {
+  return { hops: path.hops.map((h) => ({ dpid: formatDpid(h.dpid), inPort: h.inPort, outPort: h.outPort })), resources: [...path.resources] };
+}
+
+export function pathFromView(view: PathView): Path {
+  return {
+    hops: view.hops.map((h) => {
+      const d = parseDpid(h.dpid);
+      if (!d.ok) throw new Error(`stored path has a bad dpid ${h.dpid}`);
+      return { dpid: d.dpid, inPort: h.inPort, outPort: h.outPort };
+    }),
+    resources: [...view.resources],
+  };
+}
