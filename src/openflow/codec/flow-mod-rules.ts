@@ -7,8 +7,9 @@
 // write-actions fill (§5.9), and inside the action set pushes and pops come before
 // set-fields (§5.10). The match's own rules are checked by encodeMatch (oxm.ts).
 import type { Action } from './actions.js';
+import { OfpEncodeError } from './buffer.js';
 import type { Instruction } from './instructions.js';
-import { checkSetField, type Match, type OxmFieldName, type OxmKnown } from './oxm.js';
+import { checkSetFieldPrerequisite, prerequisiteFieldOf, setFieldRuleBroken, type Match, type OxmFieldName, type OxmKnown } from './oxm.js';
 
 const VLAN_PRESENT: OxmKnown = { field: 'vlan_vid', value: 0x1000 };
 const PBB_ETH_TYPE = 0x88e7;
@@ -30,17 +31,37 @@ function effectOn(action: Action, field: OxmFieldName): OxmKnown | undefined {
   }
 }
 
-function fromMatch(match: Match, field: OxmFieldName): OxmKnown | undefined {
-  for (const oxm of match) if (oxm.field === field) return oxm as OxmKnown;
+/** The latest effect on `field` among `actions[0 .. before)`, searching backwards. */
+function latestEffect(actions: readonly Action[], before: number, field: OxmFieldName, skipSetFields: boolean): OxmKnown | undefined {
+  for (let i = before - 1; i >= 0; i--) {
+    const a = actions[i]!;
+    if (skipSetFields && a.type === 'set_field') continue;
+    const e = effectOn(a, field);
+    if (e !== undefined) return e;
+  }
   return undefined;
 }
 
-/** The latest effect on `field` among `actions[0 .. before)`, searching backwards. */
-function latestEffect(actions: readonly Action[], before: number, field: OxmFieldName): OxmKnown | undefined {
-  for (let i = before - 1; i >= 0; i--) {
-    const e = effectOn(actions[i]!, field);
-    if (e !== undefined) return e;
+/**
+ * What the packet is known to carry in `field` when action `j` of instruction `i` runs:
+ * the latest earlier action that sets it, else the flow's match.
+ */
+function knownValue(match: Match, instructions: readonly Instruction[], i: number, j: number, field: OxmFieldName): OxmKnown | undefined {
+  const ins = instructions[i] as Extract<Instruction, { actions: Action[] }>;
+  let found: OxmKnown | undefined;
+  if (ins.type === 'apply_actions') {
+    found = latestEffect(ins.actions, j, field, false);
+  } else {
+    // the action set: its pushes and pops first, then its set-fields in list order, all
+    // after every apply-actions instruction
+    found = latestEffect(ins.actions, ins.actions.length, field, true) ?? latestEffect(ins.actions, j, field, false);
+    for (let k = instructions.length - 1; found === undefined && k >= 0; k--) {
+      const other = instructions[k]!;
+      if (other.type === 'apply_actions') found = latestEffect(other.actions, other.actions.length, field, false);
+    }
   }
+  if (found !== undefined) return found;
+  for (const oxm of match) if (oxm.field === field) return oxm as OxmKnown;
   return undefined;
 }
 
@@ -50,28 +71,18 @@ function latestEffect(actions: readonly Action[], before: number, field: OxmFiel
  */
 export function checkFlowModSetFields(msg: { match: Match; instructions: readonly Instruction[] }, path: string): void {
   const { match, instructions } = msg;
-  const applied: Action[] = [];
-  for (const ins of instructions) if (ins.type === 'apply_actions') applied.push(...ins.actions);
-  instructions.forEach((ins, i) => {
-    if (ins.type !== 'apply_actions' && ins.type !== 'write_actions') return;
-    const inActionSet = ins.type === 'write_actions';
-    const actions = ins.actions;
-    actions.forEach((action, j) => {
-      if (action.type !== 'set_field') return;
-      const lookup = (field: OxmFieldName): OxmKnown | undefined => {
-        if (inActionSet) {
-          // the action set's pushes and pops run first, then its set-fields in list order
-          for (const a of actions) {
-            if (a.type !== 'set_field') {
-              const e = effectOn(a, field);
-              if (e !== undefined) return e;
-            }
-          }
-          return latestEffect(actions, j, field) ?? latestEffect(applied, applied.length, field) ?? fromMatch(match, field);
-        }
-        return latestEffect(actions, j, field) ?? fromMatch(match, field);
-      };
-      checkSetField(action.field, `${path}.instructions[${i}].actions[${j}].field`, lookup);
-    });
-  });
+  for (let i = 0; i < instructions.length; i++) {
+    const ins = instructions[i]!;
+    if (ins.type !== 'apply_actions' && ins.type !== 'write_actions') continue;
+    for (let j = 0; j < ins.actions.length; j++) {
+      const action = ins.actions[j]!;
+      if (action.type !== 'set_field' || action.field.field === 'unknown') continue;
+      const oxm = action.field;
+      const where = () => `${path}.instructions[${i}].actions[${j}].field`;
+      const broken = setFieldRuleBroken(oxm);
+      if (broken !== undefined) throw new OfpEncodeError(where(), broken);
+      const prerequisite = prerequisiteFieldOf(oxm);
+      if (prerequisite !== undefined) checkSetFieldPrerequisite(oxm, knownValue(match, instructions, i, j, prerequisite), where);
+    }
+  }
 }

@@ -517,23 +517,28 @@ function formatPrereqValue(v: unknown): string {
 }
 
 /**
- * The set-field rules of §7.2.5 for one action writing `oxm`: the field must be a packet
- * header field (not in_port, in_phy_port, metadata — nor the ipv6_exthdr pseudo-field),
- * unmasked, and the packet must be known to carry it: `lookup(field)` gives what the
- * flow's match and the actions before this one say about the prerequisite field.
+ * The set-field rules of §7.2.5 that hold whatever the flow: the field must be a packet
+ * header field (not in_port, in_phy_port, metadata — nor the ipv6_exthdr pseudo-field) and
+ * carry no mask. Returns why `oxm` breaks them, or undefined.
  */
-export function checkSetField(oxm: Oxm, path: string, lookup: (field: OxmFieldName) => OxmKnown | undefined): void {
-  if (oxm.field === 'unknown') return;
+export function setFieldRuleBroken(oxm: OxmKnown): string | undefined {
   const f = fieldByName.get(oxm.field);
-  if (f === undefined) return;
-  if (!f.settable) {
-    throw new OfpEncodeError(path, `set_field cannot write ${oxm.field}: it is not a packet header field (OpenFlow 1.3.5 §7.2.5; a switch answers OFPBAC_BAD_SET_TYPE)`);
-  }
-  if (oxm.mask !== undefined && oxm.mask !== null) {
-    throw new OfpEncodeError(path, `set_field ${oxm.field} cannot carry a mask (OpenFlow 1.3.5 §7.2.5; a switch answers OFPBAC_BAD_SET_MASK)`);
-  }
-  const pre = f.prereq;
-  if (pre === undefined) return;
-  const found = lookup(pre.field as OxmFieldName);
-  if (!prerequisiteMet(pre, found)) throw prerequisiteError(`set_field ${oxm.field}`, pre, found, path, 'the flow');
+  if (f === undefined) return undefined;
+  if (!f.settable) return `set_field cannot write ${oxm.field}: it is not a packet header field (OpenFlow 1.3.5 §7.2.5; a switch answers OFPBAC_BAD_SET_TYPE)`;
+  if (oxm.mask !== undefined && oxm.mask !== null) return `set_field ${oxm.field} cannot carry a mask (OpenFlow 1.3.5 §7.2.5; a switch answers OFPBAC_BAD_SET_MASK)`;
+  return undefined;
+}
+
+/** The field a set-field of `oxm` needs the packet to be known to have (§7.2.3.6), if any. */
+export function prerequisiteFieldOf(oxm: OxmKnown): OxmFieldName | undefined {
+  return fieldByName.get(oxm.field)?.prereq?.field as OxmFieldName | undefined;
+}
+
+/**
+ * Checks that `found` — what the flow's match and the actions before it say about the
+ * prerequisite field — lets a set-field write `oxm`; throws OfpEncodeError at `path()`.
+ */
+export function checkSetFieldPrerequisite(oxm: OxmKnown, found: OxmKnown | undefined, path: () => string): void {
+  const pre = fieldByName.get(oxm.field)?.prereq;
+  if (pre !== undefined && !prerequisiteMet(pre, found)) throw prerequisiteError(`set_field ${oxm.field}`, pre, found, path(), 'the flow');
 }
