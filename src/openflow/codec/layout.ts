@@ -187,6 +187,7 @@ export function struct<T>(name: string, members: readonly Member<T>[]): StructTy
   const decode: string[] = [];
   const encode: string[] = [];
   const lengthSlots = new Map<string, number>();
+  const measured = new Set<string>();
   let ownLengthAt = -1;
   let fixedSize = 0;
   let allFixed = true;
@@ -221,6 +222,7 @@ export function struct<T>(name: string, members: readonly Member<T>[]): StructTy
     types.push(type);
     options.push(opts);
     const slot = lengthSlots.get(key);
+    if (slot !== undefined) measured.add(key);
     // decoding
     const readExpr = type === u8 ? 'r.u8()' : type === u16 ? 'r.u16()' : type === u32 ? 'r.u32()' : type === u64 ? 'r.u64()' : `t[${i}].read(r)`;
     let read = slot === undefined ? `v${i} = ${readExpr};` : `{ const outer = r.enter(len${slot}, ${JSON.stringify(`${name}.${key}`)}); v${i} = ${readExpr}; r.leave(outer); }`;
@@ -248,6 +250,8 @@ export function struct<T>(name: string, members: readonly Member<T>[]): StructTy
     if (type.size === undefined || opts?.when !== undefined) allFixed = false;
     else if (allFixed) fixedSize += type.size;
   }
+
+  for (const key of lengthSlots.keys()) if (!measured.has(key)) throw new Error(`${name}: lengthOf(${JSON.stringify(key)}) has no member after it`);
 
   const decoderWith = (prefix: readonly string[]): ((r: Reader, ...prefixValues: unknown[]) => T) => {
     for (const key of prefix) if (!IDENTIFIER.test(key)) throw new Error(`${name}: prefix ${JSON.stringify(key)} is not an identifier`);
