@@ -5,6 +5,7 @@
 // an action type this codec does not know is kept whole as `{ type: 'unknown' }`.
 import { OfpEncodeError, Reader, Writer, checkBytes, checkUint, show } from './buffer.js';
 import { OFPAT } from './constants.js';
+import { wireType } from './layout.js';
 import { decodeOxm, encodeOxm, type Oxm } from './oxm.js';
 
 export type Action =
@@ -185,6 +186,12 @@ export function encodeActions(w: Writer, actions: readonly Action[], path: strin
   if (!Array.isArray(actions)) throw new OfpEncodeError(path, 'expected a list of actions');
   for (let i = 0; i < actions.length; i++) encodeAction(w, actions[i]!, `${path}[${i}]`);
 }
+
+/** Actions filling the rest of their container (instructions, buckets). */
+export const actionList = wireType<Action[]>(
+  (r) => decodeActions(r, r.remaining()),
+  (w, actions, path) => encodeActions(w, actions, path),
+);
 
 /** Action ids in table-features properties (§7.3.5.5.2): type, len, then for experimenter ids the rest. */
 export interface ActionId {

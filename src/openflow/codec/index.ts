@@ -63,7 +63,7 @@ export {
   OFPTFFC,
   errorTypeName,
   errorCodeName,
-} from './errors.js';
+} from './error-codes.js';
 export { OfpEncodeError } from './buffer.js';
 export { readHeader, decodeMessage, encodeMessage, MESSAGE_TABLE, MESSAGE_CODES } from './messages.js';
 export type {

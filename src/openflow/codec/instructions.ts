@@ -5,6 +5,7 @@
 import { OfpEncodeError, Reader, Writer, checkBytes, checkUint, checkUint64, show } from './buffer.js';
 import { OFPIT } from './constants.js';
 import { decodeActions, encodeActions, type Action } from './actions.js';
+import { wireType } from './layout.js';
 
 export type Instruction =
   | { type: 'goto_table'; tableId: number }
@@ -128,3 +129,6 @@ export function encodeInstructions(w: Writer, list: readonly Instruction[], path
   if (!Array.isArray(list)) throw new OfpEncodeError(path, 'expected a list of instructions');
   for (let i = 0; i < list.length; i++) encodeInstruction(w, list[i]!, `${path}[${i}]`);
 }
+
+/** Instructions filling the rest of their container (flow-mod, flow stats). */
+export const instructionList = wireType<Instruction[]>(decodeInstructions, (w, list, path) => encodeInstructions(w, list, path));

@@ -1,24 +1,26 @@
 // OpenFlow 1.3.5 messages (ONF TS-023 §7.1 header, §7.3 controller-to-switch messages,
 // §7.4 asynchronous messages, §7.5 symmetric messages): one TypeScript type per message,
 // a discriminated union on `type` (the spec's ofp_type names in snake_case), and
-// MESSAGE_TABLE mapping each OFPT_* code to the message's decoder and encoder — the shape
-// of Ryu's ofproto_v1_3_parser.py, where every message class registers its parser.
+// MESSAGE_TABLE mapping each OFPT_* code to the layout of the message's body, from which
+// layout.ts derives both its decoder and its encoder — the shape of Ryu's
+// ofproto_v1_3_parser.py, where every message class registers its pack string.
 //
 // decodeMessage never throws: every failure, including a bug-triggered exception, comes
 // back as `{ ok: false, error: { offset, reason } }`. encodeMessage throws OfpEncodeError
 // with a path into the message when the input is invalid.
-import { OfpEncodeError, Reader, Writer, DecodeFailure, checkBytes, checkUint, checkUint64, show } from './buffer.js';
+import { OfpEncodeError, Reader, Writer, DecodeFailure, checkBytes, checkUint, show } from './buffer.js';
 import { OFPHET_VERSIONBITMAP, OFPT, OFP_HEADER_LEN, OFP_VERSION } from './constants.js';
-import { OFPBRC, OFPET } from './errors.js';
-import { decodeActions, encodeActions, type Action } from './actions.js';
-import { decodeBuckets, encodeBuckets, type Bucket } from './group.js';
-import { decodeInstructions, encodeInstructions, type Instruction } from './instructions.js';
-import { decodeMeterBands, encodeMeterBands, type MeterBand } from './meter-bands.js';
+import { OFPBRC, OFPET } from './error-codes.js';
+import { actionList, type Action } from './actions.js';
+import { checkFlowModSetFields } from './flow-mod-rules.js';
+import { bucketList, type Bucket } from './group.js';
+import { instructionList, type Instruction } from './instructions.js';
+import { bytes, lengthOf, list, mac, pad, struct, tuple, u16, u32, u64, u8, type Member } from './layout.js';
+import { meterBandList, type MeterBand } from './meter-bands.js';
 import { MULTIPART_CODES, MULTIPART_TABLE, type MultipartReplyBody, type MultipartRequestBody } from './multipart.js';
-import { decodeMatch, encodeMatch, type Match } from './oxm.js';
-import { decodePort, encodePort, writeMac, type Port } from './port.js';
-import { decodePacketQueue, encodePacketQueue, type PacketQueue } from './queue.js';
-import { formatMac } from '../../util/addresses.js';
+import { checkedMatch, reportedMatch, type Match } from './oxm.js';
+import { PORT, type Port } from './port.js';
+import { PACKET_QUEUE, type PacketQueue } from './queue.js';
 
 // ---- header ---------------------------------------------------------------------------------
 
@@ -54,7 +56,7 @@ export interface HelloMessage {
 
 /**
  * Error (§7.4.4). For OFPET_EXPERIMENTER (0xffff) `code` is the experimenter's exp_type
- * and `experimenter` is set. Names: errorTypeName / errorCodeName in errors.ts.
+ * and `experimenter` is set. Names: errorTypeName / errorCodeName in error-codes.ts.
  */
 export interface ErrorMessage {
   type: 'error';
@@ -319,8 +321,11 @@ export type OfpDecodeResult = { ok: true; message: OfpMessage } | { ok: false; e
 
 export interface EncodeOptions {
   /**
-   * Check OXM prerequisites (§7.2.3.6) in the matches of flow-mods and flow/aggregate
-   * stats requests. Default true; turn off only to reproduce what a peer sent.
+   * Check the spec's rules beyond the wire layout, which a switch enforces: in the matches
+   * of flow-mods and flow/aggregate stats requests, OXM prerequisites present and listed
+   * first (§7.2.3.6), no field twice, no value bit outside its mask (§7.2.3.5); in a
+   * flow-mod's set-field actions, settable fields only, no mask, prerequisites established
+   * (§7.2.5). Default true; turn off only to reproduce what a peer sent.
    */
   checkPrerequisites?: boolean;
 }
@@ -331,77 +336,50 @@ interface MessageCodec {
   name: OfpMessageType;
   /** the body after the header, inside `[r.pos, r.end)` */
   decode(r: Reader, xid: number): OfpMessage;
-  encode(w: Writer, msg: OfpMessage, path: string, checkPrereqs: boolean): void;
+  encode(w: Writer, msg: OfpMessage, path: string, checkRules: boolean): void;
+}
+
+/** The members of a message's body, after the header (`type` and `xid` live in the header). */
+type Body<T extends OfpMessageType> = readonly Member<Omit<OfpMessageOf<T>, 'type' | 'xid'>>[];
+
+/**
+ * A message whose body is one layout, plus the spec's rules beyond it (checked after
+ * encoding, when the caller asks for rules).
+ */
+function message<T extends OfpMessageType>(
+  name: T,
+  members: Body<T>,
+  rules?: (msg: OfpMessageOf<T>, path: string) => void,
+): MessageCodec {
+  const body = struct<Omit<OfpMessageOf<T>, 'type' | 'xid'>>(name, members);
+  const decodeBody = body.decoderWith(['type', 'xid']);
+  return {
+    name,
+    decode: (r, xid) => decodeBody(r, name, xid) as unknown as OfpMessage,
+    encode(w, msg, path, checkRules) {
+      body.writeFrom(w, msg, path, checkRules);
+      if (checkRules && rules !== undefined) rules(msg as OfpMessageOf<T>, path);
+    },
+  };
 }
 
 function codec<T extends OfpMessageType>(
   name: T,
   decode: (r: Reader, xid: number) => OfpMessageOf<T>,
-  encode: (w: Writer, msg: OfpMessageOf<T>, path: string, checkPrereqs: boolean) => void,
+  encode: (w: Writer, msg: OfpMessageOf<T>, path: string, checkRules: boolean) => void,
 ): MessageCodec {
   return { name, decode, encode } as unknown as MessageCodec;
 }
 
-function emptyCodec(name: EmptyMessage['type']): MessageCodec {
-  return codec(
-    name,
-    (_r, xid) => ({ type: name, xid }),
-    () => {},
-  );
-}
-
-const echoCodec = (name: EchoMessage['type']) =>
-  codec(
-    name,
-    (r, xid) => ({ type: name, xid, data: r.rest() }),
-    (w, m, p) => w.bytes(checkBytes(m.data, p, 'data')),
-  );
-
-const switchConfigCodec = (name: SwitchConfigMessage['type']) =>
-  codec(
-    name,
-    (r, xid) => {
-      const flags = r.u16();
-      return { type: name, xid, flags, missSendLen: r.u16() };
-    },
-    (w, m, p) => {
-      w.u16(checkUint(m.flags, 16, p, 'flags'));
-      w.u16(checkUint(m.missSendLen, 16, p, 'missSendLen'));
-    },
-  );
-
-const roleCodec = (name: RoleMessage['type']) =>
-  codec(
-    name,
-    (r, xid) => {
-      const role = r.u32();
-      r.skip(4);
-      return { type: name, xid, role, generationId: r.u64() };
-    },
-    (w, m, p) => {
-      w.u32(checkUint(m.role, 32, p, 'role'));
-      w.zeros(4);
-      w.u64(checkUint64(m.generationId, p, 'generationId'));
-    },
-  );
-
-function maskPair(r: Reader): [number, number] {
-  return [r.u32(), r.u32()];
-}
-
-const asyncCodec = (name: AsyncConfigMessage['type']) =>
-  codec(
-    name,
-    (r, xid) => ({ type: name, xid, packetInMask: maskPair(r), portStatusMask: maskPair(r), flowRemovedMask: maskPair(r) }),
-    (w, m, p) => {
-      for (const key of ['packetInMask', 'portStatusMask', 'flowRemovedMask'] as const) {
-        const pair = m[key];
-        if (!Array.isArray(pair) || pair.length !== 2) throw new OfpEncodeError(`${p}.${key}`, 'expected [master, slave] masks');
-        w.u32(checkUint(pair[0], 32, `${p}.${key}[0]`));
-        w.u32(checkUint(pair[1], 32, `${p}.${key}[1]`));
-      }
-    },
-  );
+const ECHO: Body<'echo_request'> = [['data', bytes]];
+const SWITCH_CONFIG: Body<'set_config'> = [['flags', u16], ['missSendLen', u16]];
+const ROLE: Body<'role_request'> = [['role', u32], pad(4), ['generationId', u64]];
+/** each mask is [master or equal, slave] */
+const ASYNC_CONFIG: Body<'set_async'> = [
+  ['packetInMask', tuple(2, u32)],
+  ['portStatusMask', tuple(2, u32)],
+  ['flowRemovedMask', tuple(2, u32)],
+];
 
 function decodeHello(r: Reader, xid: number): HelloMessage {
   const msg: HelloMessage = { type: 'hello', xid };
@@ -461,365 +439,158 @@ function encodeHello(w: Writer, m: HelloMessage, p: string): void {
   }
 }
 
+/**
+ * Multipart request and reply (§7.3.5): type, flags, 4 bytes of padding, then the body
+ * whose layout MULTIPART_TABLE gives for that type. The type code belongs to the body on
+ * the TypeScript side (`body.bodyType`) but precedes the flags on the wire, hence this
+ * small hand-written frame around the table's layouts.
+ */
+function multipartMessage(name: 'multipart_request' | 'multipart_reply', side: 'request' | 'reply'): MessageCodec {
+  return codec(
+    name,
+    (r, xid) => {
+      const start = r.pos;
+      const mpType = r.u16();
+      const flags = r.u16();
+      r.skip(4);
+      const entry = MULTIPART_TABLE[mpType];
+      if (!entry) multipartFail(mpType, start);
+      const body = entry[side].decode(r, entry.name);
+      return { type: name, xid, flags, body } as OfpMessageOf<typeof name>;
+    },
+    (w, m, p, checkRules) => {
+      const code = multipartCode(m.body, p);
+      w.u16(code);
+      w.u16(checkUint(m.flags, 16, p, 'flags'));
+      w.zeros(4);
+      MULTIPART_TABLE[code]![side].encode(w, m.body, `${p}.body`, checkRules);
+    },
+  );
+}
+
+/**
+ * enum ofp_type → the message's body layout, in the spec's order (§7.1). The layouts are
+ * the spec's C structs after their ofp_header, member by member; `pad(n)` is the spec's
+ * `uint8_t pad[n]`. Nested structures (ofp_match, ofp_port, ofp_bucket, ...) are the
+ * wire types of their own modules.
+ */
 export const MESSAGE_TABLE: Record<number, MessageCodec> = {
   [OFPT.HELLO]: codec('hello', decodeHello, encodeHello),
-  [OFPT.ERROR]: codec(
-    'error',
-    (r, xid) => {
-      const errorType = r.u16();
-      if (errorType === OFPET.EXPERIMENTER) {
-        const code = r.u16();
-        const experimenter = r.u32();
-        return { type: 'error', xid, errorType, code, experimenter, data: r.rest() };
-      }
-      const code = r.u16();
-      return { type: 'error', xid, errorType, code, data: r.rest() };
-    },
-    (w, m, p) => {
-      w.u16(checkUint(m.errorType, 16, p, 'errorType'));
-      w.u16(checkUint(m.code, 16, p, 'code'));
-      if (m.errorType === OFPET.EXPERIMENTER) w.u32(checkUint(m.experimenter ?? 0, 32, p, 'experimenter'));
-      w.bytes(checkBytes(m.data, p, 'data'));
-    },
-  ),
-  [OFPT.ECHO_REQUEST]: echoCodec('echo_request'),
-  [OFPT.ECHO_REPLY]: echoCodec('echo_reply'),
-  [OFPT.EXPERIMENTER]: codec(
-    'experimenter',
-    (r, xid) => {
-      const experimenter = r.u32();
-      const expType = r.u32();
-      return { type: 'experimenter', xid, experimenter, expType, data: r.rest() };
-    },
-    (w, m, p) => {
-      w.u32(checkUint(m.experimenter, 32, p, 'experimenter'));
-      w.u32(checkUint(m.expType, 32, p, 'expType'));
-      w.bytes(checkBytes(m.data, p, 'data'));
-    },
-  ),
-  [OFPT.FEATURES_REQUEST]: emptyCodec('features_request'),
-  [OFPT.FEATURES_REPLY]: codec(
-    'features_reply',
-    (r, xid) => {
-      const datapathId = r.u64();
-      const nBuffers = r.u32();
-      const nTables = r.u8();
-      const auxiliaryId = r.u8();
-      r.skip(2);
-      const capabilities = r.u32();
-      const reserved = r.u32();
-      return { type: 'features_reply', xid, datapathId, nBuffers, nTables, auxiliaryId, capabilities, reserved };
-    },
-    (w, m, p) => {
-      w.u64(checkUint64(m.datapathId, p, 'datapathId'));
-      w.u32(checkUint(m.nBuffers, 32, p, 'nBuffers'));
-      w.u8(checkUint(m.nTables, 8, p, 'nTables'));
-      w.u8(checkUint(m.auxiliaryId, 8, p, 'auxiliaryId'));
-      w.zeros(2);
-      w.u32(checkUint(m.capabilities, 32, p, 'capabilities'));
-      w.u32(checkUint(m.reserved ?? 0, 32, p, 'reserved'));
-    },
-  ),
-  [OFPT.GET_CONFIG_REQUEST]: emptyCodec('get_config_request'),
-  [OFPT.GET_CONFIG_REPLY]: switchConfigCodec('get_config_reply'),
-  [OFPT.SET_CONFIG]: switchConfigCodec('set_config'),
-  [OFPT.PACKET_IN]: codec(
-    'packet_in',
-    (r, xid) => {
-      const bufferId = r.u32();
-      const totalLen = r.u16();
-      const reason = r.u8();
-      const tableId = r.u8();
-      const cookie = r.u64();
-      const match = decodeMatch(r);
-      r.skip(2);
-      return { type: 'packet_in', xid, bufferId, totalLen, reason, tableId, cookie, match, data: r.rest() };
-    },
-    (w, m, p) => {
-      w.u32(checkUint(m.bufferId, 32, p, 'bufferId'));
-      w.u16(checkUint(m.totalLen, 16, p, 'totalLen'));
-      w.u8(checkUint(m.reason, 8, p, 'reason'));
-      w.u8(checkUint(m.tableId, 8, p, 'tableId'));
-      w.u64(checkUint64(m.cookie, p, 'cookie'));
-      encodeMatch(w, m.match, `${p}.match`, false);
-      w.zeros(2);
-      w.bytes(checkBytes(m.data, p, 'data'));
-    },
-  ),
-  [OFPT.FLOW_REMOVED]: codec(
-    'flow_removed',
-    (r, xid) => {
-      const cookie = r.u64();
-      const priority = r.u16();
-      const reason = r.u8();
-      const tableId = r.u8();
-      const durationSec = r.u32();
-      const durationNsec = r.u32();
-      const idleTimeout = r.u16();
-      const hardTimeout = r.u16();
-      const packetCount = r.u64();
-      const byteCount = r.u64();
-      const match = decodeMatch(r);
-      return {
-        type: 'flow_removed',
-        xid,
-        cookie,
-        priority,
-        reason,
-        tableId,
-        durationSec,
-        durationNsec,
-        idleTimeout,
-        hardTimeout,
-        packetCount,
-        byteCount,
-        match,
-      };
-    },
-    (w, m, p) => {
-      w.u64(checkUint64(m.cookie, p, 'cookie'));
-      w.u16(checkUint(m.priority, 16, p, 'priority'));
-      w.u8(checkUint(m.reason, 8, p, 'reason'));
-      w.u8(checkUint(m.tableId, 8, p, 'tableId'));
-      w.u32(checkUint(m.durationSec, 32, p, 'durationSec'));
-      w.u32(checkUint(m.durationNsec, 32, p, 'durationNsec'));
-      w.u16(checkUint(m.idleTimeout, 16, p, 'idleTimeout'));
-      w.u16(checkUint(m.hardTimeout, 16, p, 'hardTimeout'));
-      w.u64(checkUint64(m.packetCount, p, 'packetCount'));
-      w.u64(checkUint64(m.byteCount, p, 'byteCount'));
-      encodeMatch(w, m.match, `${p}.match`, false);
-    },
-  ),
-  [OFPT.PORT_STATUS]: codec(
-    'port_status',
-    (r, xid) => {
-      const reason = r.u8();
-      r.skip(7);
-      return { type: 'port_status', xid, reason, desc: decodePort(r) };
-    },
-    (w, m, p) => {
-      w.u8(checkUint(m.reason, 8, p, 'reason'));
-      w.zeros(7);
-      encodePort(w, m.desc, `${p}.desc`);
-    },
-  ),
-  [OFPT.PACKET_OUT]: codec(
-    'packet_out',
-    (r, xid) => {
-      const bufferId = r.u32();
-      const inPort = r.u32();
-      const actionsLen = r.u16();
-      r.skip(6);
-      const actions = decodeActions(r, actionsLen);
-      return { type: 'packet_out', xid, bufferId, inPort, actions, data: r.rest() };
-    },
-    (w, m, p) => {
-      w.u32(checkUint(m.bufferId, 32, p, 'bufferId'));
-      w.u32(checkUint(m.inPort, 32, p, 'inPort'));
-      const lenAt = w.pos;
-      w.u16(0);
-      w.zeros(6);
-      const start = w.pos;
-      encodeActions(w, m.actions, `${p}.actions`);
-      w.patch16(lenAt, w.pos - start);
-      w.bytes(checkBytes(m.data, p, 'data'));
-    },
-  ),
-  [OFPT.FLOW_MOD]: codec(
+  /** ofp_error_msg; for OFPET_EXPERIMENTER, ofp_error_experimenter_msg (exp_type in `code`) */
+  [OFPT.ERROR]: message('error', [
+    ['errorType', u16],
+    ['code', u16],
+    ['experimenter', u32, { when: (m) => m.errorType === OFPET.EXPERIMENTER, default: 0 }],
+    ['data', bytes],
+  ]),
+  [OFPT.ECHO_REQUEST]: message('echo_request', ECHO),
+  [OFPT.ECHO_REPLY]: message('echo_reply', ECHO),
+  /** ofp_experimenter_header */
+  [OFPT.EXPERIMENTER]: message('experimenter', [['experimenter', u32], ['expType', u32], ['data', bytes]]),
+  [OFPT.FEATURES_REQUEST]: message('features_request', []),
+  /** ofp_switch_features */
+  [OFPT.FEATURES_REPLY]: message('features_reply', [
+    ['datapathId', u64],
+    ['nBuffers', u32],
+    ['nTables', u8],
+    ['auxiliaryId', u8],
+    pad(2),
+    ['capabilities', u32],
+    ['reserved', u32, { default: 0 }],
+  ]),
+  [OFPT.GET_CONFIG_REQUEST]: message('get_config_request', []),
+  /** ofp_switch_config */
+  [OFPT.GET_CONFIG_REPLY]: message('get_config_reply', SWITCH_CONFIG),
+  [OFPT.SET_CONFIG]: message('set_config', SWITCH_CONFIG),
+  /** ofp_packet_in */
+  [OFPT.PACKET_IN]: message('packet_in', [
+    ['bufferId', u32],
+    ['totalLen', u16],
+    ['reason', u8],
+    ['tableId', u8],
+    ['cookie', u64],
+    ['match', reportedMatch],
+    pad(2),
+    ['data', bytes],
+  ]),
+  /** ofp_flow_removed */
+  [OFPT.FLOW_REMOVED]: message('flow_removed', [
+    ['cookie', u64],
+    ['priority', u16],
+    ['reason', u8],
+    ['tableId', u8],
+    ['durationSec', u32],
+    ['durationNsec', u32],
+    ['idleTimeout', u16],
+    ['hardTimeout', u16],
+    ['packetCount', u64],
+    ['byteCount', u64],
+    ['match', reportedMatch],
+  ]),
+  /** ofp_port_status */
+  [OFPT.PORT_STATUS]: message('port_status', [['reason', u8], pad(7), ['desc', PORT]]),
+  /** ofp_packet_out: actions_len counts the bytes of the actions, the frame follows them */
+  [OFPT.PACKET_OUT]: message('packet_out', [
+    ['bufferId', u32],
+    ['inPort', u32],
+    lengthOf('actions'),
+    pad(6),
+    ['actions', actionList],
+    ['data', bytes],
+  ]),
+  /** ofp_flow_mod; its match and set-field actions must also follow the spec's rules */
+  [OFPT.FLOW_MOD]: message(
     'flow_mod',
-    (r, xid) => {
-      const cookie = r.u64();
-      const cookieMask = r.u64();
-      const tableId = r.u8();
-      const command = r.u8();
-      const idleTimeout = r.u16();
-      const hardTimeout = r.u16();
-      const priority = r.u16();
-      const bufferId = r.u32();
-      const outPort = r.u32();
-      const outGroup = r.u32();
-      const flags = r.u16();
-      r.skip(2);
-      const match = decodeMatch(r);
-      const instructions = decodeInstructions(r);
-      return {
-        type: 'flow_mod',
-        xid,
-        cookie,
-        cookieMask,
-        tableId,
-        command,
-        idleTimeout,
-        hardTimeout,
-        priority,
-        bufferId,
-        outPort,
-        outGroup,
-        flags,
-        match,
-        instructions,
-      };
-    },
-    (w, m, p, checkPrereqs) => {
-      w.u64(checkUint64(m.cookie, p, 'cookie'));
-      w.u64(checkUint64(m.cookieMask, p, 'cookieMask'));
-      w.u8(checkUint(m.tableId, 8, p, 'tableId'));
-      w.u8(checkUint(m.command, 8, p, 'command'));
-      w.u16(checkUint(m.idleTimeout, 16, p, 'idleTimeout'));
-      w.u16(checkUint(m.hardTimeout, 16, p, 'hardTimeout'));
-      w.u16(checkUint(m.priority, 16, p, 'priority'));
-      w.u32(checkUint(m.bufferId, 32, p, 'bufferId'));
-      w.u32(checkUint(m.outPort, 32, p, 'outPort'));
-      w.u32(checkUint(m.outGroup, 32, p, 'outGroup'));
-      w.u16(checkUint(m.flags, 16, p, 'flags'));
-      w.zeros(2);
-      encodeMatch(w, m.match, `${p}.match`, checkPrereqs);
-      encodeInstructions(w, m.instructions, `${p}.instructions`);
-    },
+    [
+      ['cookie', u64],
+      ['cookieMask', u64],
+      ['tableId', u8],
+      ['command', u8],
+      ['idleTimeout', u16],
+      ['hardTimeout', u16],
+      ['priority', u16],
+      ['bufferId', u32],
+      ['outPort', u32],
+      ['outGroup', u32],
+      ['flags', u16],
+      pad(2),
+      ['match', checkedMatch],
+      ['instructions', instructionList],
+    ],
+    checkFlowModSetFields,
   ),
-  [OFPT.GROUP_MOD]: codec(
-    'group_mod',
-    (r, xid) => {
-      const command = r.u16();
-      const groupType = r.u8();
-      r.skip(1);
-      const groupId = r.u32();
-      return { type: 'group_mod', xid, command, groupType, groupId, buckets: decodeBuckets(r) };
-    },
-    (w, m, p) => {
-      w.u16(checkUint(m.command, 16, p, 'command'));
-      w.u8(checkUint(m.groupType, 8, p, 'groupType'));
-      w.zeros(1);
-      w.u32(checkUint(m.groupId, 32, p, 'groupId'));
-      encodeBuckets(w, m.buckets, `${p}.buckets`);
-    },
-  ),
-  [OFPT.PORT_MOD]: codec(
-    'port_mod',
-    (r, xid) => {
-      const portNo = r.u32();
-      r.skip(4);
-      r.need(8, 'hw_addr');
-      const hwAddr = formatMac(r.bytes, r.pos);
-      r.skip(8);
-      const config = r.u32();
-      const mask = r.u32();
-      const advertise = r.u32();
-      r.skip(4);
-      return { type: 'port_mod', xid, portNo, hwAddr, config, mask, advertise };
-    },
-    (w, m, p) => {
-      w.u32(checkUint(m.portNo, 32, p, 'portNo'));
-      w.zeros(4);
-      writeMac(w, m.hwAddr, `${p}.hwAddr`);
-      w.zeros(2);
-      w.u32(checkUint(m.config, 32, p, 'config'));
-      w.u32(checkUint(m.mask, 32, p, 'mask'));
-      w.u32(checkUint(m.advertise, 32, p, 'advertise'));
-      w.zeros(4);
-    },
-  ),
-  [OFPT.TABLE_MOD]: codec(
-    'table_mod',
-    (r, xid) => {
-      const tableId = r.u8();
-      r.skip(3);
-      return { type: 'table_mod', xid, tableId, config: r.u32() };
-    },
-    (w, m, p) => {
-      w.u8(checkUint(m.tableId, 8, p, 'tableId'));
-      w.zeros(3);
-      w.u32(checkUint(m.config, 32, p, 'config'));
-    },
-  ),
-  [OFPT.MULTIPART_REQUEST]: codec(
-    'multipart_request',
-    (r, xid) => {
-      const start = r.pos;
-      const mpType = r.u16();
-      const flags = r.u16();
-      r.skip(4);
-      const entry = MULTIPART_TABLE[mpType];
-      if (!entry) multipartFail(mpType, start);
-      return { type: 'multipart_request', xid, flags, body: entry.decodeRequest(r) };
-    },
-    (w, m, p, checkPrereqs) => {
-      const code = multipartCode(m.body, p);
-      w.u16(code);
-      w.u16(checkUint(m.flags, 16, p, 'flags'));
-      w.zeros(4);
-      MULTIPART_TABLE[code]!.encodeRequest(w, m.body, `${p}.body`, checkPrereqs);
-    },
-  ),
-  [OFPT.MULTIPART_REPLY]: codec(
-    'multipart_reply',
-    (r, xid) => {
-      const start = r.pos;
-      const mpType = r.u16();
-      const flags = r.u16();
-      r.skip(4);
-      const entry = MULTIPART_TABLE[mpType];
-      if (!entry) multipartFail(mpType, start);
-      return { type: 'multipart_reply', xid, flags, body: entry.decodeReply(r) };
-    },
-    (w, m, p) => {
-      const code = multipartCode(m.body, p);
-      w.u16(code);
-      w.u16(checkUint(m.flags, 16, p, 'flags'));
-      w.zeros(4);
-      MULTIPART_TABLE[code]!.encodeReply(w, m.body, `${p}.body`);
-    },
-  ),
-  [OFPT.BARRIER_REQUEST]: emptyCodec('barrier_request'),
-  [OFPT.BARRIER_REPLY]: emptyCodec('barrier_reply'),
-  [OFPT.QUEUE_GET_CONFIG_REQUEST]: codec(
-    'queue_get_config_request',
-    (r, xid) => {
-      const port = r.u32();
-      r.skip(4);
-      return { type: 'queue_get_config_request', xid, port };
-    },
-    (w, m, p) => {
-      w.u32(checkUint(m.port, 32, p, 'port'));
-      w.zeros(4);
-    },
-  ),
-  [OFPT.QUEUE_GET_CONFIG_REPLY]: codec(
-    'queue_get_config_reply',
-    (r, xid) => {
-      const port = r.u32();
-      r.skip(4);
-      const queues: PacketQueue[] = [];
-      while (r.pos < r.end) queues.push(decodePacketQueue(r));
-      return { type: 'queue_get_config_reply', xid, port, queues };
-    },
-    (w, m, p) => {
-      w.u32(checkUint(m.port, 32, p, 'port'));
-      w.zeros(4);
-      if (!Array.isArray(m.queues)) throw new OfpEncodeError(`${p}.queues`, 'expected a list');
-      m.queues.forEach((q, i) => encodePacketQueue(w, q, `${p}.queues[${i}]`));
-    },
-  ),
-  [OFPT.ROLE_REQUEST]: roleCodec('role_request'),
-  [OFPT.ROLE_REPLY]: roleCodec('role_reply'),
-  [OFPT.GET_ASYNC_REQUEST]: emptyCodec('get_async_request'),
-  [OFPT.GET_ASYNC_REPLY]: asyncCodec('get_async_reply'),
-  [OFPT.SET_ASYNC]: asyncCodec('set_async'),
-  [OFPT.METER_MOD]: codec(
-    'meter_mod',
-    (r, xid) => {
-      const command = r.u16();
-      const flags = r.u16();
-      const meterId = r.u32();
-      return { type: 'meter_mod', xid, command, flags, meterId, bands: decodeMeterBands(r) };
-    },
-    (w, m, p) => {
-      w.u16(checkUint(m.command, 16, p, 'command'));
-      w.u16(checkUint(m.flags, 16, p, 'flags'));
-      w.u32(checkUint(m.meterId, 32, p, 'meterId'));
-      encodeMeterBands(w, m.bands, `${p}.bands`);
-    },
-  ),
+  /** ofp_group_mod */
+  [OFPT.GROUP_MOD]: message('group_mod', [['command', u16], ['groupType', u8], pad(1), ['groupId', u32], ['buckets', bucketList]]),
+  /** ofp_port_mod */
+  [OFPT.PORT_MOD]: message('port_mod', [
+    ['portNo', u32],
+    pad(4),
+    ['hwAddr', mac],
+    pad(2),
+    ['config', u32],
+    ['mask', u32],
+    ['advertise', u32],
+    pad(4),
+  ]),
+  /** ofp_table_mod */
+  [OFPT.TABLE_MOD]: message('table_mod', [['tableId', u8], pad(3), ['config', u32]]),
+  [OFPT.MULTIPART_REQUEST]: multipartMessage('multipart_request', 'request'),
+  [OFPT.MULTIPART_REPLY]: multipartMessage('multipart_reply', 'reply'),
+  [OFPT.BARRIER_REQUEST]: message('barrier_request', []),
+  [OFPT.BARRIER_REPLY]: message('barrier_reply', []),
+  /** ofp_queue_get_config_request */
+  [OFPT.QUEUE_GET_CONFIG_REQUEST]: message('queue_get_config_request', [['port', u32], pad(4)]),
+  /** ofp_queue_get_config_reply */
+  [OFPT.QUEUE_GET_CONFIG_REPLY]: message('queue_get_config_reply', [['port', u32], pad(4), ['queues', list(PACKET_QUEUE)]]),
+  /** ofp_role_request */
+  [OFPT.ROLE_REQUEST]: message('role_request', ROLE),
+  [OFPT.ROLE_REPLY]: message('role_reply', ROLE),
+  [OFPT.GET_ASYNC_REQUEST]: message('get_async_request', []),
+  /** ofp_async_config */
+  [OFPT.GET_ASYNC_REPLY]: message('get_async_reply', ASYNC_CONFIG),
+  [OFPT.SET_ASYNC]: message('set_async', ASYNC_CONFIG),
+  /** ofp_meter_mod */
+  [OFPT.METER_MOD]: message('meter_mod', [['command', u16], ['flags', u16], ['meterId', u32], ['bands', meterBandList]]),
 };
 
 /** message name → OFPT_* code */

@@ -4,6 +4,7 @@
 // experimenter bands keep their trailing bytes raw, unknown types are kept whole.
 import { OfpEncodeError, Reader, Writer, checkBytes, checkUint, show } from './buffer.js';
 import { OFPMBT } from './constants.js';
+import { wireType } from './layout.js';
 
 export type MeterBand =
   /** rate in kb/s or packets/s (meter flags), burst in kilobits or packets */
@@ -89,3 +90,6 @@ export function encodeMeterBands(w: Writer, bands: readonly MeterBand[], path: s
   if (!Array.isArray(bands)) throw new OfpEncodeError(path, 'expected a list of meter bands');
   for (let i = 0; i < bands.length; i++) encodeMeterBand(w, bands[i]!, `${path}[${i}]`);
 }
+
+/** Bands filling the rest of their container (meter-mod, meter config). */
+export const meterBandList = wireType<MeterBand[]>(decodeMeterBands, (w, bands, path) => encodeMeterBands(w, bands, path));

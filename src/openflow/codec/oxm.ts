@@ -14,6 +14,7 @@
 import { formatIpv4, formatIpv6, formatMac, parseIpv4, parseIpv6Into, parseMacInto } from '../../util/addresses.js';
 import { OfpEncodeError, Reader, Writer, checkBytes, checkUint, show } from './buffer.js';
 import { OFPMT_OXM, OFPXMC, ONF_EXPERIMENTER_ID } from './constants.js';
+import { wireType } from './layout.js';
 
 type OxmKind = 'u8' | 'u16' | 'u24' | 'u32' | 'u64' | 'mac' | 'ipv4' | 'ipv6';
 
@@ -49,6 +50,8 @@ interface FieldSpec {
   /** experimenter OXM (class 0xffff): experimenter id and the 16-bit experimenter field type */
   experimenter?: number;
   expType?: number;
+  /** false for fields a set-field action cannot write (§7.2.5: not packet header fields) */
+  settable?: false;
 }
 
 const B = OFPXMC.OPENFLOW_BASIC;
@@ -60,9 +63,9 @@ const ETH_MPLS = { field: 'eth_type', values: [0x8847, 0x8848] } as const;
 
 /** The header match fields table (§7.2.3.8), in OFPXMT_OFB_* code order. */
 const FIELD_SPECS = {
-  in_port: { oxmClass: B, code: 0, kind: 'u32', maskable: false },
-  in_phy_port: { oxmClass: B, code: 1, kind: 'u32', maskable: false, prereq: { field: 'in_port' } },
-  metadata: { oxmClass: B, code: 2, kind: 'u64', maskable: true },
+  in_port: { oxmClass: B, code: 0, kind: 'u32', maskable: false, settable: false },
+  in_phy_port: { oxmClass: B, code: 1, kind: 'u32', maskable: false, settable: false, prereq: { field: 'in_port' } },
+  metadata: { oxmClass: B, code: 2, kind: 'u64', maskable: true, settable: false },
   eth_dst: { oxmClass: B, code: 3, kind: 'mac', maskable: true },
   eth_src: { oxmClass: B, code: 4, kind: 'mac', maskable: true },
   eth_type: { oxmClass: B, code: 5, kind: 'u16', maskable: false },
@@ -99,7 +102,8 @@ const FIELD_SPECS = {
   mpls_bos: { oxmClass: B, code: 36, kind: 'u8', maskable: false, bits: 1, prereq: ETH_MPLS },
   pbb_isid: { oxmClass: B, code: 37, kind: 'u24', maskable: true, prereq: { field: 'eth_type', values: [0x88e7] } },
   tunnel_id: { oxmClass: B, code: 38, kind: 'u64', maskable: true },
-  ipv6_exthdr: { oxmClass: B, code: 39, kind: 'u16', maskable: true, bits: 9, prereq: ETH_IPV6 },
+  // a pseudo-field summarising the extension headers seen, not a header to rewrite
+  ipv6_exthdr: { oxmClass: B, code: 39, kind: 'u16', maskable: true, bits: 9, prereq: ETH_IPV6, settable: false },
   // Extensions outside OFPXMC_OPENFLOW_BASIC that switches and Ryu commonly emit.
   tun_ipv4_src: { oxmClass: OFPXMC.NXM_1, code: 31, kind: 'ipv4', maskable: true },
   tun_ipv4_dst: { oxmClass: OFPXMC.NXM_1, code: 32, kind: 'ipv4', maskable: true },
@@ -155,6 +159,7 @@ interface RuntimeField {
   /** largest value of an integer field (its significant bits, §7.2.3.8) */
   max: number;
   maskable: boolean;
+  settable: boolean;
   /** OXM payload length without and with mask, experimenter header included */
   plainLength: number;
   maskedLength: number;
@@ -177,6 +182,7 @@ const fields: RuntimeField[] = OXM_FIELD_NAMES.map((name, index) => {
     size,
     max: 2 ** (s.bits ?? Math.min(size, 4) * 8) - 1,
     maskable: s.maskable,
+    settable: s.settable ?? true,
     plainLength: expHeader + size,
     maskedLength: expHeader + 2 * size,
     experimenter: s.experimenter,
@@ -294,6 +300,11 @@ export function decodeOxmId(r: Reader): OxmId {
 
 // ---- encoding -----------------------------------------------------------------------------
 
+/** A match in a flow-mod or flow/aggregate stats request: the spec's rules apply when asked. */
+export const checkedMatch = wireType<Match>(decodeMatch, encodeMatch);
+/** A match a switch reports (packet-in, flow-removed, flow stats): encoded as it is. */
+export const reportedMatch = wireType<Match>(decodeMatch, (w, match, path) => encodeMatch(w, match, path, false));
+
 const U64_LIMIT = 1n << 64n;
 
 function valueError(parent: string, member: string, reason: string): OfpEncodeError {
@@ -362,16 +373,44 @@ export function encodeOxm(w: Writer, oxm: Oxm, path: string): void {
   if (hasMask) writeValue(w, f, oxm.mask, path, 'mask');
 }
 
-/** ofp_match: header, TLVs, zero padding to 8 (the length field excludes the padding). */
-export function encodeMatch(w: Writer, match: Match, path: string, checkPrereqs: boolean): void {
+/**
+ * ofp_match: header, TLVs, zero padding to 8 (the length field excludes the padding).
+ * With `checkRules`, the match must also be one a switch accepts: prerequisites present
+ * and listed first, no field twice (checkPrerequisites), no value bit outside its mask.
+ */
+export function encodeMatch(w: Writer, match: Match, path: string, checkRules: boolean): void {
   if (!Array.isArray(match)) throw new OfpEncodeError(path, 'expected a list of OXM fields');
-  if (checkPrereqs) checkPrerequisites(match, path);
+  if (checkRules) checkPrerequisites(match, path);
   const start = w.pos;
   w.u16(OFPMT_OXM);
   w.u16(0);
-  for (let i = 0; i < match.length; i++) encodeOxm(w, match[i]!, elementPath(path, i));
+  for (let i = 0; i < match.length; i++) {
+    const oxmStart = w.pos;
+    const oxm = match[i]!;
+    encodeOxm(w, oxm, elementPath(path, i));
+    if (checkRules && oxm.field !== 'unknown' && oxm.mask !== undefined && oxm.mask !== null) {
+      checkValueWithinMask(w.buf, oxmStart, oxm, elementPath(path, i));
+    }
+  }
   w.patch16(start + 2, w.pos - start);
   w.pad8(start);
+}
+
+/**
+ * §7.2.3.5 "Flow Match Field Masking": a value bit may be 1 only where the mask bit is 1;
+ * a switch refuses anything else with OFPBMC_BAD_WILDCARDS. Compares the encoded TLV at `at`.
+ */
+function checkValueWithinMask(buf: Uint8Array, at: number, oxm: OxmKnown, path: string): void {
+  const f = fieldByName.get(oxm.field)!;
+  const valueAt = at + 4 + (f.experimenter !== undefined ? 6 : 0);
+  for (let k = 0; k < f.size; k++) {
+    if ((buf[valueAt + k]! & ~buf[valueAt + f.size + k]!) !== 0) {
+      throw new OfpEncodeError(
+        path,
+        `${oxm.field} value ${show(oxm.value)} has bits set outside its mask ${show(oxm.mask)} (OpenFlow 1.3.5 §7.2.3.5; a switch answers OFPBMC_BAD_WILDCARDS)`,
+      );
+    }
+  }
 }
 
 /** `path[i]`: V8 builds it as a cheap rope; it is only flattened if an error uses it. */
@@ -406,9 +445,11 @@ function checkOxmField(value: unknown, path: string): number {
 const positionOf = new Int32Array(fields.length).fill(-1);
 
 /**
- * §7.2.3.6 "Flow Match Field Prerequisite": a field may only appear when its prerequisite field is in the
- * match with an allowed value (recursively, since the prerequisite has its own). Also
- * refuses a field given twice (OFPBMC_DUP_FIELD). Throws OfpEncodeError naming both fields.
+ * §7.2.3.6 "Flow Match Field Prerequisite": a field may only appear when its prerequisite
+ * field is in the match, unmasked, with an allowed value (recursively, since the
+ * prerequisite has its own), and listed before it — a switch reads the TLVs in order and
+ * refuses one whose prerequisite it has not seen yet (OFPBMC_BAD_PREREQ). Also refuses a
+ * field given twice (OFPBMC_DUP_FIELD). Throws OfpEncodeError naming both fields.
  */
 export function checkPrerequisites(match: Match, path: string): void {
   try {
@@ -430,12 +471,13 @@ export function checkPrerequisites(match: Match, path: string): void {
       if (f === undefined || pre === undefined) continue;
       const at = positionOf[f.prereqIndex]!;
       const found = at >= 0 ? (match[at] as OxmKnown) : undefined;
-      const masked = found !== undefined && found.mask !== undefined && found.mask !== null;
-      const satisfied =
-        found !== undefined &&
-        (pre.values === undefined || (!masked && pre.values.includes(found.value as number))) &&
-        (pre.notValue === undefined || masked || found.value !== pre.notValue);
-      if (!satisfied) throw prerequisiteError(oxm.field, pre, found, elementPath(path, i));
+      if (!prerequisiteMet(pre, found)) throw prerequisiteError(oxm.field, pre, found, elementPath(path, i), 'the match');
+      if (at > i) {
+        throw new OfpEncodeError(
+          elementPath(path, i),
+          `${oxm.field}: prerequisite ${pre.field}=${formatPrereqValue(found!.value)} (match[${at}]) must come before it (OpenFlow 1.3.5 §7.2.3.6; a switch answers OFPBMC_BAD_PREREQ)`,
+        );
+      }
     }
   } finally {
     for (let i = 0; i < match.length; i++) {
@@ -446,7 +488,17 @@ export function checkPrerequisites(match: Match, path: string): void {
   }
 }
 
-function prerequisiteError(field: string, pre: Prerequisite, found: OxmKnown | undefined, where: string): OfpEncodeError {
+/** Whether `found` (the prerequisite field's OXM, or undefined when absent) satisfies `pre`. */
+function prerequisiteMet(pre: Prerequisite, found: OxmKnown | undefined): boolean {
+  const masked = found !== undefined && found.mask !== undefined && found.mask !== null;
+  return (
+    found !== undefined &&
+    (pre.values === undefined || (!masked && pre.values.includes(found.value as number))) &&
+    (pre.notValue === undefined || masked || found.value !== pre.notValue)
+  );
+}
+
+function prerequisiteError(field: string, pre: Prerequisite, found: OxmKnown | undefined, where: string, source: string): OfpEncodeError {
   const needed = pre.values
     ? pre.values.map((v) => `${pre.field}=${formatPrereqValue(v)}`).join(' or ')
     : pre.notValue !== undefined
@@ -455,11 +507,38 @@ function prerequisiteError(field: string, pre: Prerequisite, found: OxmKnown | u
   const masked = found !== undefined && found.mask !== undefined && found.mask !== null;
   const actual =
     found === undefined
-      ? `the match has no ${pre.field}`
-      : `the match has ${pre.field}=${formatPrereqValue(found.value)}${masked ? ' (masked)' : ''}`;
+      ? `${source} has no ${pre.field}`
+      : `${source} has ${pre.field}=${formatPrereqValue(found.value)}${masked ? ' (masked)' : ''}`;
   return new OfpEncodeError(where, `${field} requires ${needed}, but ${actual} (OpenFlow 1.3.5 §7.2.3.6 prerequisites)`);
 }
 
 function formatPrereqValue(v: unknown): string {
   return typeof v === 'number' && v > 255 ? `0x${v.toString(16).padStart(4, '0')}` : String(v);
+}
+
+/**
+ * The set-field rules of §7.2.5 that hold whatever the flow: the field must be a packet
+ * header field (not in_port, in_phy_port, metadata — nor the ipv6_exthdr pseudo-field) and
+ * carry no mask. Returns why `oxm` breaks them, or undefined.
+ */
+export function setFieldRuleBroken(oxm: OxmKnown): string | undefined {
+  const f = fieldByName.get(oxm.field);
+  if (f === undefined) return undefined;
+  if (!f.settable) return `set_field cannot write ${oxm.field}: it is not a packet header field (OpenFlow 1.3.5 §7.2.5; a switch answers OFPBAC_BAD_SET_TYPE)`;
+  if (oxm.mask !== undefined && oxm.mask !== null) return `set_field ${oxm.field} cannot carry a mask (OpenFlow 1.3.5 §7.2.5; a switch answers OFPBAC_BAD_SET_MASK)`;
+  return undefined;
+}
+
+/** The field a set-field of `oxm` needs the packet to be known to have (§7.2.3.6), if any. */
+export function prerequisiteFieldOf(oxm: OxmKnown): OxmFieldName | undefined {
+  return fieldByName.get(oxm.field)?.prereq?.field as OxmFieldName | undefined;
+}
+
+/**
+ * Checks that `found` — what the flow's match and the actions before it say about the
+ * prerequisite field — lets a set-field write `oxm`; throws OfpEncodeError at `path()`.
+ */
+export function checkSetFieldPrerequisite(oxm: OxmKnown, found: OxmKnown | undefined, path: () => string): void {
+  const pre = fieldByName.get(oxm.field)?.prereq;
+  if (pre !== undefined && !prerequisiteMet(pre, found)) throw prerequisiteError(`set_field ${oxm.field}`, pre, found, path(), 'the flow');
 }

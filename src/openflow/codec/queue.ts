@@ -5,6 +5,7 @@
 // still decodes and encodes back identically.
 import { OfpEncodeError, Reader, Writer, checkBytes, checkUint, show } from './buffer.js';
 import { OFPQT } from './constants.js';
+import { list, ownLength, pad, struct, u32, wireType } from './layout.js';
 
 export type QueueProperty =
   | { type: 'min_rate'; rate: number }
@@ -45,22 +46,6 @@ function decodeQueueProperty(r: Reader): QueueProperty {
   });
 }
 
-export function decodePacketQueue(r: Reader): PacketQueue {
-  const start = r.pos;
-  r.need(16, 'packet queue header');
-  const queueId = r.u32();
-  const port = r.u32();
-  const len = r.u16();
-  if (len < 16) r.fail(`packet queue length ${len} < 16`, start + 8);
-  r.pos = start;
-  return r.within(len, 'packet queue', () => {
-    r.pos += 16;
-    const properties: QueueProperty[] = [];
-    while (r.pos < r.end) properties.push(decodeQueueProperty(r));
-    return { queueId, port, properties };
-  });
-}
-
 function encodeQueueProperty(w: Writer, p: QueueProperty, path: string): void {
   if (p === null || typeof p !== 'object') throw new OfpEncodeError(path, 'expected a queue property object');
   const start = w.pos;
@@ -93,16 +78,13 @@ function encodeQueueProperty(w: Writer, p: QueueProperty, path: string): void {
   w.patch16(start + 2, w.pos - start);
 }
 
-export function encodePacketQueue(w: Writer, q: PacketQueue, path: string): void {
-  if (q === null || typeof q !== 'object') throw new OfpEncodeError(path, 'expected a queue object');
-  const start = w.pos;
-  w.u32(checkUint(q.queueId, 32, path, 'queueId'));
-  w.u32(checkUint(q.port, 32, path, 'port'));
-  w.u16(0);
-  w.zeros(6);
-  if (!Array.isArray(q.properties)) throw new OfpEncodeError(`${path}.properties`, 'expected a list');
-  q.properties.forEach((p, i) => encodeQueueProperty(w, p, `${path}.properties[${i}]`));
-  const len = w.pos - start;
-  if (len > 0xffff) throw new OfpEncodeError(path, 'queue too long');
-  w.patch16(start + 8, len);
-}
+const queueProperty = wireType<QueueProperty>(decodeQueueProperty, encodeQueueProperty);
+
+/** struct ofp_packet_queue: its length sits after queue_id and port. */
+export const PACKET_QUEUE = struct<PacketQueue>('packet queue', [
+  ['queueId', u32],
+  ['port', u32],
+  ownLength,
+  pad(6),
+  ['properties', list(queueProperty)],
+]);

@@ -4,8 +4,9 @@
 // zero-padded to a multiple of 8 (the length excludes the padding). Instruction and
 // action ids are kept as type plus raw trailing bytes; OXM ids use the field names of
 // oxm.ts; experimenter and unknown properties stay raw.
-import { OfpEncodeError, Reader, Writer, checkBytes, checkUint, checkUint64, show } from './buffer.js';
+import { OfpEncodeError, Reader, Writer, checkBytes, checkUint, show } from './buffer.js';
 import { OFPTFPT } from './constants.js';
+import { list, ownLength, pad, str, struct, u32, u64, u8, wireType } from './layout.js';
 import { decodeOxmId, encodeOxmId, type OxmId } from './oxm.js';
 
 export const OFP_MAX_TABLE_NAME_LEN = 32;
@@ -126,27 +127,6 @@ function decodeProperty(r: Reader): TableFeatureProperty {
   return prop;
 }
 
-export function decodeTableFeatures(r: Reader): TableFeatures {
-  const start = r.pos;
-  r.need(64, 'table features');
-  const length = r.u16();
-  if (length < 64) r.fail(`table features length ${length} < 64`, start);
-  r.pos = start;
-  return r.within(length, 'table features', () => {
-    r.pos += 2;
-    const tableId = r.u8();
-    r.skip(5);
-    const name = r.fixedString(OFP_MAX_TABLE_NAME_LEN);
-    const metadataMatch = r.u64();
-    const metadataWrite = r.u64();
-    const config = r.u32();
-    const maxEntries = r.u32();
-    const properties: TableFeatureProperty[] = [];
-    while (r.pos < r.end) properties.push(decodeProperty(r));
-    return { tableId, name, metadataMatch, metadataWrite, config, maxEntries, properties };
-  });
-}
-
 function encodeTlvIds(w: Writer, ids: readonly TlvId[], path: string): void {
   if (!Array.isArray(ids)) throw new OfpEncodeError(path, 'expected a list of ids');
   ids.forEach((id, i) => {
@@ -206,20 +186,17 @@ function encodeProperty(w: Writer, p: TableFeatureProperty, path: string): void 
   w.pad8(start);
 }
 
-export function encodeTableFeatures(w: Writer, t: TableFeatures, path: string): void {
-  if (t === null || typeof t !== 'object') throw new OfpEncodeError(path, 'expected a table features object');
-  const start = w.pos;
-  w.u16(0);
-  w.u8(checkUint(t.tableId, 8, path, 'tableId'));
-  w.zeros(5);
-  w.fixedString(t.name, OFP_MAX_TABLE_NAME_LEN, `${path}.name`);
-  w.u64(checkUint64(t.metadataMatch, path, 'metadataMatch'));
-  w.u64(checkUint64(t.metadataWrite, path, 'metadataWrite'));
-  w.u32(checkUint(t.config, 32, path, 'config'));
-  w.u32(checkUint(t.maxEntries, 32, path, 'maxEntries'));
-  if (!Array.isArray(t.properties)) throw new OfpEncodeError(`${path}.properties`, 'expected a list');
-  t.properties.forEach((p, i) => encodeProperty(w, p, `${path}.properties[${i}]`));
-  const length = w.pos - start;
-  if (length > 0xffff) throw new OfpEncodeError(path, 'table features too long');
-  w.patch16(start, length);
-}
+const tableFeatureProperty = wireType<TableFeatureProperty>(decodeProperty, encodeProperty);
+
+/** struct ofp_table_features (§7.3.5.5.1): 64 fixed bytes, then the properties. */
+export const TABLE_FEATURES = struct<TableFeatures>('table features', [
+  ownLength,
+  ['tableId', u8],
+  pad(5),
+  ['name', str(OFP_MAX_TABLE_NAME_LEN)],
+  ['metadataMatch', u64],
+  ['metadataWrite', u64],
+  ['config', u32],
+  ['maxEntries', u32],
+  ['properties', list(tableFeatureProperty)],
+]);

@@ -26,6 +26,7 @@ import {
   readHeader,
   setField,
   toJsonSafe,
+  writeActions,
   type FlowStats,
   type MultipartReplyBody,
   type MultipartRequestBody,
@@ -462,7 +463,7 @@ describe('prerequisites (§7.2.3.6)', () => {
   });
 
   test('a masked prerequisite does not count', () => {
-    expect(() => encode([{ field: 'ipv4_dst', value: '10.0.0.1' }, { field: 'eth_type', value: 0x800 }])).not.toThrow();
+    expect(() => encode([{ field: 'eth_type', value: 0x800 }, { field: 'ipv4_dst', value: '10.0.0.1' }])).not.toThrow();
     expect(() => encode([{ field: 'vlan_pcp', value: 3 }])).toThrow(/vlan_pcp requires vlan_vid/);
     expect(() => encode([{ field: 'vlan_vid', value: 0 }, { field: 'vlan_pcp', value: 3 }])).toThrow(/vlan_vid!=0/);
   });
@@ -487,6 +488,89 @@ describe('prerequisites (§7.2.3.6)', () => {
       ]),
     ).not.toThrow();
     expect(() => encode(ipv6Match)).not.toThrow();
+  });
+});
+
+describe('flow-mods a switch refuses (§7.2.3.5, §7.2.3.6, §7.2.5)', () => {
+  const catchError = (msg: OfpMessage): OfpEncodeError => {
+    try {
+      encodeMessage(msg);
+    } catch (e) {
+      if (e instanceof OfpEncodeError) return e;
+      throw e;
+    }
+    throw new Error('expected an OfpEncodeError');
+  };
+  const ipv4: Oxm = { field: 'eth_type', value: 0x0800 };
+
+  test('a prerequisite listed after the field that needs it (OFPBMC_BAD_PREREQ)', () => {
+    const e = catchError(flowMod({ match: [{ field: 'ip_proto', value: 6 }, ipv4] }));
+    expect(e.path).toBe('flow_mod.match[0]');
+    expect(e.message).toMatch(/^flow_mod\.match\[0\]: ip_proto: prerequisite eth_type=0x0800 \(match\[1\]\) must come before it/);
+    expect(e.message).toMatch(/OFPBMC_BAD_PREREQ/);
+    // the same fields in prerequisite order are fine
+    expect(() => encodeMessage(flowMod({ match: [ipv4, { field: 'ip_proto', value: 6 }] }))).not.toThrow();
+    // ... and so is the wrong order when the rules are turned off, to re-encode what a peer sent
+    expect(() => encodeMessage(flowMod({ match: [{ field: 'ip_proto', value: 6 }, ipv4] }), { checkPrerequisites: false })).not.toThrow();
+  });
+
+  test('a masked set_field (OFPBAC_BAD_SET_MASK)', () => {
+    const e = catchError(
+      flowMod({ match: [ipv4], instructions: [applyActions(setField({ field: 'ipv4_dst', value: '10.0.0.1', mask: '255.255.255.0' }), output(1))] }),
+    );
+    expect(e.path).toBe('flow_mod.instructions[0].actions[0].field');
+    expect(e.message).toMatch(/set_field ipv4_dst cannot carry a mask .*OFPBAC_BAD_SET_MASK/);
+  });
+
+  test('an OXM value with bits outside its mask (OFPBMC_BAD_WILDCARDS)', () => {
+    const e = catchError(flowMod({ match: [ipv4, { field: 'ipv4_src', value: '10.0.0.1', mask: '255.255.255.0' }] }));
+    expect(e.path).toBe('flow_mod.match[1]');
+    expect(e.message).toMatch(/ipv4_src value "10\.0\.0\.1" has bits set outside its mask "255\.255\.255\.0" .*OFPBMC_BAD_WILDCARDS/);
+    expect(() => encodeMessage(flowMod({ match: [{ field: 'metadata', value: 0x10n, mask: 0xf0n }] }))).not.toThrow();
+    expect(() => encodeMessage(flowMod({ match: [{ field: 'metadata', value: 0x11n, mask: 0xf0n }] }))).toThrow(/BAD_WILDCARDS/);
+    expect(() => encodeMessage(flowMod({ match: [{ field: 'eth_dst', value: '01:00:00:00:00:00', mask: '01:00:00:00:00:00' }] }))).not.toThrow();
+    expect(() => encodeMessage(flowMod({ match: [{ field: 'eth_dst', value: '02:00:00:00:00:01', mask: 'ff:ff:ff:00:00:00' }] }))).toThrow(
+      /flow_mod\.match\[0\]: eth_dst value/,
+    );
+    // flow stats requests carry a match with the same rules
+    expect(() => encodeMessage(flowStatsRequest({ match: [{ field: 'tunnel_id', value: 3n, mask: 1n }] }))).toThrow(/BAD_WILDCARDS/);
+  });
+
+  test("a set_field whose prerequisite the flow's match does not establish", () => {
+    const e = catchError(flowMod({ match: [{ field: 'in_port', value: 1 }], instructions: [applyActions(setField({ field: 'ipv4_dst', value: '10.0.0.2' }), output(2))] }));
+    expect(e.path).toBe('flow_mod.instructions[0].actions[0].field');
+    expect(e.message).toMatch(/set_field ipv4_dst requires eth_type=0x0800, but the flow has no eth_type/);
+    expect(() =>
+      encodeMessage(flowMod({ match: [{ field: 'eth_type', value: 0x86dd }], instructions: [writeActions(setField({ field: 'ipv4_dst', value: '10.0.0.2' }))] })),
+    ).toThrow(/flow_mod\.instructions\[0\]\.actions\[0\]\.field: set_field ipv4_dst requires eth_type=0x0800, but the flow has eth_type=0x86dd/);
+    expect(() =>
+      encodeMessage(flowMod({ match: [ipv4], instructions: [applyActions(output(1), setField({ field: 'tcp_dst', value: 80 }))] })),
+    ).toThrow(/actions\[1\]\.field: set_field tcp_dst requires ip_proto=6/);
+    // established by the match, or by an action before it
+    expect(() => encodeMessage(flowMod({ match: [ipv4], instructions: [applyActions(setField({ field: 'ipv4_dst', value: '10.0.0.2' }))] }))).not.toThrow();
+    const pushThenSet = applyActions({ type: 'push_vlan', ethertype: 0x8100 }, setField({ field: 'vlan_pcp', value: 5 }));
+    expect(() => encodeMessage(flowMod({ instructions: [pushThenSet] }))).not.toThrow();
+    const setThenPush = applyActions(setField({ field: 'vlan_pcp', value: 5 }), { type: 'push_vlan', ethertype: 0x8100 });
+    expect(() => encodeMessage(flowMod({ instructions: [setThenPush] }))).toThrow(/set_field vlan_pcp requires vlan_vid/);
+    // in the action set, pushes run before set-fields whatever the list order (§5.10)
+    expect(() => encodeMessage(flowMod({ instructions: [writeActions(setField({ field: 'mpls_label', value: 7 }), { type: 'push_mpls', ethertype: 0x8847 })] }))).not.toThrow();
+    // after pop_mpls to IPv4, the packet is IPv4
+    const popped = applyActions({ type: 'pop_mpls', ethertype: 0x0800 }, setField({ field: 'ip_dscp', value: 46 }));
+    expect(() => encodeMessage(flowMod({ match: [{ field: 'eth_type', value: 0x8847 }], instructions: [popped] }))).not.toThrow();
+  });
+
+  test('a set_field of a field that is not a packet header (in_port, in_phy_port, metadata)', () => {
+    for (const field of [
+      { field: 'in_port', value: 3 },
+      { field: 'in_phy_port', value: 3 },
+      { field: 'metadata', value: 1n },
+    ] as Oxm[]) {
+      const e = catchError(flowMod({ instructions: [applyActions(output(1)), writeActions(setField(field))] }));
+      expect(e.path).toBe('flow_mod.instructions[1].actions[0].field');
+      expect(e.message).toMatch(new RegExp(`set_field cannot write ${field.field}: it is not a packet header field .*OFPBAC_BAD_SET_TYPE`));
+    }
+    // a packet-out is not a flow: its actions are encoded as given
+    expect(() => encodeMessage({ type: 'packet_out', xid: 0, bufferId: 0, inPort: 1, actions: [setField({ field: 'in_port', value: 2 })], data: new Uint8Array(0) })).not.toThrow();
   });
 });
 
