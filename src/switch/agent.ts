@@ -15,7 +15,7 @@ import {
   type MultipartReplyBody, type MultipartRequestMessage, type OfpMessage, type Port, type PortStats,
 } from '../openflow/codec/index.js';
 import { MessageFramer } from '../openflow/framing.js';
-import { C_RX_BYTES, C_RX_DROPPED, C_RX_ERRORS, C_RX_PACKETS, C_TX_BYTES, C_TX_DROPPED, C_TX_ERRORS, C_TX_PACKETS, DEFAULT_BATCH, PORT_COUNTERS, interfaceInfo } from './ports.js';
+import { C_RX_BYTES, C_RX_DROPPED, C_RX_ERRORS, C_RX_MALFORMED, C_RX_PACKETS, C_TX_BYTES, C_TX_DROPPED, C_TX_ERRORS, C_TX_PACKETS, DEFAULT_BATCH, PORT_COUNTERS, interfaceInfo } from './ports.js';
 import { N_TABLES } from './pipeline.js';
 import { tableFeatures } from './table-features.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
@@ -386,7 +386,8 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
           txDropped: n(C_TX_DROPPED),
           rxErrors: n(C_RX_ERRORS),
           txErrors: n(C_TX_ERRORS),
-          rxFrameErr: 0n,
+          // frames the parser refused: the closest of the spec's receive error counters
+          rxFrameErr: n(C_RX_MALFORMED),
           rxOverErr: 0n,
           rxCrcErr: 0n,
           collisions: 0n,

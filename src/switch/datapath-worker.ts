@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { OFPCML_NO_BUFFER, OFPM, OFPMC, OFPP, type FlowRemovedMessage, type MultipartReplyBody, type MultipartRequestBody } from '../openflow/codec/index.js';
 import { libc, POLLIN } from './libc.js';
-import { PacketPort, PORT_COUNTERS, SLOT_SIZE } from './ports.js';
+import { C_RX_MALFORMED, PacketPort, PORT_COUNTERS, SLOT_SIZE } from './ports.js';
 import { Pipeline, type OfError, type PacketContext, type PacketSink, type RemovedFlow } from './pipeline.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
 
@@ -79,6 +79,7 @@ function forwardSlice(): void {
       if (n === 0) continue;
       got += n;
       current = p;
+      const malformedBefore = pipeline.malformed;
       for (let i = 0; i < n; i++) {
         currentSlot = i;
         ctx.frame = p.rx;
@@ -89,6 +90,7 @@ function forwardSlice(): void {
         ctx.referenced = false;
         pipeline.process(ctx, sink);
       }
+      p.counters[C_RX_MALFORMED]! += pipeline.malformed - malformedBefore;
       for (const out of ports) out.flush();
     }
     if (got === 0) {

@@ -26,7 +26,9 @@ export const C_RX_DROPPED = 4;
 export const C_TX_DROPPED = 5;
 export const C_RX_ERRORS = 6;
 export const C_TX_ERRORS = 7;
-export const PORT_COUNTERS = 8;
+/** frames the parser refused (still switched on the fields it had) */
+export const C_RX_MALFORMED = 8;
+export const PORT_COUNTERS = 9;
 
 export class PortOpenError extends Error {
   override name = 'PortOpenError';
