@@ -4,7 +4,7 @@
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { parseDpid } from '../../util/dpid.js';
-import { SoftwareSwitch, type SwitchOptions } from '../../switch/agent.js';
+import type { SwitchOptions } from '../../switch/agent.js';
 
 const usage = [
   'usage: payflow switch (--controller tcp:HOST:PORT | --listen ptcp:PORT[:HOST]) --port NAME [--port NAME ...] [--dpid HEX]',
@@ -84,6 +84,8 @@ export const switchCommand: Command = {
       process.stderr.write('payflow switch: needs root (raw packet sockets need CAP_NET_RAW)\n');
       return 1;
     }
+    // Loaded here so other commands do not pay for the FFI library's native module.
+    const { SoftwareSwitch } = await import('../../switch/agent.js');
     const sw = await SoftwareSwitch.start(options);
     sw.on('log', (line) => process.stderr.write(`payflow switch: ${line}\n`));
     const where = [
