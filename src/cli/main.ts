@@ -10,8 +10,9 @@ import { controllerCommand } from './commands/controller.js';
 import { reserveCommand } from './commands/reserve.js';
 import { quoteCommand } from './commands/quote.js';
 import { reservationsCommand } from './commands/reservations.js';
+import { switchCommand } from './commands/switch.js';
 
-const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, reserveCommand, quoteCommand, reservationsCommand];
+const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, reserveCommand, quoteCommand, reservationsCommand, switchCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

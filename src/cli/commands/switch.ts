@@ -1,0 +1,104 @@
+// `payflow switch`: runs an OpenFlow 1.3 software switch on Linux interfaces (AF_PACKET
+// sockets, a datapath thread) that dials its controller or listens for one, as Open vSwitch
+// does with `tcp:` and `ptcp:` targets. docs/switch.md describes what it supports.
+import { UsageError } from '../args.js';
+import type { Command } from '../command.js';
+import { parseDpid } from '../../util/dpid.js';
+import type { SwitchOptions } from '../../switch/agent.js';
+
+const usage = [
+  'usage: payflow switch (--controller tcp:HOST:PORT | --listen ptcp:PORT[:HOST]) --port NAME [--port NAME ...] [--dpid HEX]',
+  '',
+  '  --controller tcp:HOST:PORT  dial this controller, redialling with backoff when it is lost',
+  '  --listen ptcp:PORT[:HOST]   listen for controllers (and ovs-ofctl) on PORT (HOST default 0.0.0.0)',
+  '  --port NAME                 a Linux interface to switch; ports are numbered 1, 2, … in order',
+  '  --dpid HEX                  datapath id (default: the first port\'s MAC address)',
+  '  --batch N                   frames per recvmmsg/sendmmsg (default 64)',
+  '',
+  'Needs root (raw sockets). Flows stay installed when the controller goes (fail-secure).',
+].join('\n');
+
+function parse(argv: string[]): SwitchOptions {
+  const ports: string[] = [];
+  const options: SwitchOptions = { ports };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === '') throw new UsageError(`${name} needs a value`);
+      return v;
+    };
+    switch (name) {
+      case '--port':
+        ports.push(value());
+        break;
+      case '--controller': {
+        const m = /^tcp:(.+):(\d+)$/.exec(value());
+        if (!m) throw new UsageError('--controller takes tcp:HOST:PORT');
+        options.controller = { host: m[1]!, port: tcpPort(m[2]!) };
+        break;
+      }
+      case '--listen': {
+        const m = /^ptcp:(\d+)(?::(.+))?$/.exec(value());
+        if (!m) throw new UsageError('--listen takes ptcp:PORT or ptcp:PORT:HOST');
+        options.listen = { port: tcpPort(m[1]!), host: m[2] ?? '0.0.0.0' };
+        break;
+      }
+      case '--dpid': {
+        const r = parseDpid(value());
+        if (!r.ok) throw new UsageError(`--dpid ${r.error}`);
+        options.dpid = r.dpid;
+        break;
+      }
+      case '--batch': {
+        const n = Number(value());
+        if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError('--batch takes an integer from 1 to 1024');
+        options.batch = n;
+        break;
+      }
+      default:
+        throw new UsageError(arg.startsWith('--') ? `unknown option ${name}` : `unexpected argument '${arg}'`);
+    }
+  }
+  if (!options.controller && !options.listen) throw new UsageError('give --controller tcp:HOST:PORT or --listen ptcp:PORT');
+  if (ports.length === 0) throw new UsageError('give at least one --port NAME');
+  if (new Set(ports).size !== ports.length) throw new UsageError('a --port is named twice');
+  return options;
+}
+
+function tcpPort(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`bad TCP port ${text}`);
+  return n;
+}
+
+export const switchCommand: Command = {
+  name: 'switch',
+  summary: 'run an OpenFlow 1.3 software switch on Linux interfaces',
+  usage,
+  async run(argv) {
+    const options = parse(argv);
+    if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+      process.stderr.write('payflow switch: needs root (raw packet sockets need CAP_NET_RAW)\n');
+      return 1;
+    }
+    // Loaded here so other commands do not pay for the FFI library's native module.
+    const { SoftwareSwitch } = await import('../../switch/agent.js');
+    const sw = await SoftwareSwitch.start(options);
+    sw.on('log', (line) => process.stderr.write(`payflow switch: ${line}\n`));
+    const where = [
+      options.listen ? `listening on ${sw.listenAddress?.address}:${sw.listenAddress?.port}` : undefined,
+      options.controller ? `controller ${options.controller.host}:${options.controller.port}` : undefined,
+    ].filter(Boolean);
+    process.stdout.write(`payflow switch: dpid ${sw.dpid.toString(16).padStart(16, '0')}, ports ${options.ports.map((p, i) => `${i + 1}=${p}`).join(' ')}, ${where.join(', ')}\n`);
+    return await new Promise<number>((done) => {
+      const stop = (): void => {
+        sw.close().then(() => done(0), () => done(1));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  },
+};

@@ -1,0 +1,39 @@
+// The messages between the switch's OpenFlow agent (main thread) and its datapath (a
+// worker thread that owns the ports, the flow tables and the meters). Both directions are
+// FIFO (worker_threads message ports keep order), which is what makes a barrier reply
+// mean "every earlier request has been applied" (OpenFlow 1.3.5 §6.2 "Message Handling").
+import type {
+  FlowModMessage, FlowRemovedMessage, MeterModMessage, MultipartReplyBody, MultipartRequestBody, PacketOutMessage,
+} from '../openflow/codec/index.js';
+
+/** The first bytes of a request, echoed in an error reply (§7.4.4: at least 64). */
+type Head = Uint8Array;
+
+export type DatapathRequest =
+  | { kind: 'flow_mod'; conn: number; xid: number; msg: FlowModMessage; head: Head }
+  | { kind: 'meter_mod'; conn: number; xid: number; msg: MeterModMessage; head: Head }
+  | { kind: 'packet_out'; conn: number; xid: number; msg: PacketOutMessage; head: Head }
+  | { kind: 'multipart'; conn: number; xid: number; body: MultipartRequestBody; head: Head }
+  | { kind: 'barrier'; conn: number; xid: number }
+  | { kind: 'stop' };
+
+export type DatapathEvent =
+  | { kind: 'ready' }
+  | { kind: 'failed'; message: string }
+  | { kind: 'error'; conn: number; xid: number; errorType: number; code: number; reason: string; head: Head }
+  | { kind: 'barrier'; conn: number; xid: number }
+  | { kind: 'multipart'; conn: number; xid: number; body: MultipartReplyBody }
+  | { kind: 'packet_in'; reason: number; tableId: number; cookie: bigint; inPort: number; totalLen: number; data: Uint8Array }
+  | { kind: 'flow_removed'; msg: Omit<FlowRemovedMessage, 'xid' | 'type'> };
+
+export interface DatapathConfig {
+  ports: string[];
+  batch: number;
+  /** Float64Array(ports × PORT_COUNTERS) of per-port counters, then DP_COUNTERS datapath counters */
+  counters: SharedArrayBuffer;
+}
+
+/** Datapath-wide counters after the per-port ones. */
+export const DP_MALFORMED = 0;
+export const DP_PACKET_IN_DROPPED = 1;
+export const DP_COUNTERS = 2;

@@ -1,0 +1,265 @@
+// `payflow switch` end to end: a real switch process on veth ports into two network
+// namespaces, driven by the project's own controller side (OpenFlowListener and
+// SwitchConnection) over TCP, and by ovs-ofctl against its ptcp: listener. Frames go in
+// through one namespace and are checked as they come out of the other.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  OFPFC, OFPFF, OFPMF, OFPP, OFPRR, OFPTT, applyActions, dropBand, flowMod, gotoTable, meterInstruction, meterMod, output, setField,
+  type FlowRemovedMessage, type PacketInMessage,
+} from '../../src/openflow/codec/index.js';
+import { OpenFlowListener } from '../../src/openflow/listener.js';
+import type { SwitchConnection } from '../../src/openflow/connection.js';
+import { OfpErrorReply } from '../../src/openflow/errors.js';
+import { buildFrame } from '../dataplane/frames.js';
+import { Capture, createHost, fixIpv4Checksum, ipv4HeaderChecksum, removeHost, sendFrames, type Host } from './netns.js';
+
+const cli = 'dist/src/cli/main.js';
+const OFCTL_PORT = 16000 + (process.pid % 1000);
+const DPID = 0x5157n;
+
+let listener: OpenFlowListener;
+let sw: ChildProcess;
+let conn: SwitchConnection;
+let a: Host;
+let b: Host;
+let switchLog = '';
+
+function udp4(dscp: number, sport = 1000, dport = 5001): Uint8Array {
+  const frame = buildFrame({ ip: { v: 4, src: '10.9.0.1', dst: '10.9.0.2', proto: 17, tos: dscp << 2 }, l4: { sport, dport }, payload: 18 }).bytes;
+  return fixIpv4Checksum(frame, 14);
+}
+
+function udp6(tc: number, flowLabel: number): Uint8Array {
+  return buildFrame({ ip: { v: 6, src: 'fd00::1', dst: 'fd00::2', nh: 17, tc, flowLabel }, l4: { sport: 1000, dport: 5001 }, payload: 18 }).bytes;
+}
+
+const ipv4Frames = (frames: Uint8Array[]) => frames.filter((f) => f[12] === 0x08 && f[13] === 0x00);
+const ipv6Frames = (frames: Uint8Array[]) => frames.filter((f) => f[12] === 0x86 && f[13] === 0xdd);
+
+async function through(from: Host, to: Host, frames: Uint8Array[]): Promise<Uint8Array[]> {
+  const cap = new Capture(to);
+  await cap.ready;
+  sendFrames(from, frames);
+  return cap.stop();
+}
+
+async function reset(): Promise<void> {
+  await conn.sendConfirmed([
+    flowMod({ command: OFPFC.DELETE, tableId: OFPTT.ALL, outPort: OFPP.ANY }),
+    { type: 'meter_mod', command: 2, flags: 0, meterId: 0xffffffff, bands: [] },
+  ]);
+}
+
+function ofctl(...args: string[]): string {
+  return execFileSync('ovs-ofctl', ['-O', 'OpenFlow13', ...args], { encoding: 'utf8' });
+}
+
+beforeAll(async () => {
+  a = createHost('pfswA', 'pfswa');
+  b = createHost('pfswB', 'pfswb');
+  listener = new OpenFlowListener({ host: '127.0.0.1', port: 0, echoIntervalMs: 60_000 });
+  const { port } = await listener.listen();
+  const connected = new Promise<SwitchConnection>((resolve) => listener.once('switchConnected', resolve));
+  sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${port}`, '--listen', `ptcp:${OFCTL_PORT}:127.0.0.1`, '--port', 'pfswa', '--port', 'pfswb', '--dpid', DPID.toString(16)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  sw.stdout!.on('data', (d: Buffer) => (switchLog += d.toString()));
+  sw.stderr!.on('data', (d: Buffer) => (switchLog += d.toString()));
+  conn = await connected;
+}, 60_000);
+
+afterAll(async () => {
+  if (sw && sw.exitCode === null) {
+    const exited = new Promise((r) => sw.once('exit', r));
+    sw.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (sw.exitCode === null) sw.kill('SIGKILL');
+  }
+  await listener?.close();
+  if (a) removeHost(a);
+  if (b) removeHost(b);
+}, 30_000);
+
+describe('payflow switch', () => {
+  it('connects to the controller with its datapath id and describes its ports', async () => {
+    expect(conn.datapathId).toBe(DPID);
+    const desc = await conn.multipart({ bodyType: 'port_desc' });
+    expect(desc.ports.map((p) => [p.portNo, p.name])).toEqual([
+      [1, 'pfswa'],
+      [2, 'pfswb'],
+    ]);
+    expect(switchLog).toMatch(/dpid 0000000000005157/);
+  });
+
+  it('forwards IPv4 UDP from one namespace to the other and rewrites DSCP to 46 with a valid header checksum', async () => {
+    await reset();
+    await conn.sendConfirmed([
+      flowMod({ priority: 10, match: [{ field: 'in_port', value: 1 }], instructions: [applyActions(output(2))] }),
+      flowMod({
+        priority: 20,
+        match: [
+          { field: 'in_port', value: 1 },
+          { field: 'eth_type', value: 0x0800 },
+          { field: 'ip_proto', value: 17 },
+          { field: 'udp_dst', value: 5001 },
+        ],
+        instructions: [applyActions(setField({ field: 'ip_dscp', value: 46 }), output(2))],
+      }),
+    ]);
+    const out = ipv4Frames(await through(a, b, [udp4(0), udp4(10), udp4(0, 1000, 6000)]));
+    expect(out).toHaveLength(3);
+    expect(out.slice(0, 2).map((f) => f[15]! >> 2)).toEqual([46, 46]);
+    expect(out[2]![15]! >> 2).toBe(0); // the lower-priority flow: forwarded unchanged
+    for (const f of out) expect(ipv4HeaderChecksum(f, 14)).toBe(0);
+  });
+
+  it('matches the IPv6 flow label, rewrites the traffic class, and passes on via goto_table', async () => {
+    await reset();
+    await conn.sendConfirmed([
+      flowMod({ tableId: 0, priority: 5, match: [], instructions: [gotoTable(1)] }),
+      flowMod({
+        tableId: 1,
+        priority: 10,
+        match: [
+          { field: 'eth_type', value: 0x86dd },
+          { field: 'ipv6_flabel', value: 0x12345, mask: 0xfffff },
+        ],
+        instructions: [applyActions(setField({ field: 'ip_dscp', value: 34 }), output(2))],
+      }),
+    ]);
+    const out = ipv6Frames(await through(a, b, [udp6(0, 0x12345), udp6(0, 0x54321)]));
+    expect(out).toHaveLength(1);
+    const tc = ((out[0]![14]! & 0x0f) << 4) | (out[0]![15]! >> 4);
+    expect(tc >> 2).toBe(34);
+    expect(((out[0]![15]! & 0x0f) << 16) | (out[0]![16]! << 8) | out[0]![17]!).toBe(0x12345);
+  });
+
+  it('counts malformed frames, never fails on them, and keeps forwarding', async () => {
+    await reset();
+    await conn.sendConfirmed(flowMod({ priority: 1, match: [], instructions: [applyActions(output(2))] }));
+    const good = udp4(0);
+    const bad = [good.slice(0, 20), good.slice(0, 36), Uint8Array.from([...good.slice(0, 14), 0x4f, ...good.slice(15)])];
+    const before = (await conn.multipart({ bodyType: 'port_stats', portNo: 1 })).stats[0]!.rxFrameErr;
+    const out = ipv4Frames(await through(a, b, [...bad, good]));
+    expect(out.length).toBe(4); // switched on the fields they have, and the good one after them
+    const after = (await conn.multipart({ bodyType: 'port_stats', portNo: 1 })).stats[0]!.rxFrameErr;
+    expect(after - before).toBe(3n);
+    expect(sw.exitCode).toBeNull();
+  });
+
+  it('answers a barrier only after every earlier flow-mod is applied', async () => {
+    await reset();
+    for (let i = 0; i < 300; i++) {
+      conn.send(flowMod({ priority: 100, match: [{ field: 'eth_type', value: 0x0800 }, { field: 'ipv4_dst', value: `10.1.${i >> 8}.${i & 0xff}` }], instructions: [applyActions(output(2))] }));
+    }
+    await conn.barrier();
+    const flows = await conn.multipart({ bodyType: 'flow', tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: 0xffffffff, cookie: 0n, cookieMask: 0n, match: [] });
+    expect(flows.stats).toHaveLength(300);
+  });
+
+  it('refuses what it cannot do with the right error type and code', async () => {
+    await reset();
+    const refused = async (msg: Parameters<SwitchConnection['sendConfirmed']>[0]): Promise<string> => {
+      try {
+        await conn.sendConfirmed(msg);
+        return 'accepted';
+      } catch (err) {
+        return err instanceof OfpErrorReply ? `${err.typeName}/${err.codeName}` : String(err);
+      }
+    };
+    expect(await refused(flowMod({ tableId: 2, instructions: [gotoTable(1)] }))).toBe('OFPET_BAD_INSTRUCTION/OFPBIC_BAD_TABLE_ID');
+    expect(await refused(flowMod({ instructions: [applyActions({ type: 'group', groupId: 1 })] }))).toBe('OFPET_BAD_ACTION/OFPBAC_BAD_OUT_GROUP');
+    expect(await refused(flowMod({ instructions: [applyActions(output(7))] }))).toBe('OFPET_BAD_ACTION/OFPBAC_BAD_OUT_PORT');
+    expect(await refused(flowMod({ instructions: [meterInstruction(9)] }))).toBe('OFPET_METER_MOD_FAILED/OFPMMFC_UNKNOWN_METER');
+    expect(await refused(flowMod({ tableId: 200, instructions: [] }))).toBe('OFPET_FLOW_MOD_FAILED/OFPFMFC_BAD_TABLE_ID');
+    expect(await refused({ type: 'group_mod', command: 0, groupType: 0, groupId: 1, buckets: [] })).toBe('OFPET_BAD_REQUEST/OFPBRC_BAD_TYPE');
+    expect(await refused(flowMod({ instructions: [applyActions(output(2))] }))).toBe('accepted');
+  });
+
+  it('meters: a drop band of 1 packet/s passes the burst and drops the rest, and counts them', async () => {
+    await reset();
+    await conn.sendConfirmed([
+      meterMod({ meterId: 1, flags: OFPMF.PKTPS | OFPMF.BURST | OFPMF.STATS, bands: [dropBand(1, 2)] }),
+      flowMod({ priority: 10, match: [{ field: 'in_port', value: 1 }], instructions: [meterInstruction(1), applyActions(output(2))] }),
+    ]);
+    const frames = Array.from({ length: 20 }, () => udp4(0));
+    const out = ipv4Frames(await through(a, b, frames));
+    expect(out.length).toBeGreaterThanOrEqual(2);
+    expect(out.length).toBeLessThanOrEqual(4);
+    const stats = await conn.multipart({ bodyType: 'meter', meterId: 1 });
+    expect(Number(stats.stats[0]!.packetInCount)).toBe(20);
+    expect(Number(stats.stats[0]!.bandStats[0]!.packetBandCount)).toBe(20 - out.length);
+  });
+
+  it('sends table-miss packets to the controller and forwards its packet-out', async () => {
+    await reset();
+    await conn.sendConfirmed(flowMod({ priority: 0, match: [], instructions: [applyActions(output(OFPP.CONTROLLER, 0xffff))] }));
+    const packetIn = new Promise<PacketInMessage>((resolve) => conn.once('packetIn', resolve));
+    const cap = new Capture(b);
+    await cap.ready;
+    sendFrames(a, [udp4(12)]);
+    const pin = await packetIn;
+    expect(pin.reason).toBe(0); // OFPR_NO_MATCH
+    expect(pin.match).toEqual([{ field: 'in_port', value: 1 }]);
+    conn.send({ type: 'packet_out', bufferId: 0xffffffff, inPort: 1, actions: [output(2)], data: pin.data });
+    const out = ipv4Frames(await cap.stop());
+    expect(out).toHaveLength(1);
+    expect(Buffer.from(out[0]!).equals(Buffer.from(pin.data))).toBe(true);
+  });
+
+  it('removes a flow on its idle timeout and reports FLOW_REMOVED', async () => {
+    await reset();
+    const removed = new Promise<FlowRemovedMessage>((resolve) => conn.once('flowRemoved', resolve));
+    await conn.sendConfirmed(flowMod({ cookie: 0x77n, priority: 3, idleTimeout: 1, flags: OFPFF.SEND_FLOW_REM, instructions: [applyActions(output(2))] }));
+    const msg = await removed;
+    expect(msg.reason).toBe(OFPRR.IDLE_TIMEOUT);
+    expect(msg.cookie).toBe(0x77n);
+    const flows = await conn.multipart({ bodyType: 'flow', tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: 0xffffffff, cookie: 0n, cookieMask: 0n, match: [] });
+    expect(flows.stats).toHaveLength(0);
+  });
+
+  it('deletes strictly and by cookie', async () => {
+    await reset();
+    const m = [{ field: 'in_port' as const, value: 1 }];
+    await conn.sendConfirmed([
+      flowMod({ cookie: 1n, priority: 10, match: m, instructions: [applyActions(output(2))] }),
+      flowMod({ cookie: 2n, priority: 20, match: m, instructions: [applyActions(output(2))] }),
+      flowMod({ cookie: 3n, priority: 30, match: [], instructions: [applyActions(output(2))] }),
+    ]);
+    await conn.sendConfirmed(flowMod({ command: OFPFC.DELETE_STRICT, priority: 20, match: m, outPort: OFPP.ANY }));
+    await conn.sendConfirmed(flowMod({ command: OFPFC.DELETE, cookie: 3n, cookieMask: 0xffn, outPort: OFPP.ANY }));
+    const flows = await conn.multipart({ bodyType: 'flow', tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: 0xffffffff, cookie: 0n, cookieMask: 0n, match: [] });
+    expect(flows.stats.map((f) => f.cookie)).toEqual([1n]);
+  });
+
+  it('shows its flows, ports and meters to ovs-ofctl over ptcp:', async () => {
+    await reset();
+    ofctl('add-flow', `tcp:127.0.0.1:${OFCTL_PORT}`, 'priority=33,udp,in_port=1,tp_dst=5001,actions=set_field:46->ip_dscp,output:2');
+    ofctl('add-meter', `tcp:127.0.0.1:${OFCTL_PORT}`, 'meter=3,kbps,band=type=drop,rate=1000');
+    const flows = ofctl('dump-flows', `tcp:127.0.0.1:${OFCTL_PORT}`);
+    expect(flows).toMatch(/priority=33,udp,in_port=1,tp_dst=5001 actions=set_field:46->ip_dscp,output:2/);
+    expect(ofctl('dump-meters', `tcp:127.0.0.1:${OFCTL_PORT}`)).toMatch(/meter=3 kbps bands=\s*type=drop rate=1000/);
+    expect(ofctl('dump-ports', `tcp:127.0.0.1:${OFCTL_PORT}`)).toMatch(/port {2}1: rx pkts=/);
+    // The controller's own connection sees the flow ovs-ofctl installed.
+    const viaController = await conn.multipart({ bodyType: 'flow', tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: 0xffffffff, cookie: 0n, cookieMask: 0n, match: [] });
+    expect(viaController.stats.map((f) => f.priority)).toEqual([33]);
+  });
+});
+
+describe('payflow switch command line', () => {
+  it('refuses a missing interface with a clear message', () => {
+    const r = spawnSync('node', [cli, 'switch', '--listen', 'ptcp:0', '--port', 'pfswnothere'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no network interface named 'pfswnothere'/);
+  });
+
+  it('refuses bad arguments with the usage text', () => {
+    const noTarget = spawnSync('node', [cli, 'switch', '--port', 'lo'], { encoding: 'utf8' });
+    expect(noTarget.status).toBe(2);
+    expect(noTarget.stderr).toMatch(/give --controller tcp:HOST:PORT or --listen ptcp:PORT/);
+    const badTarget = spawnSync('node', [cli, 'switch', '--controller', 'udp:1.2.3.4:6653', '--port', 'lo'], { encoding: 'utf8' });
+    expect(badTarget.status).toBe(2);
+    expect(badTarget.stderr).toMatch(/--controller takes tcp:HOST:PORT/);
+  });
+});
