@@ -27,6 +27,7 @@ import { attachCapacitySync } from '../network/capacity-sync.js';
 import type { Network } from '../network/contracts.js';
 import { StaticNetwork } from '../network/static.js';
 import { OpenFlowNetwork } from '../network/network.js';
+import { HostStore } from '../network/host-store.js';
 import { ReservationService } from '../reservations/service.js';
 import { CONTROLLER_COMPONENT, controllerMigrations } from '../reservations/migrations.js';
 
@@ -113,7 +114,7 @@ export async function startController(config: PayflowConfig, options: StartOptio
         logger.warn('openflow.enabled is false: reservations are admitted and recorded but not enforced in any switch');
         network = new StaticNetwork(config);
       } else {
-        network = new OpenFlowNetwork(config, { logger: logger.child({ component: 'network' }) });
+        network = new OpenFlowNetwork(config, { logger: logger.child({ component: 'network' }), hostStore: new HostStore(store) });
       }
     }
     const net = network;

@@ -22,6 +22,7 @@ import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdve
 import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
 import { StatsPoller } from './stats.js';
 import { normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
+import type { HostStore } from './host-store.js';
 import { applyEgressScheduling, inspectRoot, isLocalPortOf, type EgressOptions, type EgressPort } from './egress.js';
 
 export interface OpenFlowNetworkOptions {
@@ -29,7 +30,12 @@ export interface OpenFlowNetworkOptions {
   topology?: Topology;
   /** Linux tc egress classes on switch ports that are local interfaces (default: on when root) */
   egress?: EgressOptions | false;
+  /** where host bindings survive a restart (default: kept in memory only) */
+  hostStore?: HostStore;
 }
+
+/** The source MAC of the controller's ARP probes (locally administered, "PF"); replies to it are not relayed. */
+export const PROBE_MAC = '02:50:46:00:00:01';
 
 interface SwitchState {
   conn: SwitchConnection;
@@ -88,6 +94,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   private syncing: Promise<void> = Promise.resolve();
   private started = false;
   private unsubscribeTopology: (() => void) | undefined;
+  private unfollowHosts: (() => void) | undefined;
   private egressChain: Promise<void> = Promise.resolve();
   private readonly egressApplied = new Map<string, number>();
   private readonly tls: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
@@ -165,6 +172,14 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    const hostStore = this.options.hostStore;
+    if (hostStore) {
+      // Bindings from before a restart come back as their ports come up, before the hosts speak.
+      const stored = hostStore.load();
+      this.topology.remember(stored.map((h) => ({ mac: h.mac, dpid: h.dpid, port: h.port, ips: h.addresses })), Date.now());
+      this.unfollowHosts = hostStore.follow(this.topology);
+      if (stored.length) this.logger.info({ hosts: stored.length }, 'host bindings restored from the store');
+    }
     await this.listener.listen();
     this.unsubscribeTopology = this.topology.on((e) => {
       if (e.type !== 'port-changed') this.scheduleSync();
@@ -190,6 +205,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     if (this.lldpTimer) clearInterval(this.lldpTimer);
     this.stats_.stop();
     this.unsubscribeTopology?.();
+    this.unfollowHosts?.();
     await this.listener.close();
     this.switches.clear();
   }
@@ -264,6 +280,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
         state.isReady = true;
         this.logger.info({ dpid: formatDpid(dpid), ports: sw.ports.size }, 'switch ready');
         this.emit('switchReady', dpid);
+        this.probeHosts(dpid);
         this.sendProbes(dpid);
         this.scheduleSync();
       },
@@ -356,6 +373,23 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
 
   // ---- discovery ------------------------------------------------------------------------
 
+  /**
+   * Asks every IPv4 host bound at this switch to answer (an ARP probe, RFC 5227: sender
+   * address 0.0.0.0), so that a binding restored after a restart is refreshed, or ages out
+   * if nobody answers.
+   */
+  private probeHosts(dpid: bigint): void {
+    const conn = this.switches.get(dpid)?.conn;
+    if (!conn) return;
+    for (const host of this.topology.listHosts()) {
+      if (host.attachment.dpid !== dpid) continue;
+      for (const ip of host.ipv4) {
+        const probe = buildArpRequest({ senderMac: PROBE_MAC, senderIp: '0.0.0.0', targetIp: ip });
+        this.out(conn, packetOut({ inPort: OFPP.CONTROLLER, actions: [output(host.attachment.port)], data: probe }));
+      }
+    }
+  }
+
   private sendProbes(dpid: bigint): void {
     const s = this.switches.get(dpid);
     const view = this.topology.getSwitch(dpid);
@@ -435,6 +469,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
       }
       this.flood(dpid, inPort, data);
     } else if (arp.op === 2) {
+      if (f.dstMac === PROBE_MAC) return; // an answer to the controller's own probe: learned above
       if (!this.deliver(f.dstMac, undefined, data)) this.flood(dpid, inPort, data);
     }
   }

@@ -184,6 +184,9 @@ export class Topology {
   private readonly hostTimeoutMs: number;
   private readonly pinnedByMac = new Map<string, PinnedHost>();
   private readonly pinnedByIp = new Map<string, PinnedHost>();
+  /** hosts from before a restart, waiting for their port (remember()) */
+  private readonly remembered = new Map<string, PinnedHost>();
+  private rememberedAtMs = 0;
   /** per source switch: BFS tree as the link used to reach each switch; cleared on any graph change */
   private readonly trees = new Map<bigint, Map<bigint, Link>>();
   /** sorted outgoing links per switch; rebuilt lazily */
@@ -439,12 +442,34 @@ export class Topology {
     return !host.pinned && nowMs - host.lastSeenMs > this.hostTimeoutMs;
   }
 
-  /** Brings the pinned hosts of a port that came up into the host table. */
+  /**
+   * Hosts known from before a restart: each is bound again, as learned at `nowMs`, when its
+   * switch port comes up (before it speaks), so its routes are back at once and nobody else
+   * can claim its addresses first. A host that no longer answers ages out as usual.
+   */
+  remember(hosts: readonly PinnedHost[], nowMs: number): void {
+    for (const h of hosts) {
+      const mac = normaliseUnicastMac(h.mac);
+      if (mac === undefined || this.hostsByMac.has(mac) || this.pinnedByMac.has(mac)) continue;
+      this.remembered.set(mac, { mac, dpid: h.dpid, port: h.port, ips: [...h.ips] });
+    }
+    this.rememberedAtMs = nowMs;
+    for (const sw of this.switches.values()) for (const p of sw.ports.values()) if (p.up) this.attachPinned(sw.dpid, p.portNo);
+  }
+
+  /** Brings the pinned and remembered hosts of a port that came up into the host table. */
   private attachPinned(dpid: bigint, portNo: number): void {
-    for (const pin of this.pinnedByMac.values()) {
-      if (pin.dpid !== dpid || pin.port !== portNo || this.hostsByMac.has(pin.mac)) continue;
+    const attach = (pin: PinnedHost, nowMs: number) => {
       const ips = pin.ips.length ? pin.ips : [undefined];
-      for (const ip of ips) this.learnHost({ mac: pin.mac, dpid, port: portNo, ...(ip !== undefined ? { ip } : {}), nowMs: 0 });
+      for (const ip of ips) this.learnHost({ mac: pin.mac, dpid, port: portNo, ...(ip !== undefined ? { ip } : {}), nowMs });
+    };
+    for (const pin of this.pinnedByMac.values()) {
+      if (pin.dpid === dpid && pin.port === portNo && !this.hostsByMac.has(pin.mac)) attach(pin, 0);
+    }
+    for (const [mac, host] of [...this.remembered]) {
+      if (host.dpid !== dpid || host.port !== portNo) continue;
+      this.remembered.delete(mac);
+      if (!this.hostsByMac.has(mac)) attach(host, this.rememberedAtMs);
     }
   }
 

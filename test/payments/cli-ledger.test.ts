@@ -124,14 +124,16 @@ describe('payflow ledger reclaim (CLI)', () => {
     const payer = run('keygen', '--out', payerFile).out.split('\n')[0]!;
     run('keygen', '--out', strangerFile);
     expect(run('faucet', payer, '1000', '--data', data, '--testbed').code).toBe(0);
-    // A channel of 600 to an operator, timing out in 1.5 s; the operator settles a voucher of 250.
+    // A channel of 600 to an operator, timing out in 8 s (room for a slow CLI start before it);
+    // the operator settles a voucher of 250.
     const operator = SigningKey.generate();
     const channelKey = ChannelSigningKey.generate('ed25519');
     const store = Store.open(join(data, 'payflow.db'));
     let channel: string;
+    let timeoutAt = 0;
     try {
       const ledger = LocalLedger.open(store, { authorityKey: SigningKey.load(join(data, 'ledger-authority.json')), testbed: true });
-      const timeoutAt = Date.now() + 1500;
+      timeoutAt = Date.now() + 8000;
       const opened = ledger.openChannel(signChannelOpen(SigningKey.load(payerFile), { payee: operator.address, channelKey: channelKey.publicKey, deposit: '600', timeoutAt, nonce: 1 }));
       channel = opened.txId; // a channel is named by the ledger id of its opening
       ledger.settleChannel(new VoucherSigner(channelKey, channel, 600n).pay(250n));
@@ -139,9 +141,10 @@ describe('payflow ledger reclaim (CLI)', () => {
       store.close();
     }
     const early = run('reclaim', channel, '--key', payerFile, '--data', data);
+    expect(Date.now()).toBeLessThan(timeoutAt); // the refusal below was before the timeout
     expect(early.code).toBe(1);
     expect(run('balance', payer, '--data', data).out).toBe('400'); // nothing moved
-    await new Promise((r) => setTimeout(r, 1600));
+    await new Promise((r) => setTimeout(r, Math.max(0, timeoutAt - Date.now()) + 200));
     expect(run('reclaim', channel, '--key', strangerFile, '--data', data).code).toBe(1);
     const done = run('reclaim', channel, '--key', payerFile, '--data', data, '--json');
     expect(done.code, done.err).toBe(0);
