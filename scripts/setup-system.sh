@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the testbed need (Open vSwitch with the
-# userspace datapath, Mininet, iperf3, ethtool, tcpdump) and starts Open vSwitch.
+# userspace datapath, Mininet, iperf3, ethtool, tcpdump, ping) and starts Open vSwitch.
 # Needs root. Idempotent: a second run only checks. PAYFLOW_SKIP_SYSTEM=1 skips it.
+# When another apt or dpkg process holds the package lock (an unattended upgrade, a second
+# install), it waits for it, saying so, for up to PAYFLOW_APT_WAIT seconds (default 300).
 set -euo pipefail
 if [ "${PAYFLOW_SKIP_SYSTEM:-}" = 1 ]; then echo "skipping system packages (PAYFLOW_SKIP_SYSTEM=1)"; exit 0; fi
 if [ "$(id -u)" != 0 ]; then echo "setup-system.sh: not root; the Open vSwitch tests will be skipped"; exit 0; fi
 
-packages=(openvswitch-switch mininet iperf3 ethtool iproute2 tcpdump python3-matplotlib)
+# Runs an apt-get command; while another process holds the dpkg or apt lock (apt-get then
+# fails with "Could not get lock"), waits and tries again, up to PAYFLOW_APT_WAIT seconds.
+apt_retry() {
+  local deadline=$(( $(date +%s) + ${PAYFLOW_APT_WAIT:-300} )) out rc
+  while :; do
+    out=$("$@" -o DPkg::Lock::Timeout=0 2>&1) && { [ -n "$out" ] && printf '%s\n' "$out"; return 0; }
+    rc=$?
+    if ! grep -qiE 'could not get lock|unable to (acquire|lock)' <<<"$out"; then printf '%s\n' "$out" >&2; return "$rc"; fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      printf '%s\n' "$out" >&2
+      echo "setup-system.sh: the package lock was still held after ${PAYFLOW_APT_WAIT:-300} s; giving up" >&2
+      return "$rc"
+    fi
+    echo "setup-system.sh: another apt/dpkg process holds the package lock; waiting ($*)" >&2
+    sleep 5
+  done
+}
+
+packages=(openvswitch-switch mininet iperf3 ethtool iproute2 iputils-ping tcpdump python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_retry apt-get update -qq
+  apt_retry apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # The userspace datapath sends on every Linux port through ONE AF_PACKET socket, whose send

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import { requestLogsAtDebug } from '../util/logging.js';
 import { buildApi } from '../api/server.js';
 import { createMetrics } from '../api/metrics.js';
 import type { PayflowConfig } from '../config/types.js';
@@ -70,7 +71,7 @@ function loadOrCreateKey(path: string, create: boolean): SigningKey | undefined 
 
 /** Starts the controller; resolves once the API listens. */
 export async function startController(config: PayflowConfig, options: StartOptions = {}): Promise<RunningController> {
-  const logger = options.logger ?? pino({ level: config.log.level });
+  const logger = options.logger ?? pino({ level: config.log.level, hooks: requestLogsAtDebug });
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const dbPath = join(dataDir, 'payflow.db');

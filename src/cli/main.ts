@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `payflow` command: dispatches to the subcommands in src/cli/commands/.
-// Contracts for the subcommands' output are fixed in DESIGN.md.
+// The `payflow` command: dispatches to the subcommands in src/cli/commands/, and answers
+// `--version` / `-V` with the version in the installed package.json.
 import { UsageError } from './args.js';
 import type { Command } from './command.js';
 import { benchCommand } from './commands/bench.js';
@@ -10,14 +10,17 @@ import { controllerCommand } from './commands/controller.js';
 import { reserveCommand } from './commands/reserve.js';
 import { quoteCommand } from './commands/quote.js';
 import { reservationsCommand } from './commands/reservations.js';
+import { pricesCommand } from './commands/prices.js';
 import { switchCommand } from './commands/switch.js';
+import { packageInfo } from '../util/package-info.js';
 
-const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, reserveCommand, quoteCommand, reservationsCommand, switchCommand];
+const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, pricesCommand, reserveCommand, quoteCommand, reservationsCommand, switchCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'usage: payflow <command> [options]',
+    '       payflow --version',
     '',
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
@@ -31,6 +34,11 @@ async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help() + '\n');
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    const { name: pkg, version } = packageInfo();
+    process.stdout.write(`${pkg} ${version}\n`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {

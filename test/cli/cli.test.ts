@@ -1,5 +1,6 @@
 // The `payflow` command's dispatcher and the bench contract, run as a real child process.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const cli = 'dist/src/cli/main.js';
@@ -15,6 +16,16 @@ describe('payflow CLI', () => {
     const r = spawnSync('npx', ['--no-install', 'payflow', '--help'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/usage: payflow <command>/);
+  });
+
+  it('--version and -V print the version in package.json', () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = spawnSync('node', [cli, flag], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`payflow ${version}\n`);
+    }
+    expect(execFileSync('node', [cli, '--help'], { encoding: 'utf8' })).toMatch(/payflow --version/);
   });
 
   it('refuses an unknown command with exit code 2', () => {

@@ -162,10 +162,11 @@ const malformed = ethernet(0x0800, Buffer.from([0x45, 0, 0, 40, 0, 0, 0, 0, 64, 
 const all = [...flowA, ...flowB, ...flowC, malformed];
 const sum = (frames: Buffer[]): number => frames.reduce((s, f) => s + f.length, 0);
 
+const ipv4Type = { etherType: 0x0800, etherTypeName: 'ipv4' };
 const expectedFlows = [
-  { src: '10.0.0.1', dst: '10.0.0.2', proto: 17, sport: 1000, dport: 5001, flowLabel: 0, dscp: 0, packets: 10, bytes: 2000 },
-  { src: '10.0.0.3', dst: '10.0.0.4', proto: 6, sport: 2000, dport: 80, flowLabel: 0, dscp: 0, packets: 3, bytes: sum(flowB) },
-  { src: '2001:db8::1', dst: '2001:db8::2', proto: 17, sport: 3000, dport: 4000, flowLabel: 0x12345, dscp: 46, packets: 2, bytes: sum(flowC) },
+  { src: '10.0.0.1', dst: '10.0.0.2', proto: 17, sport: 1000, dport: 5001, flowLabel: 0, dscp: 0, packets: 10, bytes: 2000, ...ipv4Type },
+  { src: '10.0.0.3', dst: '10.0.0.4', proto: 6, sport: 2000, dport: 80, flowLabel: 0, dscp: 0, packets: 3, bytes: sum(flowB), ...ipv4Type },
+  { src: '2001:db8::1', dst: '2001:db8::2', proto: 17, sport: 3000, dport: 4000, flowLabel: 0x12345, dscp: 46, packets: 2, bytes: sum(flowC), etherType: 0x86dd, etherTypeName: 'ipv6' },
 ];
 
 interface JsonOut {
@@ -198,7 +199,8 @@ describe('payflow replay', () => {
       expect(out.packets).toBe(16);
       expect(out.malformed).toBe(1);
       expect(sorted(out.flows)).toEqual(expectedFlows);
-      for (const f of out.flows) expect(Object.keys(f)).toEqual(['src', 'dst', 'proto', 'sport', 'dport', 'flowLabel', 'dscp', 'packets', 'bytes']);
+      // the documented fields in their order, then the EtherType
+      for (const f of out.flows) expect(Object.keys(f)).toEqual(['src', 'dst', 'proto', 'sport', 'dport', 'flowLabel', 'dscp', 'packets', 'bytes', 'etherType', 'etherTypeName']);
     });
   }
 
@@ -254,7 +256,7 @@ describe('payflow replay', () => {
     expect(r.stdout).toMatch(/engine wasm: 16 packets in [\d.]+ s = [\d.]+ [kM]pps overall/);
     // class 15 carries flow A's green bytes: 5 x 200 B = 8000 bit over the 15 µs the capture spans
     // = 533.333 Mbit/s, far above Cmax: the price is held at Pmax = 1.6
-    expect(r.stdout).toMatch(/class 15: price 1\.60000 per Mbit, demand 533\.333 Mbit\/s/);
+    expect(r.stdout).toMatch(/class 15: price 1\.600000 per Mbit, demand 533\.333 Mbit\/s/);
     // class 12 carries nothing; 800 kbit/s reserved: 0.09 * 10^((800 000 - 700 000) / 300 000) = 0.09 * 10^(1/3) = 0.193899
     expect(r.stdout).toMatch(/class 12: price 0\.193899 per Mbit, demand 0\.800 Mbit\/s/);
     expect(r.stdout).toMatch(/10\.0\.0\.1\s+10\.0\.0\.2\s+17\s+1000\s+5001\s+0\s+0\s+10\s+2000\s+5\/2\/3/);
@@ -439,5 +441,50 @@ describe('payflow replay', () => {
     expect(out.packets).toBe(60_000);
     expect(out.flows).toHaveLength(1);
     expect(out.flows[0]!.bytes).toBe(60_000 * 200);
+  });
+
+  describe('frames that are not IP: one row per EtherType', () => {
+    const arp = ethernet(0x0806, Buffer.alloc(28));
+    const lldp = ethernet(0x88cc, Buffer.alloc(40));
+    const unnamed = ethernet(0x88b5, Buffer.alloc(30)); // IEEE 802 local experimental
+    // an 802.1Q-tagged ARP frame (VLAN 5): the engine keys it apart, the replay adds it to ARP
+    const taggedArp = Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x81, 0x00, 0x00, 0x05, 0x08, 0x06]), Buffer.alloc(28)]);
+    const frames = [...flowA.slice(0, 2), arp, arp, taggedArp, lldp, unnamed];
+    const path = join(dir, 'non-ip.pcap');
+    writeFileSync(path, pcap(1, frames.map((data, i) => ({ us: i, data }))));
+
+    for (const engine of ['wasm', 'ts']) {
+      it(`--json (${engine} engine): non-IP rows have src and dst null, their EtherType and its name`, () => {
+        const r = replay(path, '--json', '--engine', engine);
+        expect(r.code, r.stderr).toBe(0);
+        const out = JSON.parse(r.stdout) as { packets: number; malformed: number; flows: Record<string, unknown>[] };
+        expect(out.packets).toBe(7);
+        expect(out.malformed).toBe(0);
+        const nonIp = (type: number) => out.flows.find((f) => f['etherType'] === type);
+        expect(nonIp(0x0806)).toEqual({ src: null, dst: null, proto: 0, sport: 0, dport: 0, flowLabel: 0, dscp: 0, packets: 3, bytes: 2 * arp.length + taggedArp.length, etherType: 0x0806, etherTypeName: 'arp' });
+        expect(nonIp(0x88cc)).toMatchObject({ src: null, dst: null, packets: 1, bytes: lldp.length, etherTypeName: 'lldp' });
+        expect(nonIp(0x88b5)).toMatchObject({ src: null, dst: null, packets: 1, etherTypeName: null });
+        expect(out.flows.filter((f) => f['src'] !== null)).toEqual([{ ...expectedFlows[0], packets: 2, bytes: 400 }]);
+        expect(out.flows).toHaveLength(4);
+        expect(JSON.stringify(out)).not.toContain('0.0.0.0');
+      });
+    }
+
+    it('the table names them: "arp (0x0806)", never "0.0.0.0 0.0.0.0"', () => {
+      const r = replay(path);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^1 flows and 3 non-IP EtherTypes:/m);
+      expect(r.stdout).toMatch(/^ {2}arp \(0x0806\)\s+\(not IP\)\s+-\s+-\s+-\s+-\s+-\s+3\s+\d+\s+3\/0\/0$/m);
+      expect(r.stdout).toMatch(/^ {2}lldp \(0x88cc\)\s+\(not IP\)/m);
+      expect(r.stdout).toMatch(/^ {2}ethertype 0x88b5\s+\(not IP\)/m);
+      expect(r.stdout).not.toContain('0.0.0.0');
+    });
+
+    it('replayCapture (library): a non-IP row is marked ip: false', async () => {
+      const result = await replayCapture(path, { engine: 'ts' });
+      const arpRow = result.flows.find((f) => f.etherType === 0x0806)!;
+      expect(arpRow).toMatchObject({ ip: false, src: null, dst: null, packets: 3, colors: [3, 0, 0] });
+      expect(result.flows.find((f) => f.ip)).toMatchObject({ etherType: 0x0800, etherTypeName: 'ipv4', src: '10.0.0.1' });
+    });
   });
 });

@@ -1,7 +1,8 @@
-// Shared by `payflow quote` and `payflow reserve`: the flow options and
-// the text form of a quote and a reservation.
+// Shared by `payflow quote`, `payflow reserve` and `payflow reservations`: the flow options
+// and the text form of a quote and a reservation (money as src/cli/money.ts prints it).
 import { flagString, UsageError, type ParsedArgs } from '../args.js';
 import type { QuoteRequest, QuoteView, ReservationView } from '../../reservations/types.js';
+import { formatBaseUnits, formatPrice } from '../money.js';
 
 export const FLOW_FLAGS = ['api', 'src', 'dst', 'rate', 'duration', 'class', 'proto', 'src-port', 'dst-port', 'flow-label'] as const;
 
@@ -52,19 +53,23 @@ export function quoteText(q: QuoteView): string {
   return [
     `quote ${q.quote.id}`,
     `  class ${String(t['classId'])}, ${String(t['rateBps'])} bit/s for ${String(t['durationMs'])} ms`,
-    `  price ${q.unitPrice} per Mbit/s per s, total ${q.totalPrice} = ${q.quote.amount} base units to ${q.quote.payTo}`,
+    `  price ${formatPrice(q.unitPrice)} per Mbit/s per s, total ${formatPrice(q.totalPrice)} = ${formatBaseUnits(q.quote.amount)} to ${q.quote.payTo}`,
     `  valid until ${new Date(q.quote.expiresAt).toISOString()}; at most ${q.maxFitBps} bit/s fits now${q.bottleneck ? ` (bottleneck ${q.bottleneck.resource})` : ''}`,
   ].join('\n');
 }
 
-export function reservationText(r: ReservationView): string {
+/** The flow a reservation matches: "10.0.0.1 -> 10.0.0.2 proto 17 dport 5001". */
+export function flowText(r: ReservationView): string {
   const m = r.match;
-  const flow = `${m.src} -> ${m.dst}${m.proto !== undefined ? ` proto ${m.proto}` : ''}${m.srcPort !== undefined ? ` sport ${m.srcPort}` : ''}${m.dstPort !== undefined ? ` dport ${m.dstPort}` : ''}${m.flowLabel !== undefined ? ` label ${m.flowLabel}` : ''}`;
+  return `${m.src} -> ${m.dst}${m.proto !== undefined ? ` proto ${m.proto}` : ''}${m.srcPort !== undefined ? ` sport ${m.srcPort}` : ''}${m.dstPort !== undefined ? ` dport ${m.dstPort}` : ''}${m.flowLabel !== undefined ? ` label ${m.flowLabel}` : ''}`;
+}
+
+export function reservationText(r: ReservationView): string {
   return [
     `reservation ${r.id} ${r.state}`,
-    `  ${flow}`,
+    `  ${flowText(r)}`,
     `  class ${r.classId} (dscp ${r.dscp}), ${r.rateBps} bit/s, burst ${r.burstBits} bit`,
-    `  from ${new Date(r.startsAt).toISOString()} until ${new Date(r.expiresAt).toISOString()}, paid ${r.paid}`,
+    `  from ${new Date(r.startsAt).toISOString()} until ${new Date(r.expiresAt).toISOString()}, paid ${formatBaseUnits(r.paid)}`,
     `  path ${r.path.resources.join(' ')}`,
   ].join('\n');
 }

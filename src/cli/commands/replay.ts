@@ -2,7 +2,9 @@
 // [--progress|--quiet]`: runs a capture (classic pcap or pcapng) through the data plane and prints
 // per-flow counts and the packet rate achieved (docs/replay.md). With --json, stdout carries
 // exactly one JSON object `{ packets, malformed, flows: [ { src, dst, proto, sport, dport,
-// flowLabel, dscp, packets, bytes } ] }` (DESIGN.md contract); the rate goes to stderr.
+// flowLabel, dscp, packets, bytes, etherType, etherTypeName } ] }`; the rate goes to stderr.
+// Frames that are not IP are one row per EtherType: `arp (0x0806)` in the table, src and dst
+// null in the JSON.
 // A capture cut short is replayed up to the cut: the output gains a `truncated` entry (JSON:
 // `"truncated": { offset, records }`, only then) and the exit status is EXIT_TRUNCATED, so a
 // script can tell "replayed, but the file is incomplete" from success and from failure.
@@ -10,8 +12,11 @@ import { stat } from 'node:fs/promises';
 import { CaptureError, type CaptureFormat } from '../../dataplane/capture/index.js';
 import { replayCapture, type ReplayProgress, type ReplayResult, type ReplayTruncation } from '../../dataplane/capture/replay.js';
 import { loadReplayRules, RulesFileError, type ReplayRules } from '../../dataplane/capture/replay-rules.js';
+import { etherTypeLabel } from '../../dataplane/capture/ethertypes.js';
 import { flagBool, flagString, parseArgs, UsageError } from '../args.js';
 import type { Command } from '../command.js';
+import { formatPrice } from '../money.js';
+import { table } from '../table.js';
 
 /** Exit statuses (documented in the usage text and docs/replay.md). */
 const EXIT_OK = 0;
@@ -50,7 +55,7 @@ function truncationLine(t: ReplayTruncation, format: CaptureFormat): string {
   return `truncated: the file (${t.fileSize} bytes) ends inside the ${unit} at byte ${t.offset}; the ${t.records} complete packet records before it were replayed`;
 }
 
-function table(r: ReplayResult, path: string): string {
+function summary(r: ReplayResult, path: string): string {
   const lines: string[] = [];
   lines.push(`${path}: ${r.format}, ${r.packets} packets, ${r.malformed} malformed` + (r.unsupportedLinkType ? ` (${r.unsupportedLinkType} of an unsupported link type)` : ''));
   if (r.truncated) lines.push(truncationLine(r.truncated, r.format));
@@ -60,14 +65,16 @@ function table(r: ReplayResult, path: string): string {
   );
   const c = r.counters;
   lines.push(`verdicts: ${c.actions[0]} forward, ${c.actions[1]} downgraded, ${c.actions[2]} dropped; colours: ${c.colors[0]} green, ${c.colors[1]} yellow, ${c.colors[2]} red`);
-  for (const k of r.classes) lines.push(`class ${k.id}: price ${k.price.toPrecision(6)} per Mbit, demand ${(k.demand / 1e6).toFixed(3)} Mbit/s`);
-  lines.push(`${r.flows.length} flows${r.flows.length > TABLE_FLOWS ? ` (the ${TABLE_FLOWS} largest; --json lists all)` : ''}:`);
-  const rows = [['src', 'dst', 'proto', 'sport', 'dport', 'label', 'dscp', 'packets', 'bytes', 'green/yellow/red']];
-  for (const f of r.flows.slice(0, TABLE_FLOWS)) {
-    rows.push([f.src, f.dst, String(f.proto), String(f.sport), String(f.dport), String(f.flowLabel), String(f.dscp), String(f.packets), String(f.bytes), f.colors.join('/')]);
-  }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  for (const row of rows) lines.push('  ' + row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
+  for (const k of r.classes) lines.push(`class ${k.id}: price ${formatPrice(k.price)} per Mbit, demand ${(k.demand / 1e6).toFixed(3)} Mbit/s`);
+  const nonIp = r.flows.filter((f) => !f.ip).length;
+  const counted = `${r.flows.length - nonIp} flows` + (nonIp ? ` and ${nonIp} non-IP EtherType${nonIp === 1 ? '' : 's'}` : '');
+  lines.push(`${counted}${r.flows.length > TABLE_FLOWS ? ` (the ${TABLE_FLOWS} largest; --json lists all)` : ''}:`);
+  const rows = r.flows.slice(0, TABLE_FLOWS).map((f) =>
+    f.ip
+      ? [f.src ?? '', f.dst ?? '', String(f.proto), String(f.sport), String(f.dport), String(f.flowLabel), String(f.dscp), String(f.packets), String(f.bytes), f.colors.join('/')]
+      : [etherTypeLabel(f.etherType), '(not IP)', '-', '-', '-', '-', '-', String(f.packets), String(f.bytes), f.colors.join('/')],
+  );
+  lines.push(table(['src', 'dst', 'proto', 'sport', 'dport', 'label', 'dscp', 'packets', 'bytes', 'green/yellow/red'], rows, { right: [2, 3, 4, 5, 6, 7, 8, 9] }));
   return lines.join('\n');
 }
 
@@ -80,6 +87,7 @@ export const replayCommand: Command = {
     '  FILE         a classic pcap (µs or ns, or Kuznetsov\'s modified format; either byte order) or pcapng capture',
     '  --rules      JSON or YAML: wildcard rules, meters, classes, default action (docs/replay.md)',
     '  --json       print one JSON object { packets, malformed, flows: [...] } on stdout',
+    '               (frames that are not IP: one flow per EtherType, src and dst null)',
     '               (plus "truncated": { offset, records } for a capture cut short)',
     '  --engine     wasm (default, build/payflow.wasm) or ts (the plain-TypeScript twin)',
     '  --batch      frames per engine call, 1..1024 (default 256)',
@@ -147,13 +155,14 @@ export const replayCommand: Command = {
       if (json) {
         const flows = result.flows.map((f) => ({
           src: f.src, dst: f.dst, proto: f.proto, sport: f.sport, dport: f.dport, flowLabel: f.flowLabel, dscp: f.dscp, packets: f.packets, bytes: f.bytes,
+          etherType: f.etherType, etherTypeName: f.etherTypeName,
         }));
-        // the DESIGN.md fields as they were; `truncated` only added when the capture is cut short
+        // the documented fields as they were; `truncated` only added when the capture is cut short
         const truncated = result.truncated ? { truncated: { offset: result.truncated.offset, records: result.truncated.records } } : {};
         process.stdout.write(JSON.stringify({ packets: result.packets, malformed: result.malformed, flows, ...truncated }) + '\n');
         process.stderr.write(`replay: ${result.packets} packets in ${result.wallSeconds.toFixed(3)} s, ${rate(result.packets, result.wallSeconds)}\n`);
       } else {
-        process.stdout.write(table(result, path) + '\n');
+        process.stdout.write(summary(result, path) + '\n');
       }
       if (result.truncated) {
         process.stderr.write(`payflow replay: warning: ${result.truncated.message}\n`);

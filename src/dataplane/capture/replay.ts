@@ -3,13 +3,15 @@
 // synthetic Ethernet header or are counted as unsupported), hands them to the engine in batches
 // with their capture time (ns since the first packet) and ingress port (the pcapng interface
 // id), ticks the pricing every `tickNs` of capture time, and gathers per-flow counts and the
-// packet rate achieved. A capture cut short (the file ends inside a record or block, as when
+// packet rate achieved. Frames that are not IP (ARP, LLDP, ...) have no addresses or ports to
+// key a flow by, so they are listed as one row per EtherType. A capture cut short (the file ends inside a record or block, as when
 // tcpdump is killed mid-write) is replayed up to the cut and the result says where it ends.
 import { Engine } from '../engine.js';
 import { ReferenceEngine } from '../reference/engine.js';
 import type { DataPlane, EngineCounters } from '../types.js';
 import { CaptureError, openCapture, type CaptureFormat } from './index.js';
 import { applyReplayRules, type ReplayRules } from './replay-rules.js';
+import { etherTypeName, isIpEtherType } from './ethertypes.js';
 
 export const LINKTYPE_NULL = 0;
 export const LINKTYPE_ETHERNET = 1;
@@ -44,9 +46,18 @@ export interface ReplayProgress {
   elapsedSeconds: number;
 }
 
+/**
+ * One row of the result: an exact-match IP flow, or (`ip` false) every frame of one non-IP
+ * EtherType together, whose src and dst are null and whose IP fields are zero.
+ */
 export interface ReplayFlow {
-  src: string;
-  dst: string;
+  /** the frame's EtherType (after any VLAN tags): 0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP, ... */
+  etherType: number;
+  /** its short name ("ipv4", "arp", "lldp"), null for one without a name */
+  etherTypeName: string | null;
+  ip: boolean;
+  src: string | null;
+  dst: string | null;
   proto: number;
   sport: number;
   dport: number;
@@ -244,20 +255,43 @@ export async function replayCapture(path: string, options: ReplayOptions = {}): 
   counters.reasons.forEach((n, reason) => {
     if (reason !== 0) refused += n;
   });
-  const flows: ReplayFlow[] = engine.flows().map((f) => ({
-    src: f.src,
-    dst: f.dst,
-    proto: f.proto,
-    sport: f.sport,
-    dport: f.dport,
-    flowLabel: f.flowLabel,
-    dscp: f.dscp,
-    packets: f.packets[0] + f.packets[1] + f.packets[2],
-    bytes: f.bytes[0] + f.bytes[1] + f.bytes[2],
-    colors: f.packets,
-    charge: f.charge,
-    class: f.class,
-  }));
+  const flows: ReplayFlow[] = [];
+  const nonIp = new Map<number, ReplayFlow>();
+  for (const f of engine.flows()) {
+    const packets = f.packets[0] + f.packets[1] + f.packets[2];
+    const bytes = f.bytes[0] + f.bytes[1] + f.bytes[2];
+    if (isIpEtherType(f.ethertype)) {
+      flows.push({
+        etherType: f.ethertype,
+        etherTypeName: etherTypeName(f.ethertype),
+        ip: true,
+        src: f.src,
+        dst: f.dst,
+        proto: f.proto,
+        sport: f.sport,
+        dport: f.dport,
+        flowLabel: f.flowLabel,
+        dscp: f.dscp,
+        packets,
+        bytes,
+        colors: [...f.packets],
+        charge: f.charge,
+        class: f.class,
+      });
+      continue;
+    }
+    // the engine keeps one flow per (port, VLAN, EtherType) for these: sum them per EtherType
+    let row = nonIp.get(f.ethertype);
+    if (!row) {
+      row = { etherType: f.ethertype, etherTypeName: etherTypeName(f.ethertype), ip: false, src: null, dst: null, proto: 0, sport: 0, dport: 0, flowLabel: 0, dscp: 0, packets: 0, bytes: 0, colors: [0, 0, 0], charge: 0, class: f.class };
+      nonIp.set(f.ethertype, row);
+      flows.push(row);
+    }
+    row.packets += packets;
+    row.bytes += bytes;
+    for (let c = 0; c < 3; c++) row.colors[c as 0 | 1 | 2] += f.packets[c as 0 | 1 | 2];
+    row.charge += f.charge;
+  }
   flows.sort((a, b) => b.bytes - a.bytes || b.packets - a.packets);
   return {
     format: reader.format,
