@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CaptureError, decodePcapHeader, detectCaptureFormat, openCapture, type CapturePacket } from '../../src/dataplane/capture/index.js';
-import { FileByteSource } from '../../src/dataplane/capture/source.js';
+import { CaptureError, decodePcapHeader, detectCaptureFormat, openCapture, type CapturePacket } from '../../../src/dataplane/capture/index.js';
+import { FileByteSource } from '../../../src/dataplane/capture/source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'payflow-capture-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

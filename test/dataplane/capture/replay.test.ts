@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { replayCapture } from '../../src/dataplane/capture/replay.js';
+import { replayCapture } from '../../../src/dataplane/capture/replay.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const cli = join(root, 'dist/src/cli/main.js');
 const dir = mkdtempSync(join(tmpdir(), 'payflow-replay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
