@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """PayFlow testbed runner: experiments against the live controller in Mininet (issue 6).
 
-    sudo /usr/bin/python3 mininet/run.py SCENARIO [--quick] [--out DIR] [--keep]
+    sudo /usr/bin/python3 mininet/run.py SCENARIO [--switch ovs|payflow] [--quick] [--out DIR] [--keep]
     sudo /usr/bin/python3 mininet/run.py --list
 
 Scenarios (mininet/testbed/scenarios/, one module each; details in mininet/README.md):
 ``reservation``, ``pricing``, ``policing``, ``setup-latency``, ``ipv6``.
 
 Each run starts Open vSwitch if needed, builds the scenario's topology (mininet/topos.py)
-with a RemoteController and the OVS userspace datapath, turns off tx offload on the hosts,
+with a RemoteController and the OVS userspace datapath (or, with ``--switch payflow``,
+PayFlow's own switch, which shapes its ports to the link rate itself), turns off tx offload on the hosts,
 starts the controller (the built CLI, dist/src/cli/main.js) with a config for the scenario
 (link capacity, classes, pricing, free ports, a testbed ledger with a faucet), waits until
 the controller knows every switch, link and host, runs the scenario, writes results.json,
@@ -42,7 +43,9 @@ def main():
     ap.add_argument('scenario', nargs='?', choices=sorted(scenarios))
     ap.add_argument('--list', action='store_true', help='list the scenarios and exit')
     ap.add_argument('--quick', action='store_true', help='short phases (CI)')
-    ap.add_argument('--out', help='results directory (default mininet/results/SCENARIO)')
+    ap.add_argument('--switch', choices=('ovs', 'payflow'), default='ovs',
+                    help='the switches: Open vSwitch userspace (default) or payflow switch')
+    ap.add_argument('--out', help='results directory (default mininet/results/SCENARIO, or SCENARIO-payflow)')
     ap.add_argument('--keep', action='store_true', help='keep the work directory (controller log, traffic JSON, wallets)')
     args = ap.parse_args()
     if args.list or not args.scenario:
@@ -50,7 +53,8 @@ def main():
             print('%-14s %s' % (name, scenarios[name].summary))
         return 0 if args.list else 2
     scenario = scenarios[args.scenario]
-    out_dir = os.path.abspath(args.out or os.path.join(HERE, 'results', scenario.name))
+    default_out = scenario.name + ('-payflow' if args.switch == 'payflow' else '')
+    out_dir = os.path.abspath(args.out or os.path.join(HERE, 'results', default_out))
     lock = OvsLock()
     ctl = tb = None
     workdir = None
@@ -59,9 +63,10 @@ def main():
         preflight()
         os.makedirs(out_dir, exist_ok=True)
         workdir = tempfile.mkdtemp(prefix='payflow-testbed-')
-        lock.acquire()
-        ensure_ovs()
-        tb = Testbed(scenario.topo, scenario.capacity, ipv6=scenario.ipv6, topo_args=scenario.topo_args)
+        if args.switch == 'ovs':
+            lock.acquire()
+            ensure_ovs()
+        tb = Testbed(scenario.topo, scenario.capacity, ipv6=scenario.ipv6, topo_args=scenario.topo_args, switch=args.switch)
         tb.make_bridge()
         ctl = Controller(workdir, scenario.capacity, tb.api_host, classes=scenario.classes, pricing=scenario.pricing)
         # The network first, then the controller: Mininet re-applies its TCLink qdiscs on the
@@ -71,7 +76,7 @@ def main():
         ctl.start()
         wait_for_controller_view(ctl, tb)
         bounds = Bounds()
-        log('scenario %s%s' % (scenario.name, ' (quick)' if args.quick else ''))
+        log('scenario %s%s, %s switches' % (scenario.name, ' (quick)' if args.quick else '', args.switch))
         results = scenario.run(Context(scenario, ctl, tb, workdir, out_dir, args.quick, bounds))
         try:
             results['prices'] = ctl.get('/v1/prices')

@@ -18,6 +18,17 @@ view, its logs and the experiment results name switches the same way on every ru
 - ``fattree``: the k-ary fat tree (k=4 by default: 4 core, 8 aggregation, 8 edge
   switches, 16 hosts).
 
+The switch ``payflow`` (``--switch payflow``) is PayFlow's own OpenFlow 1.3 software switch
+(``payflow switch``, docs/switch.md) instead of Open vSwitch:
+
+    mn --custom mininet/topos.py --topo payflow --link tc \
+       --controller remote,port=6653 --switch payflow
+
+It switches the same interfaces, dials the controller Mininet gives it, and shapes each
+port's output to the link's ``bw`` itself (``--port NAME@RATE``), so the queue forms in the
+switch: the TCLink qdisc Mininet put on the switch's side of each link is removed. Options
+through ``--switch payflow,sched=strict,queues=1:3+2:1`` (``+`` between queue weights).
+
 Link bandwidths only take effect with ``--link tc`` (Mininet's TCLink, htb). Link delay
 is opt-in (``--topo diffserv,delay=1ms``): it needs the kernel's ``sch_netem``, which the
 machines this project runs on do not have (``tc qdisc add ... netem`` answers "Specified
@@ -26,7 +37,13 @@ their addresses from Mininet (10.0.0.0/8); IPv6 addresses for the ``ipv6`` scena
 added by the experiment runner.
 """
 
+import os
+import subprocess
+
+from mininet.node import Switch
 from mininet.topo import Topo
+
+PAYFLOW_CLI = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'dist', 'src', 'cli', 'main.js')
 
 
 def link_options(bw, delay):
@@ -103,6 +120,66 @@ class FatTreeTopo(Topo):
                     self.addLink(self.addHost('h%d' % host_index), edge, **link)
                     host_index += 1
 
+
+class PayFlowSwitch(Switch):
+    """`payflow switch` on this switch's interfaces (root namespace), dialling Mininet's controllers.
+
+    Ports are numbered as Mininet numbers them. A link with ``bw`` (TCLink) becomes the port
+    rate, and the TCLink qdisc on the switch's side is deleted, so the shaping and the queue
+    are the switch's own. The switch's log is /tmp/NAME-payflow.log."""
+
+    def __init__(self, name, sched=None, queues=None, **params):
+        Switch.__init__(self, name, **params)
+        self.sched = sched
+        self.queues = [q for q in (queues or '').split('+') if q]
+        self.proc = None
+        self.logfile = '/tmp/%s-payflow.log' % name
+
+    def ports_in_order(self):
+        return [intf for intf in self.intfList() if intf.name != 'lo' and self.ports.get(intf, 0) > 0]
+
+    def start(self, controllers):
+        if not os.path.exists(PAYFLOW_CLI):
+            raise Exception('%s not found: build first (npm run build)' % PAYFLOW_CLI)
+        args = ['node', PAYFLOW_CLI, 'switch', '--dpid', self.dpid]
+        for c in controllers:
+            args += ['--controller', 'tcp:%s:%d' % (c.IP(), c.port)]
+        if self.listenPort:
+            args += ['--listen', 'ptcp:%d:127.0.0.1' % self.listenPort]
+        for intf in self.ports_in_order():
+            bw = intf.params.get('bw')
+            # the queue forms in the switch, not in Mininet's htb on the same interface
+            subprocess.run(['tc', 'qdisc', 'del', 'dev', intf.name, 'root'], capture_output=True)
+            args += ['--port', '%s@%gmbit' % (intf.name, float(bw)) if bw else intf.name]
+        for q in self.queues:
+            args += ['--queue', q]
+        if self.sched:
+            args += ['--sched', self.sched]
+        log = open(self.logfile, 'w')
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def connected(self):
+        try:
+            return self.proc is not None and self.proc.poll() is None and 'connected to controller' in open(self.logfile).read()
+        except OSError:
+            return False
+
+    def stop(self, deleteIntfs=True):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        super(PayFlowSwitch, self).stop(deleteIntfs)
+
+
+switches = {
+    'payflow': PayFlowSwitch,
+}
 
 topos = {
     'payflow': PayflowTopo,

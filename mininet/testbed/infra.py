@@ -251,9 +251,11 @@ def ip6(host):
 
 class Testbed:
     """Mininet with one of mininet/topos.py's topologies, a RemoteController, the OVS
-    userspace datapath, TCLinks, and a management bridge to the controller's API."""
+    userspace datapath or `payflow switch` (switch='payflow': each port shaped to its link's
+    bw by the switch itself), TCLinks, and a management bridge to the controller's API."""
 
-    def __init__(self, topo, capacity_mbit, ipv6=False, topo_args=None):
+    def __init__(self, topo, capacity_mbit, ipv6=False, topo_args=None, switch='ovs'):
+        self.switch = switch
         self.topo_name = topo
         self.topo_args = dict(topo_args or {})
         self.capacity = capacity_mbit
@@ -278,12 +280,14 @@ class Testbed:
         from mininet.log import setLogLevel
         if HERE not in sys.path:
             sys.path.insert(0, HERE)
-        from topos import topos
+        from topos import PayFlowSwitch, topos
         setLogLevel('warning')
-        log('building the %s topology (%g Mbit/s links, OVS userspace datapath)' % (self.topo_name, self.capacity))
+        payflow = self.switch == 'payflow'
+        log('building the %s topology (%g Mbit/s links, %s)' % (
+            self.topo_name, self.capacity, 'payflow switch' if payflow else 'OVS userspace datapath'))
         topo = topos[self.topo_name](bw=self.capacity, **self.topo_args)
-        self.net = Mininet(topo=topo, switch=partial(OVSSwitch, datapath='user', protocols='OpenFlow13'),
-                           link=TCLink, controller=None, autoSetMacs=True, build=False)
+        switch = PayFlowSwitch if payflow else partial(OVSSwitch, datapath='user', protocols='OpenFlow13')
+        self.net = Mininet(topo=topo, switch=switch, link=TCLink, controller=None, autoSetMacs=True, build=False)
         self.net.addController(RemoteController('c0', ip='127.0.0.1', port=controller.of_port))
         self.net.build()
         self.net.start()

@@ -5,7 +5,8 @@
 // (hello, echo, features, configuration, port description and statistics, descriptions,
 // meter features, role, async config) and hands everything that touches the flow tables or
 // the meters to the datapath thread in arrival order — a barrier goes the same way, so its
-// reply follows every earlier request. Anything it does not implement is refused with the
+// reply follows every earlier request, and so do queue-get-config (§7.3.6) and queue stats,
+// since the datapath owns the egress queues. Anything it does not implement is refused with the
 // error §7.4.4 names. On losing the controller it keeps its flows (fail-secure, §6.4).
 import { EventEmitter } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -17,6 +18,7 @@ import {
 import { MessageFramer } from '../openflow/framing.js';
 import { C_RX_BYTES, C_RX_DROPPED, C_RX_ERRORS, C_RX_MALFORMED, C_RX_PACKETS, C_TX_BYTES, C_TX_DROPPED, C_TX_ERRORS, C_TX_PACKETS, DEFAULT_BATCH, PORT_COUNTERS, interfaceInfo } from './ports.js';
 import { N_TABLES } from './pipeline.js';
+import type { Scheduler } from './egress-queues.js';
 import { tableFeatures } from './table-features.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
 
@@ -29,6 +31,12 @@ export interface SwitchOptions {
   listen?: { host: string; port: number };
   dpid?: bigint;
   batch?: number;
+  /** port rates in bits/s by interface name: the switch shapes those ports' output to them */
+  portRatesBps?: Record<string, number>;
+  /** egress queue weights by queue id (default 1) */
+  queueWeights?: [number, number][];
+  /** how a port's queues share it: deficit round robin (default) or strict priority */
+  scheduler?: Scheduler;
   retryMinMs?: number;
   retryMaxMs?: number;
 }
@@ -45,6 +53,7 @@ const PORT_WATCH_MS = 1000;
 const OFPC_FLOW_STATS = 1;
 const OFPC_TABLE_STATS = 2;
 const OFPC_PORT_STATS = 4;
+const OFPC_QUEUE_STATS = 64;
 
 class Channel {
   readonly framer = new MessageFramer();
@@ -75,7 +84,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     super();
     this.worker = worker;
     this.counters = counters;
-    this.portState = options.ports.map((name, i) => describePort(name, i + 1));
+    this.portState = options.ports.map((name, i) => describePort(name, i + 1, options.portRatesBps?.[name]));
     this.dpid = options.dpid ?? dpidFromMac(this.portState[0]!.hwAddr);
   }
 
@@ -84,7 +93,12 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     if (options.ports.length === 0) throw new Error('the switch needs at least one --port');
     for (const name of options.ports) interfaceInfo(name); // a clear error for a missing interface, before any thread starts
     const counters = new SharedArrayBuffer(8 * (options.ports.length * PORT_COUNTERS + DP_COUNTERS));
-    const data: DatapathConfig = { ports: options.ports, batch: options.batch ?? DEFAULT_BATCH, counters };
+    const data: DatapathConfig = {
+      ports: options.ports,
+      batch: options.batch ?? DEFAULT_BATCH,
+      counters,
+      egress: { ratesBps: options.ports.map((name) => options.portRatesBps?.[name] ?? 0), weights: options.queueWeights ?? [], scheduler: options.scheduler ?? 'drr' },
+    };
     const worker = new Worker(new URL('./datapath-worker.js', import.meta.url), { workerData: data });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (e: DatapathEvent): void => {
@@ -224,7 +238,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
           nBuffers: 0,
           nTables: N_TABLES,
           auxiliaryId: 0,
-          capabilities: OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS,
+          capabilities: OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_QUEUE_STATS,
           reserved: 0,
         });
         return;
@@ -259,7 +273,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
         this.onMultipart(ch, msg, head);
         return;
       case 'queue_get_config_request':
-        ch.send({ type: 'queue_get_config_reply', xid: msg.xid, port: msg.port, queues: [] });
+        this.post({ kind: 'queue_config', conn, xid: msg.xid, port: msg.port, head });
         return;
       case 'experimenter':
         ch.send({ type: 'error', xid: msg.xid, errorType: OFPET.BAD_REQUEST, code: OFPBRC.BAD_EXPERIMENTER, data: head });
@@ -309,6 +323,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
       case 'table':
       case 'meter':
       case 'meter_config':
+      case 'queue':
         this.post({ kind: 'multipart', conn: ch.id, xid: msg.xid, body, head });
         return;
       default:
@@ -325,6 +340,9 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
         return;
       case 'barrier':
         this.channels.get(e.conn)?.send({ type: 'barrier_reply', xid: e.xid });
+        return;
+      case 'queue_config':
+        this.channels.get(e.conn)?.send({ type: 'queue_get_config_reply', xid: e.xid, port: e.port, queues: e.queues });
         return;
       case 'multipart': {
         const ch = this.channels.get(e.conn);
@@ -402,7 +420,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     this.portState = this.portState.map((old) => {
       let now: Port;
       try {
-        now = describePort(old.name, old.portNo);
+        now = describePort(old.name, old.portNo, this.options.portRatesBps?.[old.name]);
       } catch {
         now = { ...old, state: OFPPS.LINK_DOWN };
       }
@@ -415,9 +433,10 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
   }
 }
 
-function describePort(name: string, portNo: number): Port {
+/** A port's description; a shaped port reports its rate as its speed. */
+function describePort(name: string, portNo: number, rateBps: number | undefined): Port {
   const info = interfaceInfo(name);
-  const speedKbps = (info.speedMbps ?? 10_000) * 1000;
+  const speedKbps = rateBps ? Math.max(1, Math.round(rateBps / 1000)) : (info.speedMbps ?? 10_000) * 1000;
   return {
     portNo,
     hwAddr: info.mac,

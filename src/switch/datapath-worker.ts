@@ -3,9 +3,13 @@
 // classify and act on each frame, send what each port got in one sendmmsg — in slices of a
 // few milliseconds, so that requests from the agent (flow-mods, packet-outs, barriers,
 // statistics) are handled between slices, in order. When every port is idle it blocks in
-// poll(2) for at most a millisecond instead of spinning.
+// poll(2) for at most a millisecond instead of spinning. A port with a rate sends through
+// its egress queues (egress-queues.ts), which are serviced on every turn of the loop.
 import { parentPort, workerData } from 'node:worker_threads';
-import { OFPCML_NO_BUFFER, OFPM, OFPMC, OFPP, type FlowRemovedMessage, type MultipartReplyBody, type MultipartRequestBody } from '../openflow/codec/index.js';
+import {
+  OFPCML_NO_BUFFER, OFPM, OFPMC, OFPP, type FlowRemovedMessage, type MultipartReplyBody, type MultipartRequestBody, type PacketQueue, type QueueStats,
+} from '../openflow/codec/index.js';
+import { PortEgress } from './egress-queues.js';
 import { libc, POLLIN } from './libc.js';
 import { C_RX_MALFORMED, PacketPort, PORT_COUNTERS, SLOT_SIZE } from './ports.js';
 import { Pipeline, type OfError, type PacketContext, type PacketSink, type RemovedFlow } from './pipeline.js';
@@ -35,6 +39,9 @@ const validPorts = new Set(portNumbers);
 const pipeline = new Pipeline(() => validPorts);
 const start = performance.now();
 const clock = (): number => performance.now() - start;
+const queueWeights = new Map(config.egress.weights);
+const egress = ports.map((_, i) => new PortEgress(config.egress.ratesBps[i] ?? 0, queueWeights, config.egress.scheduler, 0, config.egress.limitBytes));
+const shapedPorts = ports.filter((_, i) => egress[i]!.shaped);
 
 let current: PacketPort = ports[0]!;
 let currentSlot = 0;
@@ -42,9 +49,15 @@ let packetInBudget = PACKET_INS_PER_SLICE;
 
 const sink: PacketSink = {
   portNumbers,
-  output(portNo, frame, at, len, shared) {
+  output(portNo, frame, at, len, shared, queueId) {
     const out = ports[portNo - 1];
     if (!out) return;
+    const queues = egress[portNo - 1]!;
+    if (queues.shaped) {
+      queues.enqueue(queueId, frame, at, len, pipeline.now);
+      return;
+    }
+    queues.countDirect(queueId, len, pipeline.now);
     if (shared) out.queueReceived(current, currentSlot, len);
     else out.queueCopy(frame, at, len);
   },
@@ -58,6 +71,12 @@ const sink: PacketSink = {
     post({ kind: 'packet_in', reason, tableId, cookie, inPort, totalLen: len, data: frame.slice(at, at + n) });
   },
 };
+
+/** Lets out of each shaped port what its rate allows, then sends every port's batch. */
+function transmit(now: number): void {
+  for (const p of shapedPorts) egress[p.portNo - 1]!.service(now, (f) => p.queueCopy(f, 0, f.length));
+  for (const out of ports) out.flush();
+}
 
 const ctx: PacketContext = { frame: ports[0]!.rx, at: 0, len: 0, inPort: 0, private: false, referenced: false };
 
@@ -73,6 +92,7 @@ function forwardSlice(): void {
   packetInBudget = PACKET_INS_PER_SLICE;
   do {
     pipeline.now = clock();
+    if (shapedPorts.length > 0) transmit(pipeline.now);
     let got = 0;
     for (const p of ports) {
       const n = p.receive();
@@ -91,7 +111,7 @@ function forwardSlice(): void {
         pipeline.process(ctx, sink);
       }
       p.counters[C_RX_MALFORMED]! += pipeline.malformed - malformedBefore;
-      for (const out of ports) out.flush();
+      transmit(pipeline.now);
     }
     if (got === 0) {
       if (c.poll(pollfds, ports.length, 1) <= 0) break;
@@ -149,9 +169,47 @@ function multipart(body: MultipartRequestBody): MultipartReplyBody | OfError {
       return { bodyType: 'meter', stats: pipeline.meters.stats(body.meterId, clock()) };
     case 'meter_config':
       return { bodyType: 'meter_config', meters: pipeline.meters.configs(body.meterId) };
+    case 'queue': {
+      const selected = queuePorts(body.portNo);
+      if (!Array.isArray(selected)) return selected;
+      const now = clock();
+      const stats: QueueStats[] = [];
+      for (const p of selected) {
+        for (const q of egress[p - 1]!.stats(body.queueId)) {
+          const age = Math.max(0, now - q.createdAt);
+          stats.push({ portNo: p, queueId: q.queueId, txBytes: BigInt(q.txBytes), txPackets: BigInt(q.txPackets), txErrors: BigInt(q.txErrors), durationSec: Math.floor(age / 1000), durationNsec: Math.floor((age % 1000) * 1e6) });
+        }
+      }
+      if (stats.length === 0 && body.queueId !== 0xffffffff) return { errorType: 9, code: 1, reason: `no queue ${body.queueId}` }; // OFPET_QUEUE_OP_FAILED, OFPQOFC_BAD_QUEUE
+      return { bodyType: 'queue', stats };
+    }
     default:
       return { errorType: 1, code: 2, reason: `multipart ${body.bodyType} is not handled by the datapath` }; // OFPBRC_BAD_MULTIPART
   }
+}
+
+/** The ports a queue request names (OFPP_ANY: all), or the error for an unknown port. */
+function queuePorts(portNo: number): number[] | OfError {
+  if (portNo === OFPP.ANY) return portNumbers;
+  if (validPorts.has(portNo)) return [portNo];
+  return { errorType: 9, code: 0, reason: `no port ${portNo}` }; // OFPET_QUEUE_OP_FAILED, OFPQOFC_BAD_PORT
+}
+
+/** A port's queues for queue-get-config: under DRR each has min_rate = its weight's share (‰). */
+function queueConfig(portNo: number): PacketQueue[] | OfError {
+  const selected = queuePorts(portNo);
+  if (!Array.isArray(selected)) return selected;
+  const queues: PacketQueue[] = [];
+  for (const p of selected) {
+    const e = egress[p - 1]!;
+    const all = e.stats(0xffffffff);
+    const total = all.reduce((sum, q) => sum + q.weight, 0);
+    for (const q of all) {
+      const drr = e.shaped && e.scheduler === 'drr';
+      queues.push({ queueId: q.queueId, port: p, properties: drr ? [{ type: 'min_rate', rate: Math.round((1000 * q.weight) / total) }] : [] });
+    }
+  }
+  return queues;
 }
 
 function handle(req: DatapathRequest): void {
@@ -190,13 +248,19 @@ function handle(req: DatapathRequest): void {
       }
       const frame = new Uint8Array(m.data);
       pipeline.packetOut(ops, { frame, at: 0, len: frame.length, inPort: m.inPort, private: true, referenced: false }, sink);
-      for (const out of ports) out.flush();
+      transmit(clock());
       return;
     }
     case 'multipart': {
       const body = multipart(req.body);
       if ('errorType' in body) fail(req, body);
       else post({ kind: 'multipart', conn: req.conn, xid: req.xid, body });
+      return;
+    }
+    case 'queue_config': {
+      const queues = queueConfig(req.port);
+      if (!Array.isArray(queues)) fail(req, queues);
+      else post({ kind: 'queue_config', conn: req.conn, xid: req.xid, port: req.port, queues });
       return;
     }
     case 'barrier':

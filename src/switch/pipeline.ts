@@ -8,8 +8,8 @@
 //
 // Supported actions: output (a port, IN_PORT, FLOOD, ALL, CONTROLLER with max_len, TABLE
 // in packet-out), set_field on ip_dscp and ip_ecn (the IPv4 header checksum updated as in
-// RFC 1624, the IPv6 traffic class rewritten), eth_src and eth_dst, and set_queue (recorded,
-// no egress queues yet). Anything else is refused at flow-mod time with the error §7.4.4
+// RFC 1624, the IPv6 traffic class rewritten), eth_src and eth_dst, and set_queue (the
+// queue id goes with each output to the port's egress queues). Anything else is refused at flow-mod time with the error §7.4.4
 // names, so the hot path only ever meets actions it can execute. The hot path never
 // throws on a frame: a frame the parser refuses is counted and switched on the fields it has.
 import {
@@ -91,8 +91,11 @@ export interface RemovedFlow {
 /** Where the pipeline sends packets: ports by number, and the controller. */
 export interface PacketSink {
   readonly portNumbers: readonly number[];
-  /** `shared` says the frame is still the received slot and may go out without a copy */
-  output(portNo: number, frame: Uint8Array, at: number, len: number, shared: boolean): void;
+  /**
+   * `shared` says the frame is still the received slot and may go out without a copy;
+   * `queueId` is the egress queue set_queue chose (0 when none did).
+   */
+  output(portNo: number, frame: Uint8Array, at: number, len: number, shared: boolean, queueId: number): void;
   packetIn(frame: Uint8Array, at: number, len: number, maxLen: number, reason: number, tableId: number, cookie: bigint, inPort: number): void;
 }
 
@@ -406,12 +409,12 @@ export class Pipeline {
     }
     const shared = !ctx.private;
     if (port === OFPP.FLOOD || port === OFPP.ALL) {
-      for (const p of sink.portNumbers) if (p !== ctx.inPort) sink.output(p, ctx.frame, ctx.at, ctx.len, shared);
+      for (const p of sink.portNumbers) if (p !== ctx.inPort) sink.output(p, ctx.frame, ctx.at, ctx.len, shared, this.queueId);
     } else if (port === OFPP.IN_PORT) {
-      sink.output(ctx.inPort, ctx.frame, ctx.at, ctx.len, shared);
+      sink.output(ctx.inPort, ctx.frame, ctx.at, ctx.len, shared, this.queueId);
     } else if (port !== ctx.inPort) {
       // §5.12: a packet goes back out of its ingress port only through OFPP_IN_PORT.
-      sink.output(port, ctx.frame, ctx.at, ctx.len, shared);
+      sink.output(port, ctx.frame, ctx.at, ctx.len, shared, this.queueId);
     } else return;
     if (shared) ctx.referenced = true;
   }

@@ -2,8 +2,9 @@
 // worker thread that owns the ports, the flow tables and the meters). Both directions are
 // FIFO (worker_threads message ports keep order), which is what makes a barrier reply
 // mean "every earlier request has been applied" (OpenFlow 1.3.5 §6.2 "Message Handling").
+import type { EgressConfig } from './egress-queues.js';
 import type {
-  FlowModMessage, FlowRemovedMessage, MeterModMessage, MultipartReplyBody, MultipartRequestBody, PacketOutMessage,
+  FlowModMessage, FlowRemovedMessage, MeterModMessage, MultipartReplyBody, MultipartRequestBody, PacketOutMessage, PacketQueue,
 } from '../openflow/codec/index.js';
 
 /** The first bytes of a request, echoed in an error reply (§7.4.4: at least 64). */
@@ -14,6 +15,7 @@ export type DatapathRequest =
   | { kind: 'meter_mod'; conn: number; xid: number; msg: MeterModMessage; head: Head }
   | { kind: 'packet_out'; conn: number; xid: number; msg: PacketOutMessage; head: Head }
   | { kind: 'multipart'; conn: number; xid: number; body: MultipartRequestBody; head: Head }
+  | { kind: 'queue_config'; conn: number; xid: number; port: number; head: Head }
   | { kind: 'barrier'; conn: number; xid: number }
   | { kind: 'stop' };
 
@@ -23,12 +25,15 @@ export type DatapathEvent =
   | { kind: 'error'; conn: number; xid: number; errorType: number; code: number; reason: string; head: Head }
   | { kind: 'barrier'; conn: number; xid: number }
   | { kind: 'multipart'; conn: number; xid: number; body: MultipartReplyBody }
+  | { kind: 'queue_config'; conn: number; xid: number; port: number; queues: PacketQueue[] }
   | { kind: 'packet_in'; reason: number; tableId: number; cookie: bigint; inPort: number; totalLen: number; data: Uint8Array }
   | { kind: 'flow_removed'; msg: Omit<FlowRemovedMessage, 'xid' | 'type'> };
 
 export interface DatapathConfig {
   ports: string[];
   batch: number;
+  /** port rates, queue weights and the scheduler */
+  egress: EgressConfig;
   /** Float64Array(ports × PORT_COUNTERS) of per-port counters, then DP_COUNTERS datapath counters */
   counters: SharedArrayBuffer;
 }

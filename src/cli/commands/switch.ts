@@ -4,18 +4,26 @@
 import { UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { parseDpid } from '../../util/dpid.js';
+import { formatRate, parseRate } from '../../util/units.js';
 import type { SwitchOptions } from '../../switch/agent.js';
 
 const usage = [
-  'usage: payflow switch (--controller tcp:HOST:PORT | --listen ptcp:PORT[:HOST]) --port NAME [--port NAME ...] [--dpid HEX]',
+  'usage: payflow switch (--controller tcp:HOST:PORT | --listen ptcp:PORT[:HOST]) --port NAME[@RATE] [--port NAME[@RATE] ...]',
+  '                      [--dpid HEX] [--queue ID:WEIGHT ...] [--sched drr|strict] [--batch N]',
   '',
   '  --controller tcp:HOST:PORT  dial this controller, redialling with backoff when it is lost',
   '  --listen ptcp:PORT[:HOST]   listen for controllers (and ovs-ofctl) on PORT (HOST default 0.0.0.0)',
-  '  --port NAME                 a Linux interface to switch; ports are numbered 1, 2, … in order',
+  '  --port NAME[@RATE]          a Linux interface to switch; ports are numbered 1, 2, … in order.',
+  '                              With @RATE (10mbit, 1gbit, …) the switch shapes the port\'s output to RATE',
+  '                              and queues what waits in its egress queues',
+  '  --queue ID:WEIGHT           weight of egress queue ID (0..7 classes, 8 and up per-flow queues; default 1)',
+  '  --sched drr|strict          how a shaped port\'s queues share it: deficit round robin by weight (default)',
+  '                              or strict priority (the highest queue id first)',
   '  --dpid HEX                  datapath id (default: the first port\'s MAC address)',
   '  --batch N                   frames per recvmmsg/sendmmsg (default 64)',
   '',
   'Needs root (raw sockets). Flows stay installed when the controller goes (fail-secure).',
+  'A shaped port queues at most 50 ms of its rate; when full, the lowest queue id loses frames first.',
 ].join('\n');
 
 function parse(argv: string[]): SwitchOptions {
@@ -31,9 +39,35 @@ function parse(argv: string[]): SwitchOptions {
       return v;
     };
     switch (name) {
-      case '--port':
-        ports.push(value());
+      case '--port': {
+        const spec = value();
+        const at = spec.indexOf('@');
+        const portName = at < 0 ? spec : spec.slice(0, at);
+        if (portName === '') throw new UsageError(`--port ${spec}: no interface name`);
+        ports.push(portName);
+        if (at >= 0) {
+          const rate = parseRate(spec.slice(at + 1), { minBps: 8000 });
+          if (!rate.ok) throw new UsageError(`--port ${spec}: ${rate.error}`);
+          (options.portRatesBps ??= {})[portName] = rate.value;
+        }
         break;
+      }
+      case '--queue': {
+        const m = /^(\d+):(\d+)$/.exec(value());
+        const id = m ? Number(m[1]) : NaN;
+        const weight = m ? Number(m[2]) : NaN;
+        if (!m || !Number.isSafeInteger(id) || id > 0xfffffffe || weight < 1 || weight > 1000) {
+          throw new UsageError('--queue takes ID:WEIGHT, a queue id and an integer weight from 1 to 1000');
+        }
+        (options.queueWeights ??= []).push([id, weight]);
+        break;
+      }
+      case '--sched': {
+        const v = value();
+        if (v !== 'drr' && v !== 'strict') throw new UsageError('--sched takes drr or strict');
+        options.scheduler = v;
+        break;
+      }
       case '--controller': {
         const m = /^tcp:(.+):(\d+)$/.exec(value());
         if (!m) throw new UsageError('--controller takes tcp:HOST:PORT');
@@ -92,7 +126,7 @@ export const switchCommand: Command = {
       options.listen ? `listening on ${sw.listenAddress?.address}:${sw.listenAddress?.port}` : undefined,
       options.controller ? `controller ${options.controller.host}:${options.controller.port}` : undefined,
     ].filter(Boolean);
-    process.stdout.write(`payflow switch: dpid ${sw.dpid.toString(16).padStart(16, '0')}, ports ${options.ports.map((p, i) => `${i + 1}=${p}`).join(' ')}, ${where.join(', ')}\n`);
+    process.stdout.write(`payflow switch: dpid ${sw.dpid.toString(16).padStart(16, '0')}, ports ${options.ports.map((p, i) => `${i + 1}=${p}${options.portRatesBps?.[p] ? `@${formatRate(options.portRatesBps[p])}` : ''}`).join(' ')}, ${where.join(', ')}\n`);
     return await new Promise<number>((done) => {
       const stop = (): void => {
         sw.close().then(() => done(0), () => done(1));

@@ -1,0 +1,290 @@
+// Egress queues of one switch port: the switch shapes its own output to the port's rate, so
+// the queue forms here and not in a kernel qdisc. A token bucket (rate in bytes per ms,
+// depth BUCKET_MS of the rate) lets frames out; frames not yet allowed out wait in the
+// port's queues, which are scheduled by deficit round robin (Shreedhar & Varghese,
+// "Efficient Fair Queuing using Deficit Round Robin", SIGCOMM 1995: each active queue's
+// deficit grows by a quantum proportional to its weight per round, and it sends while
+// the deficit covers its head frame) or by strict priority (the highest queue id first).
+//
+// Queue ids follow OpenFlow's set_queue (1.3.5 §7.2.5): 0..7 are classes (0, best effort,
+// takes every frame without set_queue), ids of 8 and above are per-flow queues created on
+// demand the first time a frame names them. A queue's weight is the one configured for
+// its id (`--queue ID:WEIGHT`), else 1. The queue ids also rank the queues: a higher id is
+// a higher class. That rank decides strict priority, and which frames go when the port's
+// occupancy bound (bytes, all queues together) would be exceeded: the lowest class first,
+// from its tail, and the arriving frame itself when nothing lower can lose one. Under DRR a
+// queue keeps its weight's share of the bound (limit × weight / Σ weights of the backlogged
+// queues): only bytes above that share can be pushed out, so a higher class under overload
+// cannot empty a lower one and undo the weights.
+//
+// Lengths are Ethernet frame bytes without the FCS, as the port counters, the meters and
+// tc count them. Nothing here throws on a frame.
+
+/** How many bytes the token bucket holds, in ms of the port rate (at least MIN_BUCKET_BYTES). */
+const BUCKET_MS = 4;
+const MIN_BUCKET_BYTES = 2 * 1514;
+/** A queue of weight 1 may send this many bytes per round (one full-size frame). */
+export const DRR_QUANTUM_BYTES = 1514;
+/** Default occupancy bound of a port: this much of its rate (at least MIN_LIMIT_BYTES). */
+export const QUEUE_LIMIT_MS = 50;
+const MIN_LIMIT_BYTES = 10 * 1514;
+/** A port keeps at most this many queues; frames naming more go to queue 0. */
+export const MAX_QUEUES_PER_PORT = 1024;
+/** Queue ids 0..N_CLASS_QUEUES-1 are classes and exist on every port from the start. */
+export const N_CLASS_QUEUES = 8;
+
+export type Scheduler = 'drr' | 'strict';
+
+/** How the datapath shapes and schedules a port. */
+export interface EgressConfig {
+  /** port rate in bits/s, per port in port order; 0 means not shaped (frames go straight out) */
+  ratesBps: number[];
+  /** queue weights by queue id; ids not listed weigh 1 */
+  weights: [number, number][];
+  scheduler: Scheduler;
+  /** per-port occupancy bound in bytes; default QUEUE_LIMIT_MS of the rate */
+  limitBytes?: number;
+}
+
+export interface QueueCounters {
+  queueId: number;
+  weight: number;
+  txPackets: number;
+  txBytes: number;
+  /** frames dropped because the port's queues were full */
+  txErrors: number;
+  createdAt: number;
+}
+
+class EgressQueue implements QueueCounters {
+  txPackets = 0;
+  txBytes = 0;
+  txErrors = 0;
+  deficit = 0;
+  active = false;
+  bytes = 0;
+  private frames: Uint8Array[] = [];
+  private head = 0;
+  readonly quantum: number;
+
+  constructor(
+    readonly queueId: number,
+    readonly weight: number,
+    readonly createdAt: number,
+  ) {
+    this.quantum = Math.max(1, Math.round(weight * DRR_QUANTUM_BYTES));
+  }
+
+  get length(): number {
+    return this.frames.length - this.head;
+  }
+
+  peek(): Uint8Array | undefined {
+    return this.frames[this.head];
+  }
+
+  push(frame: Uint8Array): void {
+    this.frames.push(frame);
+    this.bytes += frame.length;
+  }
+
+  shift(): Uint8Array {
+    const f = this.frames[this.head]!;
+    this.frames[this.head++] = EMPTY;
+    if (this.head === this.frames.length) {
+      this.frames = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.frames.length) {
+      this.frames = this.frames.slice(this.head);
+      this.head = 0;
+    }
+    this.bytes -= f.length;
+    return f;
+  }
+
+  pop(): Uint8Array {
+    const f = this.frames.pop()!;
+    this.bytes -= f.length;
+    if (this.head === this.frames.length) {
+      this.frames = [];
+      this.head = 0;
+    }
+    return f;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The queues of one port; `send` is called with each frame the shaper lets out. */
+export class PortEgress {
+  /** whether frames wait here (a rate is set) or go straight out */
+  readonly shaped: boolean;
+  readonly limitBytes: number;
+  private readonly bytesPerMs: number;
+  private readonly bucketBytes: number;
+  private tokens: number;
+  private lastRefill: number;
+  private readonly queues = new Map<number, EgressQueue>();
+  /** queues ordered by id, for strict priority and overflow (lowest first) */
+  private ranked: EgressQueue[] = [];
+  /** active queues in DRR order */
+  private readonly round: EgressQueue[] = [];
+  private queuedBytes = 0;
+  /** whether the queue at the head of the round has had its quantum for this turn */
+  private turnStarted = false;
+
+  constructor(
+    readonly rateBps: number,
+    private readonly weights: ReadonlyMap<number, number>,
+    readonly scheduler: Scheduler,
+    now: number,
+    limitBytes?: number,
+  ) {
+    this.shaped = rateBps > 0;
+    this.bytesPerMs = rateBps / 8 / 1000;
+    this.bucketBytes = Math.max(MIN_BUCKET_BYTES, this.bytesPerMs * BUCKET_MS);
+    this.tokens = this.bucketBytes;
+    this.lastRefill = now;
+    this.limitBytes = limitBytes ?? Math.max(MIN_LIMIT_BYTES, Math.ceil(this.bytesPerMs * QUEUE_LIMIT_MS));
+    for (let id = 0; id < N_CLASS_QUEUES; id++) this.queue(id, now);
+  }
+
+  /** Bytes waiting in all queues. */
+  get backlog(): number {
+    return this.queuedBytes;
+  }
+
+  /** Counts a frame that goes straight out of an unshaped port. */
+  countDirect(queueId: number, len: number, now: number): void {
+    const q = this.queue(queueId, now);
+    q.txPackets++;
+    q.txBytes += len;
+  }
+
+  /** Queues a copy of a frame; on overflow drops from the lowest class first. */
+  enqueue(queueId: number, frame: Uint8Array, at: number, len: number, now: number): void {
+    const q = this.queue(queueId, now);
+    if (len > this.limitBytes) {
+      q.txErrors++;
+      return;
+    }
+    while (this.queuedBytes + len > this.limitBytes) {
+      const lowest = this.victim(q);
+      if (lowest === q) {
+        q.txErrors++;
+        return;
+      }
+      const dropped = lowest.pop();
+      lowest.txErrors++;
+      this.queuedBytes -= dropped.length;
+      if (lowest.length === 0) this.deactivate(lowest);
+    }
+    q.push(frame.slice(at, at + len));
+    this.queuedBytes += len;
+    if (!q.active) {
+      q.active = true;
+      q.deficit = 0;
+      this.round.push(q);
+    }
+  }
+
+  /** Lets out what the token bucket allows at `now`, in scheduler order. Returns the frames sent. */
+  service(now: number, send: (frame: Uint8Array) => void): number {
+    if (this.queuedBytes === 0) {
+      this.refill(now);
+      return 0;
+    }
+    this.refill(now);
+    let sent = 0;
+    while (this.tokens > 0 && this.queuedBytes > 0) {
+      const q = this.scheduler === 'strict' ? this.highestBacklogged() : this.nextDrr();
+      if (!q) break;
+      const f = q.shift();
+      this.queuedBytes -= f.length;
+      this.tokens -= f.length;
+      q.txPackets++;
+      q.txBytes += f.length;
+      if (this.scheduler === 'drr') q.deficit -= f.length;
+      if (q.length === 0) this.deactivate(q);
+      send(f);
+      sent++;
+    }
+    return sent;
+  }
+
+  /** Counters of the queues, by id; `queueId` 0xffffffff (OFPQ_ALL) selects all. */
+  stats(queueId: number): QueueCounters[] {
+    if (queueId === 0xffffffff) return this.ranked;
+    const q = this.queues.get(queueId);
+    return q ? [q] : [];
+  }
+
+  private queue(queueId: number, now: number): EgressQueue {
+    let q = this.queues.get(queueId);
+    if (q) return q;
+    if (this.queues.size >= MAX_QUEUES_PER_PORT) return this.queues.get(0)!;
+    q = new EgressQueue(queueId, this.weights.get(queueId) ?? 1, now);
+    this.queues.set(queueId, q);
+    const at = this.ranked.findIndex((r) => r.queueId > queueId);
+    if (at < 0) this.ranked.push(q);
+    else this.ranked.splice(at, 0, q);
+    return q;
+  }
+
+  private refill(now: number): void {
+    const elapsed = now - this.lastRefill;
+    this.lastRefill = now;
+    if (elapsed > 0) this.tokens = Math.min(this.bucketBytes, this.tokens + elapsed * this.bytesPerMs);
+  }
+
+  /**
+   * DRR: the queue at the head of the round adds its quantum when its turn starts and
+   * sends while its deficit covers its head frame; then it goes to the tail. Weights are
+   * at least 1, so a quantum covers a full-size frame and a turn sends at least one.
+   */
+  private nextDrr(): EgressQueue | undefined {
+    while (this.round.length > 0) {
+      const q = this.round[0]!;
+      if (!this.turnStarted) {
+        q.deficit += q.quantum;
+        this.turnStarted = true;
+      }
+      if (q.deficit >= q.peek()!.length) return q;
+      this.round.push(this.round.shift()!);
+      this.turnStarted = false;
+    }
+    return undefined;
+  }
+
+  private highestBacklogged(): EgressQueue | undefined {
+    for (let i = this.ranked.length - 1; i >= 0; i--) if (this.ranked[i]!.length > 0) return this.ranked[i];
+    return undefined;
+  }
+
+  /**
+   * The queue that loses its tail frame so that a frame for `arriving` fits: the lowest-
+   * ranked one below `arriving` (under DRR: the lowest one above its share, or `arriving`
+   * itself when it is above its share first); `arriving` (drop the new frame) when none.
+   */
+  private victim(arriving: EgressQueue): EgressQueue {
+    if (this.scheduler === 'strict') {
+      for (const q of this.ranked) if (q.length > 0) return q.queueId < arriving.queueId ? q : arriving;
+      return arriving;
+    }
+    let weights = arriving.active ? 0 : arriving.weight;
+    for (const q of this.round) weights += q.weight;
+    const share = (q: EgressQueue, extra: number): boolean => q.bytes + extra > (this.limitBytes * q.weight) / weights;
+    for (const q of this.ranked) {
+      if (q === arriving ? share(q, 1) : q.length > 0 && share(q, 0)) return q;
+    }
+    return arriving;
+  }
+
+  private deactivate(q: EgressQueue): void {
+    q.active = false;
+    q.deficit = 0;
+    const i = this.round.indexOf(q);
+    if (i === 0) this.turnStarted = false;
+    if (i >= 0) this.round.splice(i, 1);
+  }
+}
