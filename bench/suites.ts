@@ -7,5 +7,6 @@ import { dataplaneSuite } from './dataplane.js';
 import { controllerSuite } from './controller.js';
 import { controllerApiSuite } from './controller-api.js';
 import { controllerOvsSuite } from './controller-ovs.js';
+import { switchSuite } from './switch.js';
 
-export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, controllerApiSuite, controllerOvsSuite, dataplaneSuite];
+export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, controllerApiSuite, controllerOvsSuite, dataplaneSuite, switchSuite];

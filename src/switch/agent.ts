@@ -29,6 +29,8 @@ export interface SwitchOptions {
   listen?: { host: string; port: number };
   dpid?: bigint;
   batch?: number;
+  /** the datapath: the WebAssembly pipeline (default) or its TypeScript twin */
+  datapath?: 'wasm' | 'ts';
   retryMinMs?: number;
   retryMaxMs?: number;
 }
@@ -84,7 +86,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     if (options.ports.length === 0) throw new Error('the switch needs at least one --port');
     for (const name of options.ports) interfaceInfo(name); // a clear error for a missing interface, before any thread starts
     const counters = new SharedArrayBuffer(8 * (options.ports.length * PORT_COUNTERS + DP_COUNTERS));
-    const data: DatapathConfig = { ports: options.ports, batch: options.batch ?? DEFAULT_BATCH, counters };
+    const data: DatapathConfig = { ports: options.ports, batch: options.batch ?? DEFAULT_BATCH, datapath: options.datapath ?? 'wasm', counters };
     const worker = new Worker(new URL('./datapath-worker.js', import.meta.url), { workerData: data });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (e: DatapathEvent): void => {

@@ -8,7 +8,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { OFPCML_NO_BUFFER, OFPM, OFPMC, OFPP, type FlowRemovedMessage, type MultipartReplyBody, type MultipartRequestBody } from '../openflow/codec/index.js';
 import { libc, POLLIN } from './libc.js';
 import { C_RX_MALFORMED, PacketPort, PORT_COUNTERS, SLOT_SIZE } from './ports.js';
-import { Pipeline, type OfError, type PacketContext, type PacketSink, type RemovedFlow } from './pipeline.js';
+import { Pipeline, type OfError, type PacketSink, type RemovedFlow, type SwitchPipeline } from './pipeline.js';
+import { WasmPipeline } from './wasm-pipeline.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
 
 const SLICE_MS = 4;
@@ -32,12 +33,11 @@ try {
 }
 const portNumbers = ports.map((p) => p.portNo);
 const validPorts = new Set(portNumbers);
-const pipeline = new Pipeline(() => validPorts);
+const pipeline: SwitchPipeline = config.datapath === 'ts' ? new Pipeline(() => validPorts) : new WasmPipeline(() => validPorts);
 const start = performance.now();
 const clock = (): number => performance.now() - start;
 
 let current: PacketPort = ports[0]!;
-let currentSlot = 0;
 let packetInBudget = PACKET_INS_PER_SLICE;
 
 const sink: PacketSink = {
@@ -45,7 +45,7 @@ const sink: PacketSink = {
   output(portNo, frame, at, len, shared) {
     const out = ports[portNo - 1];
     if (!out) return;
-    if (shared) out.queueReceived(current, currentSlot, len);
+    if (shared) out.queueReceived(current, at / SLOT_SIZE, len); // a shared frame is still in its receive slot
     else out.queueCopy(frame, at, len);
   },
   packetIn(frame, at, len, maxLen, reason, tableId, cookie, inPort) {
@@ -58,8 +58,6 @@ const sink: PacketSink = {
     post({ kind: 'packet_in', reason, tableId, cookie, inPort, totalLen: len, data: frame.slice(at, at + n) });
   },
 };
-
-const ctx: PacketContext = { frame: ports[0]!.rx, at: 0, len: 0, inPort: 0, private: false, referenced: false };
 
 function forwardSlice(): void {
   const c = libc();
@@ -80,16 +78,7 @@ function forwardSlice(): void {
       got += n;
       current = p;
       const malformedBefore = pipeline.malformed;
-      for (let i = 0; i < n; i++) {
-        currentSlot = i;
-        ctx.frame = p.rx;
-        ctx.at = i * SLOT_SIZE;
-        ctx.len = p.rxLengths[i]!;
-        ctx.inPort = p.portNo;
-        ctx.private = false;
-        ctx.referenced = false;
-        pipeline.process(ctx, sink);
-      }
+      pipeline.processBatch(p.rx, SLOT_SIZE, p.rxLengths, n, p.portNo, sink);
       p.counters[C_RX_MALFORMED]! += pipeline.malformed - malformedBefore;
       for (const out of ports) out.flush();
     }

@@ -29,6 +29,8 @@ export type DatapathEvent =
 export interface DatapathConfig {
   ports: string[];
   batch: number;
+  /** which pipeline switches frames: build/payflow-switch.wasm, or the TypeScript twin */
+  datapath: 'wasm' | 'ts';
   /** Float64Array(ports × PORT_COUNTERS) of per-port counters, then DP_COUNTERS datapath counters */
   counters: SharedArrayBuffer;
 }
