@@ -67,6 +67,7 @@ const OFPMBT_DSCP_REMARK = 2;
 class SwitchModule {
   readonly w: SwitchExports;
   u8!: Uint8Array;
+  u32!: Uint32Array;
   view!: DataView;
   input = 0;
   inputSize = 0;
@@ -115,6 +116,7 @@ class SwitchModule {
     const buf = this.w.memory.buffer;
     if (this.u8?.buffer !== buf) {
       this.u8 = new Uint8Array(buf);
+      this.u32 = new Uint32Array(buf);
       this.view = new DataView(buf);
     }
     this.input = this.view.getUint32(this.regions + SWRG_INPUT, true);
@@ -471,36 +473,37 @@ export class WasmPipeline extends Pipeline {
   /** Copies frames into the module, switches them in one call, and executes the verdicts in order. */
   private run(frames: Uint8Array, first: number, stride: number, lengths: ArrayLike<number>, n: number, inPort: number, shared: boolean, startTable: number, sink: PacketSink): void {
     const mod = this.mod;
-    let total = 0;
-    for (let i = 0; i < n; i++) total += (lengths[i]! + 7) & ~7;
-    mod.reserveInput(total);
+    let longest = 0;
+    for (let i = 0; i < n; i++) if (lengths[i]! > longest) longest = lengths[i]!;
+    // Frames in slots of `stride` bytes go in with one copy of the whole block; a lone frame by itself.
+    const step = stride >= longest ? stride : (longest + 7) & ~7;
+    mod.reserveInput(n * step);
     const u8 = mod.u8;
-    const v = mod.view;
-    for (let i = 0, off = 0; i < n; i++) {
-      const len = lengths[i]!;
-      const at = first + i * stride;
-      u8.set(frames.subarray(at, at + len), mod.input + off);
-      const d = mod.descriptors + i * SWD_BYTES;
-      v.setUint32(d + SWD_OFFSET, off, true);
-      v.setUint32(d + SWD_LENGTH, len, true);
-      v.setUint32(d + SWD_IN_PORT, inPort >>> 0, true);
-      v.setUint32(d + SWD_TABLE, startTable, true);
-      off += (len + 7) & ~7;
+    const u32 = mod.u32;
+    if (step === stride) u8.set(frames.subarray(first, first + (n - 1) * stride + longest), mod.input);
+    else for (let i = 0; i < n; i++) u8.set(frames.subarray(first + i * stride, first + i * stride + lengths[i]!), mod.input + i * step);
+    for (let i = 0; i < n; i++) {
+      const d = (mod.descriptors + i * SWD_BYTES) >> 2;
+      u32[d + (SWD_OFFSET >> 2)] = i * step;
+      u32[d + (SWD_LENGTH >> 2)] = lengths[i]!;
+      u32[d + (SWD_IN_PORT >> 2)] = inPort >>> 0;
+      u32[d + (SWD_TABLE >> 2)] = startTable;
     }
     mod.w.batch(n, this.now);
+    const v = mod.view;
     for (let i = 0; i < n; i++) {
       const vd = mod.verdicts + i * SWV_BYTES;
       if (u8[vd + SWV_REASON] !== R_OK) this.malformed++;
-      const count = v.getUint16(vd + SWV_COUNT, true);
+      const count = u8[vd + SWV_COUNT]! | (u8[vd + SWV_COUNT + 1]! << 8);
       if (count === 0) continue;
       const len = lengths[i]!;
       const at = first + i * stride;
-      const firstOut = v.getUint32(vd + SWV_FIRST, true);
+      const firstOut = u32[(vd + SWV_FIRST) >> 2]!;
       for (let k = 0; k < count; k++) {
         const o = mod.outputs + (firstOut + k) * SWO_BYTES;
-        const port = v.getUint32(o + SWO_PORT, true);
+        const port = u32[(o + SWO_PORT) >> 2]!;
         if (port === 0) continue; // cancelled (no room for a snapshot)
-        const addr = v.getUint32(o + SWO_FRAME, true);
+        const addr = u32[(o + SWO_FRAME) >> 2]!;
         const buf = addr === 0 ? frames : u8;
         const off = addr === 0 ? at : addr;
         const sh = addr === 0 && shared;
