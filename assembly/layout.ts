@@ -203,3 +203,145 @@ export const S_IP_VERSION: u32 = 1; // u8: 4, 6 or 0
 export const S_L3: u32 = 2; // u16: offset of the IP header in the frame
 export const S_HASH: u32 = 4; // u32: hash of the key
 export const S_FLOW: u32 = 8; // i32: entry found in stage 2, -1 none
+
+// The OpenFlow switch module (build/payflow-switch.wasm, assembly/switch/): its own interface
+// version, checked by src/switch/wasm-pipeline.ts. docs/switch.md draws these tables.
+export const SW_ABI_VERSION: u32 = 1;
+export const SW_MAX_BATCH: u32 = 1024;
+export const SW_TABLES: u32 = 64; // OpenFlow tables 0..63
+export const SW_TUPLES_PER_TABLE: u32 = 64; // distinct masks per table
+export const SW_MAX_BANDS: u32 = 8; // bands per meter
+export const SW_STAGING_OPS: u32 = 256; // ops one staged rule may carry (apply + write)
+
+// OpenFlow field vector (88 bytes, network byte order, 11 u64 words): what a switch rule matches,
+// the same vector as src/switch/fields.ts F_*. Unset fields are 0.
+export const SWF_BYTES: u32 = 88;
+export const SWF_WORDS: u32 = 11;
+export const SWF_IN_PORT: u32 = 0; // 4 bytes
+export const SWF_ETH_DST: u32 = 4; // 6 bytes
+export const SWF_ETH_SRC: u32 = 10; // 6 bytes
+export const SWF_ETH_TYPE: u32 = 16; // 2 bytes
+export const SWF_VLAN_VID: u32 = 18; // 2 bytes: OFPVID_PRESENT | vid
+export const SWF_IP_DSCP: u32 = 20;
+export const SWF_IP_ECN: u32 = 21;
+export const SWF_IP_PROTO: u32 = 22;
+export const SWF_ICMP_TYPE: u32 = 23;
+export const SWF_ICMP_CODE: u32 = 24;
+export const SWF_L4_SRC: u32 = 26; // 2 bytes
+export const SWF_L4_DST: u32 = 28; // 2 bytes
+export const SWF_IPV4_SRC: u32 = 32; // 4 bytes
+export const SWF_IPV4_DST: u32 = 36; // 4 bytes
+export const SWF_IPV6_SRC: u32 = 40; // 16 bytes
+export const SWF_IPV6_DST: u32 = 56; // 16 bytes
+export const SWF_IPV6_FLABEL: u32 = 72; // 4 bytes
+export const SWF_METADATA: u32 = 76; // 8 bytes
+
+// Switch batch descriptor, written by the host (16 bytes).
+export const SWD_BYTES: u32 = 16;
+export const SWD_OFFSET: u32 = 0; // u32: frame offset inside the input buffer
+export const SWD_LENGTH: u32 = 4; // u32: frame length
+export const SWD_IN_PORT: u32 = 8; // u32: OpenFlow ingress port
+export const SWD_TABLE: u32 = 12; // u32: first table (0; packet-out may start elsewhere)
+
+// Switch verdict, written by the module (16 bytes): what one frame became.
+export const SWV_BYTES: u32 = 16;
+export const SWV_FIRST: u32 = 0; // u32: index of its first output record
+export const SWV_COUNT: u32 = 4; // u16: how many output records
+export const SWV_REASON: u32 = 6; // u8: parser reason R_* (not R_OK: malformed, switched on the fields it had)
+export const SWV_FLAGS: u32 = 7; // u8: SWVF_*
+export const SWV_QUEUE: u32 = 8; // u32: queue id at the end of the pipeline (set_queue)
+export const SWV_TABLE: u32 = 12; // u8: last table visited
+export const SWVF_NO_MATCH: u8 = 1; // a table had no matching entry and no table-miss entry: dropped there
+export const SWVF_METER_DROP: u8 = 2; // a meter drop band dropped it
+export const SWVF_REWRITTEN: u8 = 4; // the frame in the input buffer was changed
+export const SWVF_OVERFLOW: u8 = 8; // outputs or snapshots did not fit the batch areas: later outputs dropped
+
+// Switch output record (24 bytes): one output or packet-in, in action order. SWO_FRAME says which
+// bytes go out: 0 the frame as received (the host may send its own copy), otherwise an address
+// in linear memory (the rewritten frame in the input buffer, or a snapshot taken before a later rewrite).
+export const SWO_BYTES: u32 = 24;
+export const SWO_PORT: u32 = 0; // u32: port number, or OFPP_FLOOD / OFPP_ALL / OFPP_CONTROLLER (IN_PORT is resolved)
+export const SWO_MAX_LEN: u32 = 4; // u16: max_len of a packet-in
+export const SWO_TABLE: u32 = 6; // u8: table of the rule (packet-in)
+export const SWO_PIN_REASON: u32 = 7; // u8: OFPR_NO_MATCH (table-miss rule) or OFPR_ACTION
+export const SWO_RULE: u32 = 8; // i32: rule id, -1 from the action set
+export const SWO_FRAME: u32 = 12; // u32: 0 or the address of the bytes
+export const SWO_QUEUE: u32 = 16; // u32: queue id when the output ran
+export const SW_OUTPUTS: u32 = 8192; // output records per batch
+export const SW_SNAPSHOT_BYTES: u32 = 1048576; // room for frame snapshots per batch
+
+// Switch op (16 bytes): one action of an instruction program. Kinds are those of
+// src/switch/pipeline.ts; SWOP_NEXT continues in another op block, SWOP_END ends a list.
+export const SWOP_BYTES: u32 = 16;
+export const SWOP_KIND: u32 = 0; // u8
+export const SWOP_MAX_LEN: u32 = 2; // u16
+export const SWOP_ARG: u32 = 4; // u32: port, DSCP, ECN, queue id, or next block
+export const SWOP_MAC: u32 = 8; // 6 bytes
+export const SWOP_END: u8 = 0;
+export const SWOP_OUTPUT: u8 = 1;
+export const SWOP_SET_DSCP: u8 = 2;
+export const SWOP_SET_ECN: u8 = 3;
+export const SWOP_SET_ETH_DST: u8 = 4;
+export const SWOP_SET_ETH_SRC: u8 = 5;
+export const SWOP_SET_QUEUE: u8 = 6;
+export const SWOP_NEXT: u8 = 255;
+export const SW_BLOCK_OPS: u32 = 8; // ops per block (the last slot may be SWOP_NEXT)
+
+// Switch rule record, staged by the host before ruleAdd(id) / ruleProgram(id).
+export const SWR_VALUE: u32 = 0; // field vector value, 88 bytes (bits outside the mask are 0)
+export const SWR_MASK: u32 = 88; // field vector mask, 88 bytes
+export const SWR_PRIORITY: u32 = 176; // u32
+export const SWR_TABLE: u32 = 180; // u32
+export const SWR_SEQ: u32 = 184; // u32: insertion order, lower wins among equal priorities
+export const SWR_METER: u32 = 188; // u32: meter slot + 1, 0 none
+export const SWR_GOTO: u32 = 192; // i32: next table, -1 none
+export const SWR_FLAGS: u32 = 196; // u32 SWRF_*
+export const SWR_META_VALUE: u32 = 200; // 8 bytes, vector order
+export const SWR_META_MASK: u32 = 208; // 8 bytes
+export const SWR_APPLY_COUNT: u32 = 216; // u32: apply-actions ops
+export const SWR_WRITE_COUNT: u32 = 220; // u32: write-actions ops, after them
+export const SWR_OPS: u32 = 224; // SW_STAGING_OPS ops
+export const SWR_STAGING_BYTES: u32 = 4320;
+export const SWRF_CLEAR: u32 = 1; // clear_actions
+export const SWRF_METADATA: u32 = 2; // write_metadata
+export const SWRF_TABLE_MISS: u32 = 4; // priority 0, empty match: packet-ins say OFPR_NO_MATCH
+export const SWRF_WRITE: u32 = 8; // has a write_actions instruction (possibly empty)
+
+// Per-rule counters (24 bytes per rule id), read and written by the host.
+export const SWC_BYTES: u32 = 24;
+export const SWC_PACKETS: u32 = 0; // u64
+export const SWC_OCTETS: u32 = 8; // u64
+export const SWC_LAST_USED: u32 = 16; // f64 ms, the host clock
+
+// OpenFlow meter (32 + SW_MAX_BANDS × 48 bytes per slot), written by the host, then meterSet(slot).
+// Same arithmetic as src/switch/meters.ts: tokens in bits (or packets), refilled per ms.
+export const SWM_BYTES: u32 = 416;
+export const SWM_FLAGS: u32 = 0; // u32: bit 0 packets per second, bit 1 in use (set by meterSet)
+export const SWM_BANDS: u32 = 4; // u32: number of bands
+export const SWM_LAST: u32 = 8; // f64 ms: last refill
+export const SWM_PACKETS: u32 = 16; // u64 packets in
+export const SWM_OCTETS: u32 = 24; // u64 bytes in
+export const SWM_BAND: u32 = 32; // first band
+export const SWB_BYTES: u32 = 48;
+export const SWB_TYPE: u32 = 0; // u32: 1 drop, 2 dscp_remark
+export const SWB_PREC: u32 = 4; // u32: prec_level
+export const SWB_PER_MS: u32 = 8; // f64 tokens per ms
+export const SWB_DEPTH: u32 = 16; // f64
+export const SWB_TOKENS: u32 = 24; // f64
+export const SWB_PACKETS: u32 = 32; // u64
+export const SWB_OCTETS: u32 = 40; // u64
+export const SWMF_PKTPS: u32 = 1;
+export const SWMF_USED: u32 = 2;
+
+// Switch region table (40 bytes, u32 addresses): regionTable() returns it.
+export const SWRG_BYTES: u32 = 40;
+export const SWRG_INPUT: u32 = 0;
+export const SWRG_INPUT_SIZE: u32 = 4;
+export const SWRG_DESCRIPTORS: u32 = 8; // SW_MAX_BATCH descriptors
+export const SWRG_VERDICTS: u32 = 12; // SW_MAX_BATCH verdicts
+export const SWRG_OUTPUTS: u32 = 16; // SW_OUTPUTS output records
+export const SWRG_RULE_STAGING: u32 = 20;
+export const SWRG_RULE_COUNTERS: u32 = 24; // SWC_BYTES per rule id
+export const SWRG_METERS: u32 = 28; // SWM_BYTES per meter slot
+export const SWRG_TABLE_COUNTERS: u32 = 32; // SW_TABLES × (u64 lookups, u64 matched)
+export const SWRG_RULE_CAPACITY: u32 = 36; // u32: rule ids 0..capacity-1

@@ -8,5 +8,6 @@ import { controllerSuite } from './controller.js';
 import { controllerApiSuite } from './controller-api.js';
 import { controllerOvsSuite } from './controller-ovs.js';
 import { switchForwardSuite } from './switch-forward.js';
+import { switchSuite } from './switch.js';
 
-export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, controllerApiSuite, controllerOvsSuite, dataplaneSuite, switchForwardSuite];
+export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, controllerApiSuite, controllerOvsSuite, dataplaneSuite, switchSuite, switchForwardSuite];

@@ -203,3 +203,145 @@ export const S_IP_VERSION = 1; // u8: 4, 6 or 0
 export const S_L3 = 2; // u16: offset of the IP header in the frame
 export const S_HASH = 4; // u32: hash of the key
 export const S_FLOW = 8; // i32: entry found in stage 2, -1 none
+
+// The OpenFlow switch module (build/payflow-switch.wasm, assembly/switch/): its own interface
+// version, checked by src/switch/wasm-pipeline.ts. docs/switch.md draws these tables.
+export const SW_ABI_VERSION = 1;
+export const SW_MAX_BATCH = 1024;
+export const SW_TABLES = 64; // OpenFlow tables 0..63
+export const SW_TUPLES_PER_TABLE = 64; // distinct masks per table
+export const SW_MAX_BANDS = 8; // bands per meter
+export const SW_STAGING_OPS = 256; // ops one staged rule may carry (apply + write)
+
+// OpenFlow field vector (88 bytes, network byte order, 11 u64 words): what a switch rule matches,
+// the same vector as src/switch/fields.ts F_*. Unset fields are 0.
+export const SWF_BYTES = 88;
+export const SWF_WORDS = 11;
+export const SWF_IN_PORT = 0; // 4 bytes
+export const SWF_ETH_DST = 4; // 6 bytes
+export const SWF_ETH_SRC = 10; // 6 bytes
+export const SWF_ETH_TYPE = 16; // 2 bytes
+export const SWF_VLAN_VID = 18; // 2 bytes: OFPVID_PRESENT | vid
+export const SWF_IP_DSCP = 20;
+export const SWF_IP_ECN = 21;
+export const SWF_IP_PROTO = 22;
+export const SWF_ICMP_TYPE = 23;
+export const SWF_ICMP_CODE = 24;
+export const SWF_L4_SRC = 26; // 2 bytes
+export const SWF_L4_DST = 28; // 2 bytes
+export const SWF_IPV4_SRC = 32; // 4 bytes
+export const SWF_IPV4_DST = 36; // 4 bytes
+export const SWF_IPV6_SRC = 40; // 16 bytes
+export const SWF_IPV6_DST = 56; // 16 bytes
+export const SWF_IPV6_FLABEL = 72; // 4 bytes
+export const SWF_METADATA = 76; // 8 bytes
+
+// Switch batch descriptor, written by the host (16 bytes).
+export const SWD_BYTES = 16;
+export const SWD_OFFSET = 0; // u32: frame offset inside the input buffer
+export const SWD_LENGTH = 4; // u32: frame length
+export const SWD_IN_PORT = 8; // u32: OpenFlow ingress port
+export const SWD_TABLE = 12; // u32: first table (0; packet-out may start elsewhere)
+
+// Switch verdict, written by the module (16 bytes): what one frame became.
+export const SWV_BYTES = 16;
+export const SWV_FIRST = 0; // u32: index of its first output record
+export const SWV_COUNT = 4; // u16: how many output records
+export const SWV_REASON = 6; // u8: parser reason R_* (not R_OK: malformed, switched on the fields it had)
+export const SWV_FLAGS = 7; // u8: SWVF_*
+export const SWV_QUEUE = 8; // u32: queue id at the end of the pipeline (set_queue)
+export const SWV_TABLE = 12; // u8: last table visited
+export const SWVF_NO_MATCH = 1; // a table had no matching entry and no table-miss entry: dropped there
+export const SWVF_METER_DROP = 2; // a meter drop band dropped it
+export const SWVF_REWRITTEN = 4; // the frame in the input buffer was changed
+export const SWVF_OVERFLOW = 8; // outputs or snapshots did not fit the batch areas: later outputs dropped
+
+// Switch output record (24 bytes): one output or packet-in, in action order. SWO_FRAME says which
+// bytes go out: 0 the frame as received (the host may send its own copy), otherwise an address
+// in linear memory (the rewritten frame in the input buffer, or a snapshot taken before a later rewrite).
+export const SWO_BYTES = 24;
+export const SWO_PORT = 0; // u32: port number, or OFPP_FLOOD / OFPP_ALL / OFPP_CONTROLLER (IN_PORT is resolved)
+export const SWO_MAX_LEN = 4; // u16: max_len of a packet-in
+export const SWO_TABLE = 6; // u8: table of the rule (packet-in)
+export const SWO_PIN_REASON = 7; // u8: OFPR_NO_MATCH (table-miss rule) or OFPR_ACTION
+export const SWO_RULE = 8; // i32: rule id, -1 from the action set
+export const SWO_FRAME = 12; // u32: 0 or the address of the bytes
+export const SWO_QUEUE = 16; // u32: queue id when the output ran
+export const SW_OUTPUTS = 8192; // output records per batch
+export const SW_SNAPSHOT_BYTES = 1048576; // room for frame snapshots per batch
+
+// Switch op (16 bytes): one action of an instruction program. Kinds are those of
+// src/switch/pipeline.ts; SWOP_NEXT continues in another op block, SWOP_END ends a list.
+export const SWOP_BYTES = 16;
+export const SWOP_KIND = 0; // u8
+export const SWOP_MAX_LEN = 2; // u16
+export const SWOP_ARG = 4; // u32: port, DSCP, ECN, queue id, or next block
+export const SWOP_MAC = 8; // 6 bytes
+export const SWOP_END = 0;
+export const SWOP_OUTPUT = 1;
+export const SWOP_SET_DSCP = 2;
+export const SWOP_SET_ECN = 3;
+export const SWOP_SET_ETH_DST = 4;
+export const SWOP_SET_ETH_SRC = 5;
+export const SWOP_SET_QUEUE = 6;
+export const SWOP_NEXT = 255;
+export const SW_BLOCK_OPS = 8; // ops per block (the last slot may be SWOP_NEXT)
+
+// Switch rule record, staged by the host before ruleAdd(id) / ruleProgram(id).
+export const SWR_VALUE = 0; // field vector value, 88 bytes (bits outside the mask are 0)
+export const SWR_MASK = 88; // field vector mask, 88 bytes
+export const SWR_PRIORITY = 176; // u32
+export const SWR_TABLE = 180; // u32
+export const SWR_SEQ = 184; // u32: insertion order, lower wins among equal priorities
+export const SWR_METER = 188; // u32: meter slot + 1, 0 none
+export const SWR_GOTO = 192; // i32: next table, -1 none
+export const SWR_FLAGS = 196; // u32 SWRF_*
+export const SWR_META_VALUE = 200; // 8 bytes, vector order
+export const SWR_META_MASK = 208; // 8 bytes
+export const SWR_APPLY_COUNT = 216; // u32: apply-actions ops
+export const SWR_WRITE_COUNT = 220; // u32: write-actions ops, after them
+export const SWR_OPS = 224; // SW_STAGING_OPS ops
+export const SWR_STAGING_BYTES = 4320;
+export const SWRF_CLEAR = 1; // clear_actions
+export const SWRF_METADATA = 2; // write_metadata
+export const SWRF_TABLE_MISS = 4; // priority 0, empty match: packet-ins say OFPR_NO_MATCH
+export const SWRF_WRITE = 8; // has a write_actions instruction (possibly empty)
+
+// Per-rule counters (24 bytes per rule id), read and written by the host.
+export const SWC_BYTES = 24;
+export const SWC_PACKETS = 0; // u64
+export const SWC_OCTETS = 8; // u64
+export const SWC_LAST_USED = 16; // f64 ms, the host clock
+
+// OpenFlow meter (32 + SW_MAX_BANDS × 48 bytes per slot), written by the host, then meterSet(slot).
+// Same arithmetic as src/switch/meters.ts: tokens in bits (or packets), refilled per ms.
+export const SWM_BYTES = 416;
+export const SWM_FLAGS = 0; // u32: bit 0 packets per second, bit 1 in use (set by meterSet)
+export const SWM_BANDS = 4; // u32: number of bands
+export const SWM_LAST = 8; // f64 ms: last refill
+export const SWM_PACKETS = 16; // u64 packets in
+export const SWM_OCTETS = 24; // u64 bytes in
+export const SWM_BAND = 32; // first band
+export const SWB_BYTES = 48;
+export const SWB_TYPE = 0; // u32: 1 drop, 2 dscp_remark
+export const SWB_PREC = 4; // u32: prec_level
+export const SWB_PER_MS = 8; // f64 tokens per ms
+export const SWB_DEPTH = 16; // f64
+export const SWB_TOKENS = 24; // f64
+export const SWB_PACKETS = 32; // u64
+export const SWB_OCTETS = 40; // u64
+export const SWMF_PKTPS = 1;
+export const SWMF_USED = 2;
+
+// Switch region table (40 bytes, u32 addresses): regionTable() returns it.
+export const SWRG_BYTES = 40;
+export const SWRG_INPUT = 0;
+export const SWRG_INPUT_SIZE = 4;
+export const SWRG_DESCRIPTORS = 8; // SW_MAX_BATCH descriptors
+export const SWRG_VERDICTS = 12; // SW_MAX_BATCH verdicts
+export const SWRG_OUTPUTS = 16; // SW_OUTPUTS output records
+export const SWRG_RULE_STAGING = 20;
+export const SWRG_RULE_COUNTERS = 24; // SWC_BYTES per rule id
+export const SWRG_METERS = 28; // SWM_BYTES per meter slot
+export const SWRG_TABLE_COUNTERS = 32; // SW_TABLES × (u64 lookups, u64 matched)
+export const SWRG_RULE_CAPACITY = 36; // u32: rule ids 0..capacity-1

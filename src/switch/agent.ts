@@ -37,6 +37,8 @@ export interface SwitchOptions {
   queueWeights?: [number, number][];
   /** how a port's queues share it: deficit round robin (default) or strict priority */
   scheduler?: Scheduler;
+  /** the datapath: the WebAssembly pipeline (default) or its TypeScript twin */
+  datapath?: 'wasm' | 'ts';
   retryMinMs?: number;
   retryMaxMs?: number;
 }
@@ -96,6 +98,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     const data: DatapathConfig = {
       ports: options.ports,
       batch: options.batch ?? DEFAULT_BATCH,
+      datapath: options.datapath ?? 'wasm',
       counters,
       egress: { ratesBps: options.ports.map((name) => options.portRatesBps?.[name] ?? 0), weights: options.queueWeights ?? [], scheduler: options.scheduler ?? 'drr' },
     };

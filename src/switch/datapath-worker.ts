@@ -12,7 +12,8 @@ import {
 import { PortEgress } from './egress-queues.js';
 import { libc, POLLIN } from './libc.js';
 import { C_RX_MALFORMED, PacketPort, PORT_COUNTERS, SLOT_SIZE } from './ports.js';
-import { Pipeline, type OfError, type PacketContext, type PacketSink, type RemovedFlow } from './pipeline.js';
+import { Pipeline, type OfError, type PacketSink, type RemovedFlow, type SwitchPipeline } from './pipeline.js';
+import { WasmPipeline } from './wasm-pipeline.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
 
 const SLICE_MS = 4;
@@ -36,7 +37,7 @@ try {
 }
 const portNumbers = ports.map((p) => p.portNo);
 const validPorts = new Set(portNumbers);
-const pipeline = new Pipeline(() => validPorts);
+const pipeline: SwitchPipeline = config.datapath === 'ts' ? new Pipeline(() => validPorts) : new WasmPipeline(() => validPorts);
 const start = performance.now();
 const clock = (): number => performance.now() - start;
 const queueWeights = new Map(config.egress.weights);
@@ -44,7 +45,6 @@ const egress = ports.map((_, i) => new PortEgress(config.egress.ratesBps[i] ?? 0
 const shapedPorts = ports.filter((_, i) => egress[i]!.shaped);
 
 let current: PacketPort = ports[0]!;
-let currentSlot = 0;
 let packetInBudget = PACKET_INS_PER_SLICE;
 
 const sink: PacketSink = {
@@ -58,7 +58,7 @@ const sink: PacketSink = {
       return;
     }
     queues.countDirect(queueId, len, pipeline.now);
-    if (shared) out.queueReceived(current, currentSlot, len);
+    if (shared) out.queueReceived(current, at / SLOT_SIZE, len); // a shared frame is still in its receive slot
     else out.queueCopy(frame, at, len);
   },
   packetIn(frame, at, len, maxLen, reason, tableId, cookie, inPort) {
@@ -77,8 +77,6 @@ function transmit(now: number): void {
   for (const p of shapedPorts) egress[p.portNo - 1]!.service(now, (f) => p.queueCopy(f, 0, f.length));
   for (const out of ports) out.flush();
 }
-
-const ctx: PacketContext = { frame: ports[0]!.rx, at: 0, len: 0, inPort: 0, private: false, referenced: false };
 
 function forwardSlice(): void {
   const c = libc();
@@ -100,16 +98,7 @@ function forwardSlice(): void {
       got += n;
       current = p;
       const malformedBefore = pipeline.malformed;
-      for (let i = 0; i < n; i++) {
-        currentSlot = i;
-        ctx.frame = p.rx;
-        ctx.at = i * SLOT_SIZE;
-        ctx.len = p.rxLengths[i]!;
-        ctx.inPort = p.portNo;
-        ctx.private = false;
-        ctx.referenced = false;
-        pipeline.process(ctx, sink);
-      }
+      pipeline.processBatch(p.rx, SLOT_SIZE, p.rxLengths, n, p.portNo, sink);
       p.counters[C_RX_MALFORMED]! += pipeline.malformed - malformedBefore;
       transmit(pipeline.now);
     }

@@ -111,11 +111,32 @@ export interface PacketContext {
   referenced: boolean;
 }
 
-export class Pipeline {
+/**
+ * What the datapath thread drives: the TypeScript pipeline below, or the WebAssembly one
+ * (wasm-pipeline.ts), which keeps this class's control plane and switches frames in wasm.
+ */
+export interface SwitchPipeline {
+  /** clock in ms, set by the caller once per batch */
+  now: number;
+  /** frames the parser refused (switched on the fields it had) */
+  readonly malformed: number;
+  readonly meters: MeterTable;
+  flowMod(msg: FlowModMessage): { error?: OfError; removed: RemovedFlow[] };
+  meterDeleted(meterId: number): RemovedFlow[];
+  expire(nowMs: number): RemovedFlow[];
+  flowStats(req: FlowStatsRequest): { ok: true; stats: FlowStats[] } | { ok: false; error: OfError };
+  aggregate(req: FlowStatsRequest): { ok: true; packetCount: bigint; byteCount: bigint; flowCount: number } | { ok: false; error: OfError };
+  tableStats(): TableStats[];
+  /** Switches frames i = 0..n-1 of one port: bytes at i × stride of `frames`, lengths[i] long. */
+  processBatch(frames: Uint8Array, stride: number, lengths: ArrayLike<number>, n: number, inPort: number, sink: PacketSink): void;
+  compilePacketOutActions(actions: Action[]): Op[] | OfError;
+  packetOut(actions: Op[], ctx: PacketContext, sink: PacketSink): void;
+}
+
+export class Pipeline implements SwitchPipeline {
   readonly tables: FlowEntry[][] = Array.from({ length: N_TABLES }, () => []);
   readonly lookups = new Float64Array(N_TABLES);
   readonly matched = new Float64Array(N_TABLES);
-  readonly meters = new MeterTable();
   readonly fields = new PacketFields();
   /** frames the parser refused (switched on the fields it had) */
   malformed = 0;
@@ -126,7 +147,12 @@ export class Pipeline {
   private readonly actionSet: (Op | undefined)[] = new Array<Op | undefined>(ACTION_SET_SIZE).fill(undefined);
   private queueId = 0;
 
-  constructor(readonly validPorts: () => ReadonlySet<number>) {}
+  private readonly batchCtx: PacketContext = { frame: this.scratch, at: 0, len: 0, inPort: 0, private: false, referenced: false };
+
+  constructor(
+    readonly validPorts: () => ReadonlySet<number>,
+    readonly meters: MeterTable = new MeterTable(),
+  ) {}
 
   // ---- flow-mod (§6.4) --------------------------------------------------------------------
 
@@ -344,6 +370,19 @@ export class Pipeline {
       if (op) this.executeOne(op, ctx, sink, undefined);
     }
     set.fill(undefined);
+  }
+
+  processBatch(frames: Uint8Array, stride: number, lengths: ArrayLike<number>, n: number, inPort: number, sink: PacketSink): void {
+    const ctx = this.batchCtx;
+    for (let i = 0; i < n; i++) {
+      ctx.frame = frames;
+      ctx.at = i * stride;
+      ctx.len = lengths[i]!;
+      ctx.inPort = inPort;
+      ctx.private = false;
+      ctx.referenced = false;
+      this.process(ctx, sink);
+    }
   }
 
   /** Executes a packet-out's action list (§7.3.7); output TABLE runs the pipeline. */

@@ -34,6 +34,8 @@ export interface DatapathConfig {
   batch: number;
   /** port rates, queue weights and the scheduler */
   egress: EgressConfig;
+  /** which pipeline switches frames: build/payflow-switch.wasm, or the TypeScript twin */
+  datapath: 'wasm' | 'ts';
   /** Float64Array(ports × PORT_COUNTERS) of per-port counters, then DP_COUNTERS datapath counters */
   counters: SharedArrayBuffer;
 }

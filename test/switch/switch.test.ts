@@ -35,7 +35,8 @@ function udp6(tc: number, flowLabel: number): Uint8Array {
 }
 
 const ipv4Frames = (frames: Uint8Array[]) => frames.filter((f) => f[12] === 0x08 && f[13] === 0x00);
-const ipv6Frames = (frames: Uint8Array[]) => frames.filter((f) => f[12] === 0x86 && f[13] === 0xdd);
+// UDP only: a namespace's own IPv6 start-up traffic (MLD reports, router solicitations) shows up in captures too.
+const ipv6Frames = (frames: Uint8Array[]) => frames.filter((f) => f[12] === 0x86 && f[13] === 0xdd && f[20] === 17);
 
 async function through(from: Host, to: Host, frames: Uint8Array[]): Promise<Uint8Array[]> {
   const cap = new Capture(to);

@@ -9,7 +9,7 @@ import type { SwitchOptions } from '../../switch/agent.js';
 
 const usage = [
   'usage: payflow switch (--controller tcp:HOST:PORT | --listen ptcp:PORT[:HOST]) --port NAME[@RATE] [--port NAME[@RATE] ...]',
-  '                      [--dpid HEX] [--queue ID:WEIGHT ...] [--sched drr|strict] [--batch N]',
+  '                      [--dpid HEX] [--queue ID:WEIGHT ...] [--sched drr|strict] [--datapath wasm|ts] [--batch N]',
   '',
   '  --controller tcp:HOST:PORT  dial this controller, redialling with backoff when it is lost',
   '  --listen ptcp:PORT[:HOST]   listen for controllers (and ovs-ofctl) on PORT (HOST default 0.0.0.0)',
@@ -21,6 +21,7 @@ const usage = [
   '                              or strict priority (the highest queue id first)',
   '  --dpid HEX                  datapath id (default: the first port\'s MAC address)',
   '  --batch N                   frames per recvmmsg/sendmmsg (default 64)',
+  '  --datapath wasm|ts          the pipeline: WebAssembly (default) or its TypeScript twin',
   '',
   'Needs root (raw sockets). Flows stay installed when the controller goes (fail-secure).',
   'A shaped port queues at most 50 ms of its rate; when full, the lowest queue id loses frames first.',
@@ -90,6 +91,12 @@ function parse(argv: string[]): SwitchOptions {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError('--batch takes an integer from 1 to 1024');
         options.batch = n;
+        break;
+      }
+      case '--datapath': {
+        const v = value();
+        if (v !== 'wasm' && v !== 'ts') throw new UsageError('--datapath takes wasm or ts');
+        options.datapath = v;
         break;
       }
       default:
