@@ -50,13 +50,15 @@ export function reservationStats(service: ReservationService, classIds: string[]
 }
 
 const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+/** the page takes one option: how often it polls, ms */
+const pageQuery = { type: 'object', additionalProperties: false, properties: { poll: { type: 'string', pattern: '^[1-9][0-9]{2,5}$' } } } as const;
 
 export const dashboardPlugin: FastifyPluginAsync<DashboardOptions> = async (app, options) => {
   // read once at start: a missing file fails the start, not the first visitor
   const page = asset('index.html');
   const files = new Map(Object.entries(ASSETS).map(([name, type]) => [name, { type, body: asset(name) }]));
 
-  app.get('/', { schema: { querystring: noQuery } }, async (_request, reply) =>
+  app.get('/', { schema: { querystring: pageQuery } }, async (_request, reply) =>
     reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(page));
 
   app.get<{ Params: { file: string } }>(

@@ -77,12 +77,11 @@ function renderClassTable(prices) {
       el(
         'tr',
         { 'data-class': p.classId },
-        el('td', {}, swatch(p.classId), `${p.name} (${p.classId})`),
+        el('td', { title: p.name }, swatch(p.classId), p.classId),
         el('td', { class: 'num', 'data-price': p.price }, price(p.price)),
-        el('td', { class: 'num' }, `${price(p.basePrice)} … ${price(p.maxPrice)}`),
+        el('td', { class: 'num' }, `${p.basePrice.toFixed(2)} … ${p.maxPrice.toFixed(2)}`),
         el('td', { class: 'num', 'data-demand': p.demandBps }, rate(p.demandBps)),
-        el('td', { class: 'num' }, rate(p.targetBps)),
-        el('td', { class: 'num' }, rate(p.cmaxBps)),
+        el('td', { class: 'num', title: `class share ${rate(p.cmaxBps)}` }, rate(p.targetBps)),
       ),
     ),
   );
@@ -94,9 +93,9 @@ function axisLabel(x, y, text, rotate) {
 
 function renderPriceChart() {
   const svg = document.getElementById('price-chart');
-  const W = 900;
+  const W = 760;
   const H = 300;
-  const m = { l: 70, r: 20, t: 12, b: 44 };
+  const m = { l: 70, r: 40, t: 12, b: 44 };
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   const all = [...series.values()].flat();
   if (all.length === 0) return;
@@ -143,9 +142,9 @@ function renderPriceChart() {
 
 function renderLoadChart(prices) {
   const svg = document.getElementById('load-chart');
-  const W = 900;
+  const W = 640;
   const rowH = 44;
-  const m = { l: 130, r: 150, t: 8, b: 40 };
+  const m = { l: 90, r: 230, t: 8, b: 40 };
   const H = m.t + m.b + rowH * prices.length;
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   const max = Math.max(1, ...prices.map((p) => Math.max(p.cmaxBps, p.demandBps, p.targetBps)));
@@ -203,20 +202,20 @@ function renderTopology(topo) {
         el('td', { class: 'num' }, rate(l.capacity)),
         el('td', { class: 'num' }, rate(l.reserved)),
         el('td', { class: 'num' }, rate(l.free)),
-        el('td', {}, (l.res?.classes ?? []).map((c) => `${c.classId} ${rate(c.reservedBps)} / ${rate(c.cmaxBps)}`).join(' · ')),
+        el('td', { class: 'wrap' }, (l.res?.classes ?? []).map((c) => `${c.classId} ${rate(c.reservedBps)} / ${rate(c.cmaxBps)}`).join(' · ')),
       ),
     ),
   );
   // switches on a circle; each direction of a link is labelled near its source end
   const svg = document.getElementById('topology-chart');
-  const W = 900;
+  const W = 640;
   const H = 340;
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   const sw = topo.switches.map((s) => s.dpid);
   const hostsAt = new Map();
   for (const h of topo.hosts) hostsAt.set(h.dpid, (hostsAt.get(h.dpid) ?? 0) + 1);
   const pos = new Map();
-  const rx = W / 2 - 140;
+  const rx = W / 2 - 90;
   const ry = H / 2 - 60;
   sw.forEach((d, i) => {
     const a = sw.length === 1 ? Math.PI / 2 : Math.PI + (2 * Math.PI * i) / sw.length;
@@ -229,9 +228,16 @@ function renderTopology(topo) {
     if (!a || !b) continue;
     const used = l.capacity > 0 ? l.reserved / l.capacity : 0;
     if (l.src.dpid < l.dst.dpid) nodes.push(el('svg:line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: '#8a94a3', 'stroke-width': 3 }));
-    const lx = a.x + (b.x - a.x) * 0.3;
-    const ly = a.y + (b.y - a.y) * 0.3 + (l.src.dpid < l.dst.dpid ? -8 : 16);
-    nodes.push(el('svg:text', { x: lx, y: ly, 'text-anchor': 'middle', fill: used > 0.8 ? '#b42318' : '#1d2430' }, `${rate(l.reserved)} / ${rate(l.capacity)}`));
+    // each direction labelled a third of the way from its source, on its own side of the line
+    const dx = b.x - a.x;
+    const dy = b.y - a.y;
+    const len = Math.hypot(dx, dy) || 1;
+    const nx = -dy / len;
+    const ny = dx / len;
+    const lx = a.x + dx * 0.3 + nx * 12;
+    const ly = a.y + dy * 0.3 + ny * 12 + 4;
+    const anchor = nx > 0.3 ? 'start' : nx < -0.3 ? 'end' : 'middle';
+    nodes.push(el('svg:text', { x: lx, y: ly, 'text-anchor': anchor, fill: used > 0.8 ? '#b42318' : '#1d2430' }, `${rate(l.reserved)} / ${rate(l.capacity)}`));
   }
   for (const d of sw) {
     const p = pos.get(d);
