@@ -36,6 +36,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_retry apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The dashboard's browser test (test/api/dashboard.browser.test.ts) drives Debian's chromium
+# headless; no browser is downloaded by npm.
+if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q 'install ok installed'; then
+  echo "installing: chromium"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+fi
+
 # The userspace datapath sends on every Linux port through ONE AF_PACKET socket, whose send
 # buffer (net.core.wmem_default when ovs-vswitchd made it, 208 KiB by default) is charged
 # for every packet still queued in any port's qdisc. One port backlogged behind a rate

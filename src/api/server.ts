@@ -18,6 +18,9 @@ import { VOUCHER_SIGNATURE_PATTERN } from '../payments/channel-keys.js';
 import type { PricingAgent } from '../pricing/agent.js';
 import type { AdmissionControl } from '../qos/admission.js';
 import { errorResponse, routeNotFound } from './errors.js';
+import { registerOpenApi } from './openapi.js';
+import { healthPlugin, type Readiness } from './health.js';
+import { dashboardPlugin } from './dashboard/routes.js';
 
 export type { ErrorBody } from './errors.js';
 
@@ -30,6 +33,8 @@ export interface ApiOptions {
   /** mounted at /v1/ledger when given (the embedded local ledger) */
   localLedger?: LocalLedger;
   logger: Logger;
+  /** the checks behind GET /readyz (src/api/health.ts) */
+  readiness?: Readiness;
 }
 
 const address = { type: 'string', minLength: 1, maxLength: 64 } as const;
@@ -130,6 +135,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     const { status, body } = routeNotFound(request.method, request.url);
     return reply.status(status).send(body);
   });
+  await registerOpenApi(app);
 
   app.get('/v1/menu', { schema: { querystring: emptyQuery } }, async () => o.service.menu());
 
@@ -208,6 +214,8 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     return reply.header('content-type', o.metrics.contentType).send(text);
   });
 
+  await app.register(healthPlugin, o.readiness ? { readiness: o.readiness } : {});
+  await app.register(dashboardPlugin, { service: o.service, classIds: () => o.pricing.prices().map((p) => p.classId) });
   if (o.localLedger) await app.register(ledgerPlugin, { prefix: '/v1/ledger', ledger: o.localLedger });
   return app;
 }

@@ -13,6 +13,8 @@ import pino, { type Logger } from 'pino';
 import { requestLogsAtDebug } from '../util/logging.js';
 import { buildApi } from '../api/server.js';
 import { createMetrics } from '../api/metrics.js';
+import { controllerReadiness } from '../api/health.js';
+import { auditLedger } from '../payments/audit.js';
 import type { PayflowConfig } from '../config/types.js';
 import { Engine } from '../dataplane/engine.js';
 import { IotaLedger } from '../payments/iota-ledger.js';
@@ -30,6 +32,7 @@ import { StaticNetwork } from '../network/static.js';
 import { OpenFlowNetwork } from '../network/network.js';
 import { HostStore } from '../network/host-store.js';
 import { ReservationService } from '../reservations/service.js';
+import { formatDpid } from '../util/dpid.js';
 import { CONTROLLER_COMPONENT, controllerMigrations } from '../reservations/migrations.js';
 
 export { StaticNetwork } from '../network/static.js';
@@ -163,7 +166,14 @@ export async function startController(config: PayflowConfig, options: StartOptio
     cleanups.push(() => pricing.stop());
 
     const metrics = createMetrics({ service, pricing, admission, network: net });
-    const app = await buildApi({ service, pricing, admission, network: net, metrics, ...(localLedger ? { localLedger } : {}), logger: logger.child({ component: 'api' }) });
+    // ready: the store open, the local ledger's journal audited, the allow-listed switches in the topology
+    const readiness = controllerReadiness({
+      store,
+      ...(localLedger ? { audit: () => auditLedger(store) } : {}),
+      ...(config.openflow.switches ? { requiredSwitches: config.openflow.switches } : {}),
+      connectedSwitches: () => net.topology.listSwitches().map((s) => formatDpid(s.dpid)),
+    });
+    const app = await buildApi({ service, pricing, admission, network: net, metrics, readiness, ...(localLedger ? { localLedger } : {}), logger: logger.child({ component: 'api' }) });
     cleanups.push(() => app.close());
     await app.listen({ host: config.http.listen.host, port: config.http.listen.port });
     const addr = app.server.address();

@@ -1,6 +1,8 @@
-"""Scenario `policing` (issue 6, scenario 3; the pricing seed's metering and policing of
+"""Scenario `policing` (the pricing seed's metering and policing of
 out-of-profile traffic): a reserved flow sends 150 % of its paid rate; the excess must be
 dropped, the paid rate kept, and another flow through the same bottleneck unharmed."""
+
+import os
 
 from . import Scenario
 from ..infra import log
@@ -42,9 +44,18 @@ def run(ctx):
     bounds.check('reserved flow keeps >= 90 % of its paid rate', ma, '>=', 0.9 * PAID)
     bounds.check('reserved flow held to <= 120 % of its paid rate (excess dropped)', ma, '<=', 1.2 * PAID)
     bounds.check('other flow unharmed: >= 90 % of its offered rate', mb, '>=', 0.9 * OTHER)
-    plot_timeline(ctx.out('policing.png'), 'policing: %g Mbit/s paid, %g offered' % (PAID, OFFERED),
-                  {'h1 -> h3 (reserved, offers %g)' % OFFERED: sa, 'h2 -> h3 (other, %g)' % OTHER: sb}, PAID, None)
+    results['series'] = {'reserved': sa, 'other': sb}
+    plot(results, ctx.out_dir)
     return results
+
+
+def plot(results, out_dir):
+    """policing.png from results.json: both flows, the paid rate and what each flow offers."""
+    paid, offered, other = results['paidMbit'], results['offeredMbit'], results['otherMbit']
+    plot_timeline(os.path.join(out_dir, 'policing.png'), 'policing: %g Mbit/s paid, %g offered' % (paid, offered),
+                  {'h1 -> h3 (reserved, offers %g)' % offered: results['series']['reserved'],
+                   'h2 -> h3 (other, offers %g)' % other: results['series']['other']},
+                  paid, None, levels={'h1 offers': offered})
 
 
 POLICING = Scenario('policing', run, 'a reserved flow sends 150 % of its paid rate (~35 s)')

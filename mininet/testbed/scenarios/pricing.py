@@ -1,4 +1,4 @@
-"""Scenario `pricing` (issue 6, scenario 2; the pricing seed 004, section 6 and Figure 4):
+"""Scenario `pricing` (the pricing seed 004, section 6 and Figure 4):
 the seed's three flows through its DiffServ network while the offered load is swept from
 10 % to 120 % of the bottleneck; the price of each class over time and the revenue.
 
@@ -27,11 +27,12 @@ paid the current price). The controller's own /v1/revenue (payments received) is
 results.json too.
 """
 
+import os
 import time
 
 from . import Scenario
 from ..infra import log
-from ..report import pyplot, save_figure
+from ..report import SERIES_STYLES, figure, legend_outside, pyplot, save_figure
 from ..traffic import UdpFlow, frame_factor, median_between, reserve
 
 LOADS = [0.1 * i for i in range(1, 13)]          # 10 % .. 120 %
@@ -137,40 +138,63 @@ def run(ctx):
             'steps': steps, 'priceSamples': len(samples), 'series': series}
 
 
+def plot(results, out_dir):
+    """pricing.png from results.json."""
+    plot_pricing(os.path.join(out_dir, 'pricing.png'), results['series'], results['stepSeconds'], results['stepSeconds'] * len(results['loads']))
+
+
 def plot_pricing(path, series, step, seconds):
-    """The seed's Figure 4: price per class over time, with the offered load; revenue; throughput."""
+    """The seed's Figure 4: price per class over time with the offered load; revenue; throughput."""
     plt = pyplot()
     if plt is None:
         return
-    fig, (ax, ax_rev, ax_rx) = plt.subplots(3, 1, figsize=(7, 8), dpi=80, sharex=True)
-    for fid, cls, color in ((15, 'gold', 'C3'), (12, 'silver', 'C0'), (8, 'best-effort', 'C2')):
+    fig, (ax, ax_rev, ax_rx) = figure(plt, 3, 1, height=12, sharex=True)
+    flows = ((15, 'gold', 'C3'), (12, 'silver', 'C0'), (8, 'best-effort', 'C2'))
+    for k, (fid, cls, color) in enumerate(flows):
         s = series['%s_price' % cls]
-        ax.plot([t for t, _ in s], [v for _, v in s], label='FID %d (%s)' % (fid, cls), color=color)
-    ax.set_ylabel('price (per Mbit/s per s)')
-    ax.set_title('pricing: the seed\'s three flows, offered load 10 % .. 120 %')
+        ax.plot([t for t, _ in s], [v for _, v in s], label='FID %d (%s)' % (fid, cls), color=color, **SERIES_STYLES[k])
+    ax.set_ylabel('price (currency units\nper Mbit/s per s)')
+    ax.set_ylim(bottom=0)
+    ax.set_title('pricing: the seed\'s three flows, offered load 10 % .. 120 % of the link')
     load_ax = ax.twinx()
     load_ax.step([k * step for k in range(len(LOADS) + 1)], [100 * l for l in LOADS] + [100 * LOADS[-1]],
-                 where='post', color='grey', linestyle=':', label='offered load')
-    load_ax.set_ylabel('offered load (%)')
+                 where='post', color='grey', linestyle=':', linewidth=2, label='offered load (right)')
+    load_ax.set_ylabel('offered load (% of the link)')
     load_ax.set_ylim(0, 130)
     lines = ax.get_legend_handles_labels()
     more = load_ax.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=7, loc='upper left')
+    legend_outside(ax, lines[0] + more[0], lines[1] + more[1], shift=0.08)
     ax.grid(alpha=0.3)
-    for name, label in (('revenue_sum_of_prices', 'sum of prices (the seed\'s revenue)'),
-                        ('revenue_rate', 'sum of price x demand (per s)')):
-        s = series[name]
-        ax_rev.plot([t for t, _ in s], [v for _, v in s], label=label)
-    ax_rev.set_ylabel('revenue')
-    ax_rev.legend(fontsize=7, loc='upper left')
+    # two revenues with two units: the seed's sum of prices (left) and what is earned per second (right)
+    s = series['revenue_sum_of_prices']
+    ax_rev.plot([t for t, _ in s], [v for _, v in s], label='sum of prices\n(the seed\'s revenue, left)', color='C4', **SERIES_STYLES[0])
+    ax_rev.set_ylabel('sum of prices (currency units\nper Mbit/s per s)')
+    ax_rev.set_ylim(bottom=0)
+    rate_ax = ax_rev.twinx()
+    s = series['revenue_rate']
+    rate_ax.plot([t for t, _ in s], [v for _, v in s], label='sum of price x demand\n(per second, right)', color='C1', **SERIES_STYLES[1])
+    rate_ax.set_ylabel('revenue rate (currency units / s)')
+    rate_ax.set_ylim(bottom=0)
+    lines = ax_rev.get_legend_handles_labels()
+    more = rate_ax.get_legend_handles_labels()
+    legend_outside(ax_rev, lines[0] + more[0], lines[1] + more[1], shift=0.08)
     ax_rev.grid(alpha=0.3)
-    for fid, color, style in ((15, 'C3', '-'), (12, 'C0', '-'), (8, 'C2', '--')):
+    # FID 12 and FID 8 are offered the same rate, so their lines coincide: FID 12 as big hollow
+    # squares, FID 8 as small filled triangles drawn over them
+    received_styles = (
+        dict(SERIES_STYLES[0]),
+        {'marker': 's', 'markersize': 9, 'markerfacecolor': 'none', 'markeredgewidth': 1.5, 'linestyle': '-', 'linewidth': 2.5},
+        {'marker': '^', 'markersize': 4, 'linestyle': '--', 'linewidth': 1.2},
+    )
+    for k, (fid, _, color) in enumerate(flows):
         s = series['fid%d_received_mbit' % fid]
-        ax_rx.plot([t for t, _ in s], [v for _, v in s], label='FID %d received' % fid, color=color, linestyle=style, marker='.')
-    ax_rx.set_ylabel('received (Mbit/s)')
-    ax_rx.set_xlabel('time (s)')
+        ax_rx.plot([t for t, _ in s], [v for _, v in s], label='FID %d received' % fid + (' (under FID 8)' if fid == 12 else ''),
+                   color=color, zorder=2 + k, **received_styles[k])
+    ax_rx.set_ylabel('received rate (Mbit/s)')
+    ax_rx.set_xlabel('time since the flows started (s)')
     ax_rx.set_xlim(0, seconds)
-    ax_rx.legend(fontsize=7, loc='upper left')
+    ax_rx.set_ylim(bottom=0)
+    legend_outside(ax_rx, shift=0.08)
     ax_rx.grid(alpha=0.3)
     save_figure(plt, fig, path)
 

@@ -1,4 +1,4 @@
-"""Scenarios `reservation` (issue 6, scenario 1; PayFlow's "pay for QoS" claim) and `ipv6`
+"""Scenarios `reservation` (PayFlow's "pay for QoS" claim) and `ipv6`
 (scenario 5: the same over IPv6, the reservation keyed on the flow label).
 
 Two UDP flows share the 10 Mbit/s bottleneck of the payflow topology (h1 -> h3 at the paid
@@ -12,6 +12,7 @@ Over IPv6 both flows are sent by mininet/udpflow.py, which sets the flow label o
 automatic label and never match a reservation keyed on a chosen label).
 """
 
+import os
 import time
 
 from . import Scenario
@@ -114,11 +115,23 @@ def run(ctx, ipv6=False, hosts=('h1', 'h2', 'h3')):
     log('both flows together per second: min %.2f, 10th percentile %.2f Mbit/s' % (results['linkUse']['min'], results['linkUse']['p10']))
     bounds.check('no collapse: both flows together fill >= 70 % of the link (10th percentile of seconds)',
                  results['linkUse']['p10'], '>=', 0.7 * capacity)
-    plot_timeline(ctx.out('%s.png' % ctx.scenario.name),
-                  '%s: %s buys %g Mbit/s at t=%.0f s' % (ctx.scenario.name + (' (flow label)' if ipv6 else ''), sender.name, PAID, t_res),
-                  {'%s -> %s (reserved)' % (sender.name, receiver.name): sa, '%s -> %s (flood %g Mbit/s)' % (flooder.name, receiver.name, FLOOD): sb},
-                  PAID, (t_res, t_exp))
+    plot(dict(results, scenario=ctx.scenario.name), ctx.out_dir)
     return results
+
+
+def plot(results, out_dir):
+    """SCENARIO.png from results.json: the reserved flow and the flood, the paid rate, the
+    offered flood and the reservation's window."""
+    name = results['scenario']
+    hosts = results.get('hosts') or {'reserved': 'h1', 'flood': 'h2', 'destination': 'h3'}
+    sender, flooder, receiver = hosts['reserved'], hosts['flood'], hosts['destination']
+    paid, flood = results['paidMbit'], results['floodMbit']
+    r = results['reservation']
+    plot_timeline(os.path.join(out_dir, '%s.png' % name),
+                  '%s: %s buys %g Mbit/s at t=%.0f s' % (name + (' (flow label)' if results.get('ipv6') else ''), sender, paid, r['atSeconds']),
+                  {'%s -> %s (reserved)' % (sender, receiver): results['series']['reserved'],
+                   '%s -> %s (flood, offers %g)' % (flooder, receiver, flood): results['series']['flood']},
+                  paid, (r['atSeconds'], r['expiresAtSeconds']), levels={'link capacity': results['capacityMbit']})
 
 
 RESERVATION = Scenario('reservation', run, 'two flows share a bottleneck; one buys a reservation halfway (~90 s)')

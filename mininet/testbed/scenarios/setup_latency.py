@@ -1,4 +1,4 @@
-"""Scenario `setup-latency` (issue 6, scenario 4): 100 reservations bought one after another,
+"""Scenario `setup-latency` (the controller's set-up time): 100 reservations bought one after another,
 and 100 at once; the time from a buyer's request to its traffic actually getting its rate.
 
 How "getting its rate" is observed: every reservation is for its own UDP flow h1 -> h3 (one
@@ -23,7 +23,7 @@ import time
 
 from . import Scenario
 from ..infra import ROOT, SetupError, log
-from ..report import pyplot, save_figure
+from ..report import SERIES_STYLES, figure, legend_outside, pyplot, save_figure
 from ..traffic import UdpFlow, percentile
 
 RATE = '100kbit'
@@ -102,27 +102,33 @@ def run(ctx):
     return results
 
 
+def plot(results, out_dir):
+    """setup-latency.png from results.json."""
+    plot_latency(os.path.join(out_dir, 'setup-latency.png'), results)
+
+
 def plot_latency(path, results):
     plt = pyplot()
     if plt is None:
         return
-    fig, (ax, ax_cdf) = plt.subplots(1, 2, figsize=(9, 3.5), dpi=80)
-    for name, ph in results['phases'].items():
+    fig, (ax, ax_cdf) = figure(plt, 1, 2, height=5)
+    for k, (name, ph) in enumerate(results['phases'].items()):
         rows = [r for r in ph['purchases'] if r['toRateMs'] is not None]
-        ax.plot([r['i'] for r in rows], [r['toRateMs'] for r in rows], marker='.', linestyle='none',
-                label='%s (%d at a time)' % (name, ph['concurrency']))
+        style = dict(SERIES_STYLES[k % len(SERIES_STYLES)], linestyle='none')
+        ax.plot([r['i'] for r in rows], [r['toRateMs'] for r in rows], label='%s (%d at a time)' % (name, ph['concurrency']), **style)
         vals = sorted(r['toRateMs'] for r in rows)
-        ax_cdf.plot(vals, [(k + 1) / float(len(vals)) for k in range(len(vals))], label=name)
-    ax.set_xlabel('purchase #')
-    ax.set_ylabel('request -> rate (ms)')
+        ax_cdf.plot(vals, [(j + 1) / float(len(vals)) for j in range(len(vals))], label='%s (%d at a time)' % (name, ph['concurrency']),
+                    **dict(SERIES_STYLES[k % len(SERIES_STYLES)], markersize=3))
+    ax.set_xlabel('purchase number')
+    ax.set_ylabel('request -> rate (ms, log scale)')
     ax.set_yscale('log')
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    ax_cdf.set_xlabel('request -> rate (ms)')
-    ax_cdf.set_ylabel('fraction of reservations')
+    ax_cdf.set_xlabel('request -> rate (ms, log scale)')
+    ax_cdf.set_ylabel('fraction of reservations (0..1)')
     ax_cdf.set_xscale('log')
+    ax_cdf.set_ylim(0, 1.02)
     ax_cdf.grid(alpha=0.3)
-    ax_cdf.legend(fontsize=7)
+    legend_outside(ax_cdf)
     fig.suptitle('setup latency: quote + pay + reserve until the flow is marked and metered')
     save_figure(plt, fig, path)
 

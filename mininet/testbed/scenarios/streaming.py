@@ -1,4 +1,4 @@
-"""Scenario `streaming` (PayFlow's pay-as-you-go micropayments; issue 4, item 5, end to end):
+"""Scenario `streaming` (PayFlow's pay-as-you-go micropayments, end to end):
 `reservation`'s two flows, but h1 pays as it goes. `payflow reserve --stream` buys a short
 first period, opens a micropayment channel to the operator and keeps the reservation one
 period ahead with a signed cumulative voucher each period, until the channel's deposit is
@@ -73,13 +73,27 @@ def run(ctx):
     bounds.check('before: reserved flow below its rate', medians['before']['reserved'], '<=', 0.9 * PAID)
     bounds.check('while paid for: reserved flow >= 95 % of paid rate', medians['paid']['reserved'], '>=', 0.95 * PAID)
     bounds.check('after the vouchers stopped: reserved flow below its rate again', medians['after']['reserved'], '<=', 0.9 * PAID)
-    plot_timeline(ctx.out('streaming.png'), 'streaming: h1 pays %d s, then one voucher per %d s (%d vouchers)' % (first, period, periods),
-                  {'h1 -> h3 (pays as it goes)': sa, 'h2 -> h3 (flood %g Mbit/s)' % FLOOD: sb}, PAID, (t_res, t_end))
-    return {'paidMbit': PAID, 'floodMbit': FLOOD, 'capacityMbit': capacity,
-            'stream': {'firstSeconds': first, 'periodSeconds': period, 'periods': periods, 'paidSeconds': t_end - t_res,
-                       'reservation': reservation['id'], 'vouchers': vouchers},
-            'windows': win, 'medians': medians, 'lostPercent': {'reserved': lost_a, 'flood': lost_b},
-            'series': {'reserved': sa, 'flood': sb}}
+    results = {'paidMbit': PAID, 'floodMbit': FLOOD, 'capacityMbit': capacity,
+               'stream': {'firstSeconds': first, 'periodSeconds': period, 'periods': periods, 'paidSeconds': t_end - t_res,
+                          'reservedAtSeconds': t_res, 'paidUntilSeconds': t_end,
+                          'reservation': reservation['id'], 'vouchers': vouchers},
+               'windows': win, 'medians': medians, 'lostPercent': {'reserved': lost_a, 'flood': lost_b},
+               'series': {'reserved': sa, 'flood': sb}}
+    plot(results, ctx.out_dir)
+    return results
+
+
+def plot(results, out_dir):
+    """streaming.png from results.json (older results have no reservedAtSeconds/paidUntilSeconds:
+    the paid window is then the measured one widened by its margins, 2 s and 1 s)."""
+    st, paid_win = results['stream'], results['windows']['paid']
+    t_res = st.get('reservedAtSeconds', paid_win[0] - 2)
+    t_end = st.get('paidUntilSeconds', paid_win[1] + 1)
+    plot_timeline(os.path.join(out_dir, 'streaming.png'),
+                  'streaming: h1 pays %d s, then one voucher per %d s (%d vouchers)' % (st['firstSeconds'], st['periodSeconds'], st['periods']),
+                  {'h1 -> h3 (pays as it goes)': results['series']['reserved'],
+                   'h2 -> h3 (flood, offers %g)' % results['floodMbit']: results['series']['flood']},
+                  results['paidMbit'], (t_res, t_end), levels={'link capacity': results['capacityMbit']})
 
 
 STREAMING = Scenario('streaming', run, 'pay as you go: a reservation kept by vouchers until the deposit is spent (~70 s)')
