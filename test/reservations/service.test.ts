@@ -5,6 +5,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyQuote, verifyReceipt } from '../../src/payments/quotes.js';
 import { VoucherSigner } from '../../src/payments/channels.js';
 import { ChannelSigningKey, CHANNEL_KEY_SCHEMES, type ChannelKeyScheme } from '../../src/payments/channel-keys.js';
+import type { ApiError } from '../../src/api/client.js';
 import { refusal, startHarness, tempDir, TestNetwork, type Harness } from './helpers.js';
 
 describe('reservation service', () => {
