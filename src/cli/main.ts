@@ -10,9 +10,10 @@ import { controllerCommand } from './commands/controller.js';
 import { reserveCommand } from './commands/reserve.js';
 import { quoteCommand } from './commands/quote.js';
 import { reservationsCommand } from './commands/reservations.js';
+import { tokenCommand } from './commands/token.js';
 import { switchCommand } from './commands/switch.js';
 
-const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, reserveCommand, quoteCommand, reservationsCommand, switchCommand];
+const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, reserveCommand, quoteCommand, reservationsCommand, switchCommand, tokenCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
