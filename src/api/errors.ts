@@ -3,8 +3,10 @@
 // the one place where the reservation side's refusal codes become statuses (the table
 // below: 400 bad input, 402 payment problems, 404 unknown id, 409 a conflict with the
 // current state — no capacity, with the bottleneck link and the largest rate that fits
-// now —, 410 expired quote, 422 unknown host, 503 the switches or the price function
-// failed), and where fastify's own errors (schema, JSON, media type, size) are answered.
+// now —, 410 expired quote, 422 unknown host or a reused Idempotency-Key, 401 an unsigned or
+// badly signed request, 403 a request by someone who is not the owner, 429 too many
+// requests, 503 the switches or the price function failed), and where fastify's own
+// errors (schema, JSON, media type, size) are answered.
 import type { FastifyError } from 'fastify';
 import { Refusal, type RefusalCode } from '../reservations/refusal.js';
 
@@ -40,6 +42,21 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalCode, number>> = {
   quote_expired: 410,
   price_unavailable: 503,
   enforcement_failed: 503,
+  too_many_active: 409,
+  // who may do what: 401 the request does not prove who sent it, 403 the sender may not
+  signature_missing: 401,
+  signature_malformed: 401,
+  signature_invalid: 401,
+  signature_stale: 401,
+  signature_replayed: 401,
+  token_invalid: 401,
+  not_owner: 403,
+  not_allowed: 403,
+  idempotency_mismatch: 422,
+  idempotency_in_progress: 409,
+  rate_limited: 429,
+  refund_unsupported: 409,
+  refund_failed: 503,
   // the ledger's reasons
   unknown: PAYMENT,
   not_final: PAYMENT,

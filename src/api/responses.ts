@@ -156,10 +156,22 @@ const ROUTES: Record<string, RouteDescription> = {
     response: { 201: quoteView, ...e(400, 404, 409, 410, 422, 503) },
   },
   'POST /v1/reservations': { tag: 'reservations', summary: 'Pay a quote: the reservation is admitted and installed', response: { 201: reservation, ...e(400, 402, 404, 409, 410, 503) } },
-  'GET /v1/reservations': { tag: 'reservations', summary: 'Reservations, newest first', response: { 200: object({ reservations: array(reservation) }), ...e(400) } },
-  'GET /v1/reservations/:id': { tag: 'reservations', summary: 'One reservation', response: { 200: reservation, ...e(400, 404) } },
-  'DELETE /v1/reservations/:id': { tag: 'reservations', summary: 'Cancel a reservation (no refund)', response: { 200: reservation, ...e(400, 404, 409) } },
-  'POST /v1/reservations/:id/extensions': { tag: 'reservations', summary: 'Pay an extension quote', response: { 201: reservation, ...e(400, 402, 404, 409, 410, 503) } },
+  'GET /v1/reservations': {
+    tag: 'reservations',
+    summary: "Signed: the signer's reservations, newest first (an admin token: all); unsigned: only the load per class",
+    response: {
+      200: {
+        anyOf: [
+          object({ reservations: array(reservation) }),
+          object({ load: object({ at: ms, active: integer, reservedBps: bps, classes: array(object({ classId: string, active: integer, reservedBps: bps })) }) }),
+        ],
+      },
+      ...e(400, 401, 429),
+    },
+  },
+  'GET /v1/reservations/:id': { tag: 'reservations', summary: 'One reservation (signed by its owner, or an operator token)', response: { 200: reservation, ...e(400, 401, 403, 404, 429) } },
+  'DELETE /v1/reservations/:id': { tag: 'reservations', summary: 'Cancel a reservation; the unused time is refunded to its owner', response: { 200: reservation, ...e(400, 401, 403, 404, 409, 429, 503) } },
+  'POST /v1/reservations/:id/extensions': { tag: 'reservations', summary: 'Pay an extension quote (signed by the owner)', response: { 201: reservation, ...e(400, 401, 402, 403, 404, 409, 410, 422, 429, 503) } },
   'POST /v1/reservations/:id/vouchers': {
     tag: 'reservations',
     summary: 'Extend by a payment-channel voucher',

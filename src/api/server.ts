@@ -10,17 +10,22 @@ import type { Registry } from 'prom-client';
 import type { Network } from '../network/contracts.js';
 import type { ReservationService } from '../reservations/service.js';
 import { Refusal } from '../reservations/refusal.js';
-import { RESERVATION_STATES, type ExtensionQuoteRequest, type PaymentRequest, type QuoteRequest, type ReservationState } from '../reservations/types.js';
+import type { ExtensionQuoteRequest, QuoteRequest } from '../reservations/types.js';
 import { ledgerPlugin } from '../payments/http-service.js';
 import type { LocalLedger } from '../payments/local-ledger.js';
-import type { Voucher } from '../payments/channels.js';
-import { VOUCHER_SIGNATURE_PATTERN } from '../payments/channel-keys.js';
 import type { PricingAgent } from '../pricing/agent.js';
 import type { AdmissionControl } from '../qos/admission.js';
+import type { HttpConfig } from '../config/types.js';
+import type { Store } from '../store/index.js';
 import { errorResponse, routeNotFound } from './errors.js';
 import { registerOpenApi } from './openapi.js';
 import { healthPlugin, type Readiness } from './health.js';
 import { dashboardPlugin } from './dashboard/routes.js';
+import { Authenticator } from './auth.js';
+import { Idempotency } from './idempotency.js';
+import { installRateLimits, serverLimits } from './limits.js';
+import { RequestStore } from './request-store.js';
+import { reservationRoutes } from './reservation-routes.js';
 
 export type { ErrorBody } from './errors.js';
 
@@ -35,13 +40,18 @@ export interface ApiOptions {
   logger: Logger;
   /** the checks behind GET /readyz (src/api/health.ts) */
   readiness?: Readiness;
+  /** the API's own tables (nonces, idempotency keys, tokens, audit log) live here */
+  store: Store;
+  /** timeouts, body limit, rate limits, signature window, idempotency retention, tokens */
+  http: HttpConfig;
+  /** the clock of signatures and idempotency keys (default Date.now) */
+  now?: () => number;
 }
 
 const address = { type: 'string', minLength: 1, maxLength: 64 } as const;
 const rateSchema = { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 32 }] } as const;
 const durationSchema = { anyOf: [{ type: 'integer' }, { type: 'string', maxLength: 32 }] } as const;
 const hex32 = { type: 'string', pattern: '^[0-9a-f]{32}$' } as const;
-const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', maxLength: 64 } } } as const;
 
 const quoteBody = {
   type: 'object',
@@ -60,46 +70,6 @@ const quoteBody = {
     reservationId: hex32,
   },
   required: ['duration'],
-} as const;
-
-const paymentBody = {
-  type: 'object',
-  required: ['quoteId', 'payment'],
-  additionalProperties: false,
-  properties: {
-    quoteId: hex32,
-    payment: {
-      type: 'object',
-      required: ['ledger', 'id'],
-      additionalProperties: false,
-      properties: { ledger: { type: 'string', enum: ['local', 'iota'] }, id: { type: 'string', minLength: 1, maxLength: 128 } },
-    },
-  },
-} as const;
-
-const voucherBody = {
-  type: 'object',
-  required: ['voucher'],
-  additionalProperties: false,
-  properties: {
-    voucher: {
-      type: 'object',
-      required: ['channel', 'cumulative', 'sequence', 'signature'],
-      additionalProperties: false,
-      properties: {
-        channel: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-        cumulative: { type: 'string', pattern: '^(0|[1-9][0-9]{0,18})$' },
-        sequence: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
-        signature: { type: 'string', pattern: VOUCHER_SIGNATURE_PATTERN },
-      },
-    },
-  },
-} as const;
-
-const listQuery = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { state: { type: 'string', enum: RESERVATION_STATES }, limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' } },
 } as const;
 
 const pricesQuery = {
@@ -122,7 +92,7 @@ type QuoteBody = Partial<QuoteRequest> & Partial<ExtensionQuoteRequest> & { dura
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: o.logger as FastifyBaseLogger,
-    bodyLimit: 64 * 1024,
+    ...serverLimits(o.http),
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
 
@@ -136,6 +106,13 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     return reply.status(status).send(body);
   });
   await registerOpenApi(app);
+
+  const perKey = await installRateLimits(app, o.http);
+  const now = o.now ?? Date.now;
+  const requests = new RequestStore(o.store);
+  const auth = new Authenticator({ requests, tokens: o.http.tokens, signatureWindowMs: o.http.signatureWindowMs, perKey, now, ...(o.localLedger ? { channel: (id: string) => o.localLedger!.channel(id) } : {}) });
+  const idempotency = new Idempotency(requests, o.http.requestTimeoutMs + o.http.connectionTimeoutMs, now);
+  await app.register(reservationRoutes, { service: o.service, auth, idempotency, requests, purgeEveryMs: Math.min(60_000, o.http.signatureWindowMs), idempotencyRetentionMs: o.http.idempotencyRetentionMs, now });
 
   app.get('/v1/menu', { schema: { querystring: emptyQuery } }, async () => o.service.menu());
 
@@ -156,34 +133,6 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     if (b.flowLabel !== undefined) req.flowLabel = b.flowLabel;
     return reply.status(201).send(o.service.quote(req));
   });
-
-  app.post<{ Body: PaymentRequest }>('/v1/reservations', { schema: { body: paymentBody } }, async (request, reply) => {
-    const r = await o.service.reserve(request.body);
-    return reply.status(201).header('location', `/v1/reservations/${r.id}`).send(r);
-  });
-
-  app.get<{ Querystring: { state?: ReservationState; limit?: string } }>('/v1/reservations', { schema: { querystring: listQuery } }, async (request) => {
-    const opts: { state?: ReservationState; limit?: number } = {};
-    if (request.query.state !== undefined) opts.state = request.query.state;
-    if (request.query.limit !== undefined) opts.limit = Number(request.query.limit);
-    return { reservations: o.service.list(opts) };
-  });
-
-  app.get<{ Params: { id: string } }>('/v1/reservations/:id', { schema: { params: idParams, querystring: emptyQuery } }, async (request) => o.service.get(request.params.id));
-
-  app.delete<{ Params: { id: string } }>('/v1/reservations/:id', { schema: { params: idParams, querystring: emptyQuery } }, async (request) => o.service.cancel(request.params.id));
-
-  app.post<{ Params: { id: string }; Body: PaymentRequest }>(
-    '/v1/reservations/:id/extensions',
-    { schema: { params: idParams, body: paymentBody } },
-    async (request, reply) => reply.status(201).send(await o.service.extend(request.params.id, request.body)),
-  );
-
-  app.post<{ Params: { id: string }; Body: { voucher: Voucher } }>(
-    '/v1/reservations/:id/vouchers',
-    { schema: { params: idParams, body: voucherBody } },
-    async (request, reply) => reply.status(201).send(await o.service.extendByVoucher(request.params.id, request.body.voucher)),
-  );
 
   app.get<{ Querystring: { history?: string; classId?: string; limit?: string; since?: string } }>('/v1/prices', { schema: { querystring: pricesQuery } }, async (request) => {
     const q = request.query;

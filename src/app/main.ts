@@ -1,8 +1,9 @@
 // `payflow controller`'s start-up wiring (docs/controller.md): the SQLite store (WAL)
 // and the embedded local ledger under the data directory, service classes and admission
 // control over the network's topology, the pricing agent on the data-plane engine, the
-// reservation service (restoring what was paid before a restart), and the HTTP API with
-// the ledger mounted at /v1/ledger. The network side is the OpenFlowNetwork
+// reservation service (restoring what was paid before a restart; cancellation refunds paid
+// from the operator's account on the local ledger), and the HTTP API with the ledger
+// mounted at /v1/ledger. The network side is the OpenFlowNetwork
 // (src/network/network.ts); with `openflow.enabled: false` it is a StaticNetwork
 // (src/network/static.ts): the topology written in the config, reservations admitted and
 // recorded but NOT enforced in any switch (logged as a warning at start).
@@ -22,6 +23,7 @@ import { SigningKey } from '../payments/keys.js';
 import type { Ledger } from '../payments/ledger.js';
 import { LocalLedger } from '../payments/local-ledger.js';
 import { ChannelBook } from '../payments/channels.js';
+import { LocalRefunds } from '../payments/refunds.js';
 import { PricingAgent, type PricingEngine } from '../pricing/agent.js';
 import { AdmissionControl } from '../qos/admission.js';
 import { ServiceClasses } from '../qos/classes.js';
@@ -145,7 +147,7 @@ export async function startController(config: PayflowConfig, options: StartOptio
       ledger,
       operatorKey,
       pricing,
-      ...(localLedger ? { channels: new ChannelBook(store, localLedger, operatorKey.address, 'local') } : {}),
+      ...(localLedger ? { channels: new ChannelBook(store, localLedger, operatorKey.address, 'local'), refunds: new LocalRefunds(localLedger, operatorKey) } : {}),
       logger: logger.child({ component: 'reservations' }),
       ...(options.now ? { now: options.now } : {}),
     });
@@ -173,7 +175,7 @@ export async function startController(config: PayflowConfig, options: StartOptio
       ...(config.openflow.switches ? { requiredSwitches: config.openflow.switches } : {}),
       connectedSwitches: () => net.topology.listSwitches().map((s) => formatDpid(s.dpid)),
     });
-    const app = await buildApi({ service, pricing, admission, network: net, metrics, readiness, ...(localLedger ? { localLedger } : {}), logger: logger.child({ component: 'api' }) });
+    const app = await buildApi({ service, pricing, admission, network: net, metrics, readiness, ...(localLedger ? { localLedger } : {}), logger: logger.child({ component: 'api' }), store, http: config.http });
     cleanups.push(() => app.close());
     await app.listen({ host: config.http.listen.host, port: config.http.listen.port });
     const addr = app.server.address();

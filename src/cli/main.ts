@@ -11,10 +11,11 @@ import { reserveCommand } from './commands/reserve.js';
 import { quoteCommand } from './commands/quote.js';
 import { reservationsCommand } from './commands/reservations.js';
 import { pricesCommand } from './commands/prices.js';
+import { tokenCommand } from './commands/token.js';
 import { switchCommand } from './commands/switch.js';
 import { packageInfo } from '../util/package-info.js';
 
-const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, pricesCommand, reserveCommand, quoteCommand, reservationsCommand, switchCommand];
+const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, pricesCommand, reserveCommand, quoteCommand, reservationsCommand, switchCommand, tokenCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

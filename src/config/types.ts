@@ -87,8 +87,40 @@ export interface OpenFlowTlsConfig {
   ca: string;
 }
 
+/** A token bucket of the HTTP API: at most `max` requests per `windowMs`. */
+export interface RateLimitConfig {
+  max: number;
+  windowMs: number;
+}
+
 export interface HttpConfig {
   listen: ListenConfig;
+  /** the whole request (headers and body) must arrive within this, ms (slow bodies are cut off) */
+  requestTimeoutMs: number;
+  /** an idle socket is closed after this, ms */
+  connectionTimeoutMs: number;
+  /** an idle keep-alive connection is closed after this, ms */
+  keepAliveTimeoutMs: number;
+  /** the largest request body, bytes */
+  bodyLimitBytes: number;
+  /** per client address (every route), and per signing key (signed routes, after the signature is checked) */
+  rateLimit: { perAddress: RateLimitConfig; perKey: RateLimitConfig };
+  /** a signed request's timestamp may differ from the controller's clock by at most this, ms */
+  signatureWindowMs: number;
+  /** how long an Idempotency-Key's answer is kept, ms */
+  idempotencyRetentionMs: number;
+  /** operator tokens from the config: their SHA-256 (hex) and scope */
+  tokens: ApiTokenConfig[];
+}
+
+export type TokenScope = 'admin' | 'read';
+
+export interface ApiTokenConfig {
+  /** a name for the audit log */
+  name: string;
+  /** SHA-256 of the token, 64 hex digits (the token itself is never written down) */
+  sha256: string;
+  scope: TokenScope;
 }
 
 export interface StatsConfig {
@@ -159,6 +191,12 @@ export interface ReservationsConfig {
   burstMs: number;
   /** how long a quote stays valid, ms */
   quoteTtlMs: number;
+  /** unused quotes are deleted this long after they expired, ms */
+  quoteRetentionMs: number;
+  /** the fraction of a cancellation's pro-rata refund the operator keeps, 0 … 1 */
+  cancelFee: number;
+  /** at most this many installing or active reservations per payer */
+  maxActivePerPayer: number;
 }
 
 export type LedgerConfig =

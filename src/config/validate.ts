@@ -216,8 +216,7 @@ export function validateConfig(raw: unknown): ConfigResult {
       ? 'all interfaces: switches prove who they are with TLS certificates'
       : 'all interfaces: only the allow-listed datapath ids are accepted';
   } else if (of?.['listen'] !== undefined) delete config.openflow.listenReason;
-  const http = r.section(top, 'http', '', ['listen']);
-  if (http) config.http.listen = r.listen(http, 'listen', 'http') ?? config.http.listen;
+  readHttp(r, top, config);
 
   const ledger = readLedger(r, top);
   if (ledger) config.ledger = ledger;
@@ -256,6 +255,49 @@ export function validateConfig(raw: unknown): ConfigResult {
   }
 
   return r.issues.length ? { ok: false, issues: r.issues } : { ok: true, config };
+}
+
+const HTTP_KEYS = ['listen', 'requestTimeout', 'connectionTimeout', 'keepAliveTimeout', 'bodyLimit', 'rateLimit', 'signatureWindow', 'idempotencyRetention', 'tokens'] as const;
+
+function readHttp(r: Reader, top: Obj, config: PayflowConfig): void {
+  const http = r.section(top, 'http', '', HTTP_KEYS);
+  if (!http) return;
+  const h = config.http;
+  h.listen = r.listen(http, 'listen', 'http') ?? h.listen;
+  h.requestTimeoutMs = r.duration(http, 'requestTimeout', 'http', { minMs: 100, maxMs: 3_600_000 }) ?? h.requestTimeoutMs;
+  h.connectionTimeoutMs = r.duration(http, 'connectionTimeout', 'http', { minMs: 100, maxMs: 3_600_000 }) ?? h.connectionTimeoutMs;
+  h.keepAliveTimeoutMs = r.duration(http, 'keepAliveTimeout', 'http', { minMs: 100, maxMs: 3_600_000 }) ?? h.keepAliveTimeoutMs;
+  h.bodyLimitBytes = r.number(http, 'bodyLimit', 'http', { min: 1024, max: 16 * 1024 * 1024, integer: true }) ?? h.bodyLimitBytes;
+  h.signatureWindowMs = r.duration(http, 'signatureWindow', 'http', { minMs: 1000, maxMs: 3_600_000 }) ?? h.signatureWindowMs;
+  h.idempotencyRetentionMs = r.duration(http, 'idempotencyRetention', 'http', { minMs: 60_000, maxMs: 30 * 24 * 3_600_000 }) ?? h.idempotencyRetentionMs;
+  const limits = r.section(http, 'rateLimit', 'http', ['perAddress', 'perKey']);
+  if (limits) {
+    for (const which of ['perAddress', 'perKey'] as const) {
+      const l = r.section(limits, which, 'http.rateLimit', ['max', 'window']);
+      if (!l) continue;
+      const path = `http.rateLimit.${which}`;
+      h.rateLimit[which] = {
+        max: r.number(l, 'max', path, { min: 1, max: 1e9, integer: true }) ?? h.rateLimit[which].max,
+        windowMs: r.duration(l, 'window', path, { minMs: 100, maxMs: 24 * 3_600_000 }) ?? h.rateLimit[which].windowMs,
+      };
+    }
+  }
+  if (http['tokens'] !== undefined) {
+    if (!Array.isArray(http['tokens'])) r.add('http.tokens', 'must be a list of { name, sha256, scope }');
+    else {
+      h.tokens = [];
+      http['tokens'].forEach((item: unknown, i: number) => {
+        const p = `http.tokens[${i}]`;
+        const t = r.object(item, p, ['name', 'sha256', 'scope']);
+        if (!t) return;
+        const name = r.string(t, 'name', p, { pattern: /^[A-Za-z0-9_.-]{1,64}$/, patternText: 'a name of letters, digits, _ . - (at most 64)' });
+        const sha256 = r.string(t, 'sha256', p, { pattern: /^[0-9a-f]{64}$/, patternText: "the token's SHA-256 as 64 lowercase hex digits (`payflow token create` prints it)" });
+        const scope = r.oneOf(t, 'scope', p, ['admin', 'read'] as const);
+        for (const k of ['name', 'sha256', 'scope'] as const) if (t[k] === undefined) r.add(`${p}.${k}`, 'is required');
+        if (name !== undefined && sha256 !== undefined && scope !== undefined) h.tokens.push({ name, sha256, scope });
+      });
+    }
+  }
 }
 
 function readLedger(r: Reader, top: Obj): LedgerConfig | undefined {
@@ -410,7 +452,7 @@ function readLinks(r: Reader, top: Obj, config: PayflowConfig): void {
 }
 
 function readReservations(r: Reader, top: Obj, config: PayflowConfig): void {
-  const res = r.section(top, 'reservations', '', ['minRate', 'maxRate', 'minDuration', 'maxDuration', 'burst', 'quoteTtl']);
+  const res = r.section(top, 'reservations', '', ['minRate', 'maxRate', 'minDuration', 'maxDuration', 'burst', 'quoteTtl', 'quoteRetention', 'cancelFee', 'maxActivePerPayer']);
   if (!res) return;
   const c = config.reservations;
   c.minRateBps = r.rate(res, 'minRate', 'reservations') ?? c.minRateBps;
@@ -419,6 +461,9 @@ function readReservations(r: Reader, top: Obj, config: PayflowConfig): void {
   c.maxDurationMs = r.duration(res, 'maxDuration', 'reservations') ?? c.maxDurationMs;
   c.burstMs = r.duration(res, 'burst', 'reservations', { maxMs: 10_000 }) ?? c.burstMs;
   c.quoteTtlMs = r.duration(res, 'quoteTtl', 'reservations', { minMs: 1000, maxMs: 24 * 3_600_000 }) ?? c.quoteTtlMs;
+  c.quoteRetentionMs = r.duration(res, 'quoteRetention', 'reservations', { minMs: 0, maxMs: 30 * 24 * 3_600_000 }) ?? c.quoteRetentionMs;
+  c.cancelFee = r.number(res, 'cancelFee', 'reservations', { min: 0, max: 1 }) ?? c.cancelFee;
+  c.maxActivePerPayer = r.number(res, 'maxActivePerPayer', 'reservations', { min: 1, max: 1_000_000, integer: true }) ?? c.maxActivePerPayer;
   if (c.minRateBps > c.maxRateBps) r.add('reservations.minRate', 'must not exceed reservations.maxRate');
   if (c.minDurationMs > c.maxDurationMs) r.add('reservations.minDuration', 'must not exceed reservations.maxDuration');
 }

@@ -23,7 +23,8 @@ export type SignatureDomain =
   | 'voucher'
   | 'quote'
   | 'receipt'
-  | 'entry';
+  | 'entry'
+  | 'http-request';
 
 export function domainTag(domain: SignatureDomain): Buffer {
   return Buffer.from(`payflow/${domain}/v1\n`, 'utf8');

@@ -5,6 +5,9 @@
 // Channel vouchers (extensions paid through a micropayment channel) are kept by the
 // payments component's ChannelBook (payment_channel_vouchers); controller_channels binds
 // each channel to the reservation it extends.
+// Each reservation belongs to the account that paid for it (owner); a cancellation's
+// refund is one row of controller_refunds, whose primary key lets a reservation be
+// refunded once only.
 // Redeemed payment proofs live in the payments component's payment_redemptions table,
 // whose primary key makes one proof buy one reservation (src/payments/redemption.ts).
 import type { Migration } from '../store/index.js';
@@ -71,6 +74,24 @@ export const controllerMigrations: readonly Migration[] = [
         demand_bps      REAL    NOT NULL
       );
       CREATE INDEX controller_prices_class ON controller_prices (class_id, at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'reservation owners, refunds',
+    up: `
+      ALTER TABLE controller_reservations ADD COLUMN owner TEXT;   -- the payer's address; NULL when the ledger did not name one
+      CREATE INDEX controller_reservations_owner ON controller_reservations (owner, state);
+      CREATE TABLE controller_refunds (
+        reservation_id  TEXT PRIMARY KEY REFERENCES controller_reservations (id),
+        payer           TEXT    NOT NULL,
+        unused_ms       INTEGER NOT NULL,            -- the time given back
+        gross           INTEGER NOT NULL,            -- base units: the unused time's pro-rata share
+        fee             INTEGER NOT NULL,            -- base units kept by the operator
+        amount          INTEGER NOT NULL,            -- base units sent back (gross - fee)
+        transfer_id     TEXT,                        -- the ledger transfer; NULL when amount is 0
+        at              INTEGER NOT NULL
+      );
     `,
   },
 ];

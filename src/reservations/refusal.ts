@@ -42,7 +42,34 @@ export type RefusalCode =
   | 'unknown_reservation'
   | 'not_active'
   /** the switches did not take it; the payment was not consumed */
-  | 'enforcement_failed';
+  | 'enforcement_failed'
+  /** the payer already holds reservations.maxActivePerPayer reservations in force */
+  | 'too_many_active'
+  // who may do what
+  /** signed, but not by the reservation's owner */
+  | 'not_owner'
+  /** an operator token without the scope this needs */
+  | 'not_allowed'
+  | 'signature_missing'
+  | 'signature_malformed'
+  /** the signature does not verify, or its key is unknown */
+  | 'signature_invalid'
+  /** the signed timestamp is outside the accepted window */
+  | 'signature_stale'
+  /** the nonce was used before */
+  | 'signature_replayed'
+  | 'token_invalid'
+  // retries and limits
+  /** an Idempotency-Key reused with another request */
+  | 'idempotency_mismatch'
+  /** the first request with this Idempotency-Key has not finished */
+  | 'idempotency_in_progress'
+  | 'rate_limited'
+  // refunds
+  /** this ledger cannot pay a cancellation's refund back */
+  | 'refund_unsupported'
+  /** the refund transfer was refused by the ledger; the reservation stays active */
+  | 'refund_failed';
 
 export class Refusal extends Error {
   override name = 'Refusal';

@@ -27,7 +27,13 @@
 //   admission control (restore: no capacity check, it was paid) and into the switches
 //   (Enforcer.restore); expired ones are marked expired. Nothing is charged or redeemed
 //   again: redemptions are rows, not memory.
-// - Cancelling ends the reservation at once and refunds nothing.
+// - A reservation belongs to the account that paid for it (the ledger's payer of the
+//   purchase). Reading it in full, extending and cancelling it are for that account (or the
+//   operator): the HTTP API proves who asks (a signed request, src/api/auth.ts) and the
+//   service checks that it is the owner (not_owner otherwise).
+// - Cancelling ends the reservation at once and pays the unused time back to the owner
+//   (refund.ts: pro rata, minus reservations.cancelFee) by a ledger transfer from the
+//   operator, in the same transaction that ends it, once only.
 // - Bad input changes no row: every check that can refuse runs before the first write.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -44,15 +50,19 @@ import type { Store } from '../store/index.js';
 import type { EnforcedReservation, Enforcer, FlowMatch } from '../network/contracts.js';
 import type { Path, Topology } from '../network/topology.js';
 import { admissionRefusal, capacityRefusal, Refusal } from './refusal.js';
+import { feePpmOf, refundOf } from './refund.js';
 import { amountOf, durationOf, flowMatchOf, proofOf, quoteIdOf, rateOf, reservationIdOf } from './request.js';
-import { ReservationStore, type RecordedPayment, type StoredQuote, type StoredReservation } from './store.js';
+import { ReservationStore, type RecordedPayment, type RefundRecord, type StoredQuote, type StoredReservation } from './store.js';
 import {
   pathFromView,
   pathView,
   type ExtensionQuoteRequest,
+  type LoadView,
   type PaymentRequest,
   type QuoteRequest,
   type QuoteView,
+  type RefundView,
+  type Requester,
   type ReservationState,
   type ReservationView,
 } from './types.js';
@@ -70,8 +80,19 @@ export interface ReservationServiceOptions {
   pricing: PricingAgent;
   /** the operator's channel book (local ledger): extensions paid by vouchers; absent = not offered */
   channels?: ChannelBook;
+  /** pays cancellation refunds from the operator's account; absent = the ledger cannot (refund_unsupported) */
+  refunds?: RefundPayer;
   logger: Logger;
   now?: () => number;
+}
+
+/**
+ * Pays a refund from the operator's account to `to` and returns the transfer's id. It is
+ * synchronous: it runs inside the transaction that ends the reservation, so either both
+ * happen or neither.
+ */
+export interface RefundPayer {
+  pay(to: string, amount: bigint, memo: string): string;
 }
 
 interface NewTerms {
@@ -166,6 +187,11 @@ export class ReservationService {
 
   private async end(id: string, state: 'expired' | 'cancelled', reason: string): Promise<void> {
     if (!this.reservations.markEnded(id, state, reason, this.now())) return;
+    await this.ended(id, state);
+  }
+
+  /** What follows once a reservation's row says it ended: memory, admission, switches. */
+  private async ended(id: string, state: 'expired' | 'cancelled'): Promise<void> {
     this.live.delete(id);
     this.o.admission.release(id);
     this.o.pricing.reservationsChanged();
@@ -261,7 +287,7 @@ export class ReservationService {
 
     // A quote valid when the request arrived is honoured even if it expires while a (slow)
     // ledger verifies the payment.
-    const paid = await this.verify(proof, quote);
+    const { amount: paid, payer } = await this.verify(proof, quote);
 
     // From here on, no await until the transaction has committed.
     const now = this.now();
@@ -281,8 +307,9 @@ export class ReservationService {
     const payment: RecordedPayment = { reservationId: id, quoteId: quote.id, proof, classId: cls.id, amount: paid, at: now };
     const record = (): void =>
       this.reservations.recordPurchase(
-        { id, quoteId: quote.id, classId: cls.id, rateBps: enforced.rateBps, burstBits: enforced.burstBits, dscp: cls.dscp, match: terms.match, path: pathView(path), createdAt: now, startsAt: now, expiresAt: enforced.expiresAtMs },
+        { id, quoteId: quote.id, classId: cls.id, rateBps: enforced.rateBps, burstBits: enforced.burstBits, dscp: cls.dscp, match: terms.match, path: pathView(path), createdAt: now, startsAt: now, expiresAt: enforced.expiresAtMs, owner: payer },
         payment,
+        this.o.config.reservations.maxActivePerPayer,
       );
     await this.deliver({ payment, before: undefined, after: enforced, record });
 
@@ -300,18 +327,19 @@ export class ReservationService {
     return this.get(id);
   }
 
-  /** Extends an active reservation with a paid extension quote. */
-  async extend(reservationId: string, req: PaymentRequest): Promise<ReservationView> {
+  /** Extends an active reservation with a paid extension quote (its owner or the operator asks). */
+  async extend(reservationId: string, req: PaymentRequest, who: Requester): Promise<ReservationView> {
+    const stored = this.stored(reservationId);
+    this.authorise(stored, who);
     const quote = this.storedQuote(req.quoteId);
     if (quote.kind !== 'extension' || quote.reservationId !== reservationId) throw new Refusal('wrong_quote', `quote ${quote.id} does not extend reservation ${reservationId}`);
-    const stored = this.stored(reservationId);
     const proof = this.unredeemed(req.payment);
     if (quote.usedBy !== null) throw new Refusal('quote_used', `quote ${quote.id} has already been used`);
     this.checkValid(quote);
     this.checkActive(stored);
     const terms = quote.signed.quote.terms as unknown as { durationMs: number };
 
-    const paid = await this.verify(proof, quote);
+    const { amount: paid } = await this.verify(proof, quote);
 
     const now = this.now();
     const before = this.live.get(reservationId);
@@ -379,10 +407,11 @@ export class ReservationService {
    * (two transactions); once accepted the time is the client's, so a failure of the
    * switches is logged, not rolled back.
    */
-  async extendByVoucher(reservationId: string, voucher: Voucher): Promise<ReservationView & { extendedByMs: number }> {
+  async extendByVoucher(reservationId: string, voucher: Voucher, who: Requester): Promise<ReservationView & { extendedByMs: number }> {
     const book = this.o.channels;
     if (!book) throw new Refusal('channels_unavailable', `this controller's ${this.o.ledger.kind} ledger does not offer payment channels`);
     const stored = this.stored(reservationId);
+    this.authorise(stored, who);
     this.checkActive(stored);
     const bound = this.reservations.channelReservation(voucher.channel);
     if (bound !== undefined && bound !== reservationId) throw new Refusal('channel_bound', `channel ${voucher.channel} already pays for reservation ${bound}`);
@@ -428,18 +457,87 @@ export class ReservationService {
     return { ...this.get(reservationId), extendedByMs: ms };
   }
 
-  /** Cancels an active reservation (no refund). */
-  async cancel(id: string): Promise<ReservationView> {
+  /**
+   * Cancels an active reservation (its owner or the operator asks) and pays the unused
+   * time back to the owner, pro rata minus the cancellation fee, in the transaction that
+   * ends it. Of concurrent cancels exactly one ends it and refunds; the others get
+   * not_active. A ledger that cannot refund (no RefundPayer) refuses a cancellation that
+   * would owe something (refund_unsupported) and leaves the reservation active.
+   */
+  async cancel(id: string, who: Requester): Promise<ReservationView & { refund: RefundView | null }> {
     const stored = this.stored(id);
+    this.authorise(stored, who);
     if (stored.state !== 'active') throw new Refusal('not_active', `reservation ${id} is ${stored.state}`);
-    await this.end(id, 'cancelled', 'cancelled by the client');
-    return this.get(id);
+    const now = this.now();
+    const reason = who.kind === 'operator' ? `cancelled by the operator (token ${who.token})` : 'cancelled by the client';
+    let refund: RefundRecord | null | undefined;
+    try {
+      refund = this.reservations.recordCancellation(id, now, reason, () => this.payRefund(id, now));
+    } catch (err) {
+      if (err instanceof Refusal) throw err;
+      throw new Refusal('refund_failed', `the refund of reservation ${id} was refused by the ledger (${err instanceof Error ? err.message : String(err)}); the reservation stays active`);
+    }
+    if (refund === undefined) throw new Refusal('not_active', `reservation ${id} ended meanwhile`);
+    await this.ended(id, 'cancelled');
+    if (refund) this.log.info({ reservation: id, refund: refund.amount.toString(), fee: refund.fee.toString(), transfer: refund.transferId }, 'cancellation refunded');
+    return { ...this.get(id), refund: refund ? refundView(refund) : null };
+  }
+
+  /** Inside the cancellation's transaction: what is due, and the transfer that pays it. */
+  private payRefund(id: string, now: number): Omit<RefundRecord, 'reservationId' | 'at'> | null {
+    const stored = this.stored(id);
+    const due = refundOf({
+      paid: stored.paid,
+      refundable: this.reservations.transferPaid(id),
+      startsAt: stored.startsAt,
+      expiresAt: stored.expiresAt,
+      now,
+      feePpm: feePpmOf(this.o.config.reservations.cancelFee),
+    });
+    if (due.gross === 0n) return null;
+    const to = stored.owner;
+    if (due.amount > 0n && (!this.o.refunds || to === null)) {
+      throw new Refusal('refund_unsupported', `${due.amount} base units of unused time would be owed, and this controller's ${this.o.ledger.kind} ledger cannot pay refunds${to === null ? ' (the payer is unknown)' : ''}; the reservation stays active`);
+    }
+    const transferId = due.amount > 0n ? this.o.refunds!.pay(to!, due.amount, `refund:${id}`) : null;
+    return { payer: to ?? '', unusedMs: due.unusedMs, gross: due.gross, fee: due.fee, amount: due.amount, transferId };
   }
 
   // ---- reading -----------------------------------------------------------------------------
 
+  /** A reservation in full, without asking who reads it (for the controller's own use). */
   get(id: string): ReservationView {
     return viewOf(this.stored(id));
+  }
+
+  /** A reservation in full, for its owner or the operator. */
+  read(id: string, who: Requester): ReservationView & { refund: RefundView | null } {
+    const stored = this.stored(id);
+    this.authorise(stored, who);
+    const refund = this.reservations.refund(id);
+    return { ...viewOf(stored), refund: refund ? refundView(refund) : null };
+  }
+
+  /** The reservations `owner` paid for, newest first. */
+  listOwned(owner: string, options: { state?: ReservationState; limit?: number } = {}): ReservationView[] {
+    const limit = Math.max(1, Math.min(options.limit ?? 100, 1000));
+    return this.reservations.listOwned(owner, options.state, limit).map(viewOf);
+  }
+
+  /** What anyone may see: per class, the reservations in force and their summed rate. */
+  load(): LoadView {
+    const classes = this.reservations.load();
+    return {
+      at: this.now(),
+      active: classes.reduce((n, c) => n + c.active, 0),
+      reservedBps: classes.reduce((n, c) => n + c.reservedBps, 0),
+      classes,
+    };
+  }
+
+  /** Deletes the quotes that expired more than reservations.quoteRetention ago unused; returns how many. */
+  purgeQuotes(): number {
+    return this.reservations.purgeQuotes(this.now() - this.o.config.reservations.quoteRetentionMs);
   }
 
   list(options: { state?: ReservationState; limit?: number } = {}): ReservationView[] {
@@ -456,6 +554,14 @@ export class ReservationService {
   }
 
   // ---- the checks the flow is made of --------------------------------------------------------
+
+  /** The owner, or the operator, may act on a reservation; anyone else gets not_owner. */
+  private authorise(stored: StoredReservation, who: Requester): void {
+    if (who.kind === 'operator') return;
+    if (stored.owner === null || stored.owner !== who.address) {
+      throw new Refusal('not_owner', `reservation ${stored.id} belongs to another account; sign with the key that paid for it`);
+    }
+  }
 
   private stored(id: string): StoredReservation {
     const stored = this.reservations.reservation(reservationIdOf(id));
@@ -492,10 +598,10 @@ export class ReservationService {
     return proof;
   }
 
-  private async verify(proof: PaymentProof, quote: StoredQuote): Promise<bigint> {
+  private async verify(proof: PaymentProof, quote: StoredQuote): Promise<{ amount: bigint; payer: string | null }> {
     const verdict = await this.o.ledger.verifyPayment(proof, { payTo: this.o.ledger.operatorAddress, amount: quote.amount, memo: quote.id });
     if (!verdict.ok) throw new Refusal(verdict.reason, verdict.message);
-    return verdict.amount;
+    return { amount: verdict.amount, payer: verdict.payer };
   }
 
   private pathFor(match: FlowMatch): Path {
@@ -527,6 +633,10 @@ export class ReservationService {
 
 function viewOf(stored: StoredReservation): ReservationView {
   return { ...stored, paid: stored.paid.toString() };
+}
+
+function refundView(r: RefundRecord): RefundView {
+  return { to: r.payer, unusedMs: r.unusedMs, gross: r.gross.toString(), fee: r.fee.toString(), amount: r.amount.toString(), transfer: r.transferId };
 }
 
 function enforcedOf(stored: StoredReservation): EnforcedReservation {

@@ -7,7 +7,9 @@
 //   (revenue);
 // - recordExtension / recordVoucher: the same for a paid extension;
 // - undoPayment: the opposite of recordPurchase / recordExtension when the switches did
-//   not take what was paid for (the payment becomes redeemable again).
+//   not take what was paid for (the payment becomes redeemable again);
+// - recordCancellation: the reservation ended and its refund (controller_refunds, whose
+//   primary key refunds a reservation once only) with the refund's ledger transfer.
 // Writers use BEGIN IMMEDIATE (Store.immediate): the write lock is taken before the
 // checks inside the transaction.
 import type Database from 'better-sqlite3';
@@ -33,6 +35,26 @@ export interface StoredQuote {
   expiresAt: number;
   /** the reservation that a payment of this quote bought or extended */
   usedBy: string | null;
+}
+
+/** A cancellation's refund as recorded (amounts in base units). */
+export interface RefundRecord {
+  reservationId: string;
+  payer: string;
+  unusedMs: number;
+  gross: bigint;
+  fee: bigint;
+  amount: bigint;
+  /** the ledger transfer that paid it back; null when nothing was due */
+  transferId: string | null;
+  at: number;
+}
+
+/** Reserved load of one class (installing and active reservations). */
+export interface ClassLoad {
+  classId: string;
+  active: number;
+  reservedBps: number;
 }
 
 /** A reservation as stored: its view, with the amount paid as a number. */
@@ -69,6 +91,18 @@ interface ReservationRow {
   paid: bigint;
   receipt: string | null;
   reason: string | null;
+  owner: string | null;
+}
+
+interface RefundRow {
+  reservation_id: string;
+  payer: string;
+  unused_ms: bigint;
+  gross: bigint;
+  fee: bigint;
+  amount: bigint;
+  transfer_id: string | null;
+  at: bigint;
 }
 
 interface QuoteRow {
@@ -92,6 +126,7 @@ function prepareAll(db: Database.Database) {
     quote: db.prepare<[string], QuoteRow>('SELECT * FROM controller_quotes WHERE id = ?').safeIntegers(true),
     useQuote: db.prepare<[string, string]>('UPDATE controller_quotes SET used_by = ? WHERE id = ? AND used_by IS NULL'),
     freeQuote: db.prepare<[string]>('UPDATE controller_quotes SET used_by = NULL WHERE id = ?'),
+    purgeQuotes: db.prepare<[number]>('DELETE FROM controller_quotes WHERE used_by IS NULL AND expires_at < ?'),
 
     reservation: db.prepare<[string], ReservationRow>('SELECT * FROM controller_reservations WHERE id = ?').safeIntegers(true),
     state: db.prepare<[string], { state: ReservationState }>('SELECT state FROM controller_reservations WHERE id = ?'),
@@ -99,10 +134,19 @@ function prepareAll(db: Database.Database) {
       .prepare<[string | null, string | null, number], ReservationRow>('SELECT * FROM controller_reservations WHERE (? IS NULL OR state = ?) ORDER BY created_at DESC, id LIMIT ?')
       .safeIntegers(true),
     live: db.prepare<[], ReservationRow>(`SELECT * FROM controller_reservations WHERE state IN ('installing', 'active') ORDER BY created_at`).safeIntegers(true),
+    listOwned: db
+      .prepare<[string, string | null, string | null, number], ReservationRow>(
+        'SELECT * FROM controller_reservations WHERE owner = ? AND (? IS NULL OR state = ?) ORDER BY created_at DESC, id LIMIT ?',
+      )
+      .safeIntegers(true),
     countByState: db.prepare<[], { state: ReservationState; n: number }>('SELECT state, COUNT(*) AS n FROM controller_reservations GROUP BY state'),
-    insertReservation: db.prepare<[string, string, string, number, number, number, string, string, number, number, number, bigint]>(
-      `INSERT INTO controller_reservations (id, quote_id, state, class_id, rate_bps, burst_bits, dscp, match, path, created_at, starts_at, expires_at, paid)
-       VALUES (?, ?, 'installing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    load: db.prepare<[], { class_id: string; n: number; bps: number }>(
+      `SELECT class_id, COUNT(*) AS n, SUM(rate_bps) AS bps FROM controller_reservations WHERE state IN ('installing', 'active') GROUP BY class_id ORDER BY class_id`,
+    ),
+    liveOwned: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM controller_reservations WHERE owner = ? AND state IN ('installing', 'active')`),
+    insertReservation: db.prepare<[string, string, string, number, number, number, string, string, number, number, number, bigint, string | null]>(
+      `INSERT INTO controller_reservations (id, quote_id, state, class_id, rate_bps, burst_bits, dscp, match, path, created_at, starts_at, expires_at, paid, owner)
+       VALUES (?, ?, 'installing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     activate: db.prepare<[string, string]>(`UPDATE controller_reservations SET state = 'active', receipt = ? WHERE id = ? AND state = 'installing'`),
     activateInstalling: db.prepare<[]>(`UPDATE controller_reservations SET state = 'active' WHERE state = 'installing'`),
@@ -116,6 +160,14 @@ function prepareAll(db: Database.Database) {
       'INSERT INTO controller_payments (reservation_id, quote_id, ledger, proof_id, class_id, kind, amount, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     ),
     deletePayment: db.prepare<[string, string]>('DELETE FROM controller_payments WHERE ledger = ? AND proof_id = ?'),
+    transferPaid: db
+      .prepare<[string], { paid: bigint }>(`SELECT COALESCE(SUM(amount), 0) AS paid FROM controller_payments WHERE reservation_id = ? AND kind <> 'voucher'`)
+      .safeIntegers(true),
+
+    insertRefund: db.prepare<[string, string, number, bigint, bigint, bigint, string | null, number]>(
+      'INSERT INTO controller_refunds (reservation_id, payer, unused_ms, gross, fee, amount, transfer_id, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    refund: db.prepare<[string], RefundRow>('SELECT * FROM controller_refunds WHERE reservation_id = ?').safeIntegers(true),
 
     channel: db.prepare<[string], { reservation_id: string }>('SELECT reservation_id FROM controller_channels WHERE channel = ?'),
     bindChannel: db.prepare<[string, string, number]>('INSERT INTO controller_channels (channel, reservation_id, bound_at) VALUES (?, ?, ?) ON CONFLICT (channel) DO NOTHING'),
@@ -171,6 +223,41 @@ export class ReservationStore {
     return this.sql.list.all(state ?? null, state ?? null, limit).map(reservationOf);
   }
 
+  /** The reservations `owner` paid for, newest first. */
+  listOwned(owner: string, state: ReservationState | undefined, limit: number): StoredReservation[] {
+    return this.sql.listOwned.all(owner, state ?? null, state ?? null, limit).map(reservationOf);
+  }
+
+  /** Per class: how many reservations are installing or active, and their summed rate. */
+  load(): ClassLoad[] {
+    return this.sql.load.all().map((r) => ({ classId: r.class_id, active: Number(r.n), reservedBps: Number(r.bps) }));
+  }
+
+  /** Base units that ledger transfers (not channel vouchers) paid for a reservation. */
+  transferPaid(id: string): bigint {
+    return this.sql.transferPaid.get(id)?.paid ?? 0n;
+  }
+
+  refund(id: string): RefundRecord | undefined {
+    const row = this.sql.refund.get(id);
+    if (!row) return undefined;
+    return {
+      reservationId: row.reservation_id,
+      payer: row.payer,
+      unusedMs: Number(row.unused_ms),
+      gross: row.gross,
+      fee: row.fee,
+      amount: row.amount,
+      transferId: row.transfer_id,
+      at: Number(row.at),
+    };
+  }
+
+  /** Deletes quotes that bought nothing and expired before `before`; returns how many. */
+  purgeQuotes(before: number): number {
+    return this.sql.purgeQuotes.run(before).changes;
+  }
+
   countByState(): Record<ReservationState, number> {
     const out = Object.fromEntries(RESERVATION_STATES.map((s) => [s, 0])) as Record<ReservationState, number>;
     for (const r of this.sql.countByState.all()) out[r.state] = r.n;
@@ -194,9 +281,12 @@ export class ReservationStore {
    * payment. Refused (nothing written) with 'already_redeemed' or 'quote_used' when
    * another request got there first.
    */
-  recordPurchase(reservation: Omit<StoredReservation, 'state' | 'endedAt' | 'receipt' | 'reason' | 'paid'>, payment: RecordedPayment): void {
+  recordPurchase(reservation: Omit<StoredReservation, 'state' | 'endedAt' | 'receipt' | 'reason' | 'paid'>, payment: RecordedPayment, maxActivePerOwner: number): void {
     const r = reservation;
     this.store.immediate(() => {
+      if (r.owner !== null && (this.sql.liveOwned.get(r.owner)?.n ?? 0) >= maxActivePerOwner) {
+        throw new Refusal('too_many_active', `${r.owner} already has ${maxActivePerOwner} reservations in force (the most one payer may hold); the payment was not consumed`);
+      }
       this.redeem(payment);
       this.sql.insertReservation.run(
         r.id,
@@ -211,6 +301,7 @@ export class ReservationStore {
         r.startsAt,
         r.expiresAt,
         payment.amount,
+        r.owner,
       );
       this.insertPayment(payment, 'purchase');
     });
@@ -263,6 +354,23 @@ export class ReservationStore {
   }
 
   /**
+   * Cancels an active reservation and records its refund, in one transaction: `refund`
+   * runs inside it (it computes the amount and makes the ledger transfer), so a refund
+   * that fails leaves the reservation active and nothing paid. Undefined when the
+   * reservation was not active any more (another cancel or the expiry got there first);
+   * the refund row's primary key would refuse a second refund even then.
+   */
+  recordCancellation(id: string, at: number, reason: string, refund: () => Omit<RefundRecord, 'reservationId' | 'at'> | null): RefundRecord | null | undefined {
+    return this.store.immediate(() => {
+      if (this.sql.end.run('cancelled', at, reason, id).changes !== 1) return undefined;
+      const r = refund();
+      if (!r) return null;
+      this.sql.insertRefund.run(id, r.payer, r.unusedMs, r.gross, r.fee, r.amount, r.transferId, at);
+      return { ...r, reservationId: id, at };
+    });
+  }
+
+  /**
    * After a restart: the reservations whose time passed while the controller was down
    * are expired; every other one that was being installed counts as active.
    */
@@ -302,5 +410,6 @@ function reservationOf(row: ReservationRow): StoredReservation {
     paid: row.paid,
     receipt: row.receipt === null ? null : (JSON.parse(row.receipt) as SignedReceipt),
     reason: row.reason,
+    owner: row.owner,
   };
 }

@@ -80,6 +80,30 @@ export interface ReservationView {
   paid: string;
   receipt: SignedReceipt | null;
   reason: string | null;
+  /** the account that paid for it and may read, extend and cancel it (null: the ledger did not name the payer) */
+  owner: string | null;
+}
+
+/** What a cancellation gave back (base units as decimal strings). */
+export interface RefundView {
+  to: string;
+  unusedMs: number;
+  gross: string;
+  fee: string;
+  amount: string;
+  /** the ledger transfer; null when nothing was due */
+  transfer: string | null;
+}
+
+/** Who asks: the holder of an account's key (a signed request), or the operator (an admin token). */
+export type Requester = { kind: 'account'; address: string } | { kind: 'operator'; token: string };
+
+/** What anyone may see of the reservations: per class, how many are in force and their reserved rate. */
+export interface LoadView {
+  at: number;
+  active: number;
+  reservedBps: number;
+  classes: { classId: string; active: number; reservedBps: number }[];
 }
 
 export function pathView(path: Path): PathView {

@@ -16,10 +16,20 @@ export interface JsonHttpFailure {
 
 export type JsonHttpResult<T> = { ok: true; value: T } | { ok: false; failure: JsonHttpFailure };
 
-/** `service` names who answers, for messages ("the controller", "the ledger"). */
-export async function requestJson<T>(base: string, method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, service: string): Promise<JsonHttpResult<T>> {
-  const init: RequestInit = { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } };
-  if (body !== undefined) init.body = JSON.stringify(body);
+/**
+ * `service` names who answers, for messages ("the controller", "the ledger"). A string
+ * body is sent as it is (already JSON: a signed request signs exactly these bytes).
+ */
+export async function requestJson<T>(
+  base: string,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body: unknown,
+  service: string,
+  headers: Record<string, string> = {},
+): Promise<JsonHttpResult<T>> {
+  const init: RequestInit = { method, headers: body === undefined ? { ...headers } : { ...headers, 'content-type': 'application/json' } };
+  if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
   let res: Response;
   try {
     res = await fetch(base + path, init);

@@ -4,12 +4,16 @@
 // `{ error: { code, message } }` and leave every stored row unchanged (the tables are
 // compared before and after). Real SQLite file, real local ledger and signatures; the
 // RecordingEnforcer stands in for the switches (test/reservations/helpers.ts).
+// Every request is signed by the payer who owns the reservations (so that the checks
+// behind the signature are reached); the signed routes are also tried unsigned, by a
+// stranger, and with broken, stale and replayed signatures (401 / 403, never 5xx).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signChannelOpen, signTransfer } from '../../src/payments/journal.js';
 import { SigningKey } from '../../src/payments/keys.js';
 import { signVoucher } from '../../src/payments/channels.js';
 import { ChannelSigningKey } from '../../src/payments/channel-keys.js';
 import { mulberry32 } from '../../src/util/random.js';
+import { accountSigner, signRequest, type RequestSigner } from '../../src/api/request-signature.js';
 import type { PaymentProof } from '../../src/payments/ledger.js';
 import { startHarness, tempDir, type Harness } from '../reservations/helpers.js';
 
@@ -26,6 +30,10 @@ interface Case {
   code?: string;
   /** runs just before the request */
   before?: () => void;
+  /** who signs (default: the payer who owns the reservations); null: unsigned */
+  signer?: RequestSigner | null;
+  /** a PayFlow-Signature header sent as it is, instead of signing */
+  signature?: string | ((path: string, method: string) => string);
 }
 
 describe('API fuzz: bad input gets a 4xx JSON error and changes no stored row', () => {
@@ -147,7 +155,7 @@ describe('API fuzz: bad input gets a 4xx JSON error and changes no stored row', 
     post(ext, pay(xq.quote.id, xUnder), 402, 'too_little');
     post(ext, pay(xq.quote.id, usedProof), 402, 'already_redeemed');
     post(ext, pay(q.quote.id, underpaid), 400, 'wrong_quote');
-    post(`/v1/reservations/${'f'.repeat(32)}/extensions`, pay(xq.quote.id, xUnder), 400, 'wrong_quote');
+    post(`/v1/reservations/${'f'.repeat(32)}/extensions`, pay(xq.quote.id, xUnder), 404, 'unknown_reservation');
     post(`/v1/reservations/${cancelled.id}/extensions`, pay(xq.quote.id, xUnder), 400, 'wrong_quote');
 
     // ---- vouchers
@@ -214,6 +222,30 @@ describe('API fuzz: bad input gets a 4xx JSON error and changes no stored row', 
     cases.push({ name: 'DELETE cancelled', method: 'DELETE', path: `/v1/reservations/${cancelled.id}`, status: 409, code: 'not_active' });
     cases.push({ name: 'DELETE collection', method: 'DELETE', path: '/v1/reservations', status: 404 });
 
+    // ---- the signed routes without the owner's signature
+    const stranger = accountSigner(SigningKey.generate());
+    const payerSigner = accountSigner(h.payer);
+    const signedRoutes: { method: 'GET' | 'POST' | 'DELETE'; path: string; body?: unknown }[] = [
+      { method: 'GET', path: `/v1/reservations/${active.id}` },
+      { method: 'DELETE', path: `/v1/reservations/${active.id}` },
+      { method: 'POST', path: `/v1/reservations/${active.id}/extensions`, body: pay(xq.quote.id, xUnder) },
+      { method: 'POST', path: vouch, body: { voucher: good } },
+    ];
+    for (const r of signedRoutes) {
+      const base = { method: r.method, path: r.path, ...(r.body !== undefined ? { body: r.body } : {}) };
+      cases.push({ ...base, name: `${r.method} ${r.path} unsigned`, signer: null, status: 401, code: 'signature_missing' });
+      cases.push({ ...base, name: `${r.method} ${r.path} by a stranger`, signer: stranger, status: 403, code: 'not_owner' });
+      const stale = signRequest(payerSigner, { method: r.method, path: r.path, body: r.body === undefined ? undefined : JSON.stringify(r.body), now: Date.now() - 3_600_000 });
+      cases.push({ ...base, name: `${r.method} ${r.path} stale`, signature: stale, status: 401, code: 'signature_stale' });
+      for (const garbage of ['', 'x', 'keyId=, ts=, nonce=, sig=', `keyId=${h.payer.address}, ts=1, nonce=${'0'.repeat(32)}, sig=${'0'.repeat(128)}`, `keyId=channel:${'a'.repeat(64)}, ts=${Date.now()}, nonce=${'1'.repeat(32)}, sig=00`, 'a=b, '.repeat(500)]) {
+        cases.push({ ...base, name: `${r.method} ${r.path} signature ${garbage.slice(0, 30)}`, signature: garbage, status: 401 });
+      }
+    }
+    const once = signRequest(payerSigner, { method: 'GET', path: `/v1/reservations/${'f'.repeat(32)}` });
+    cases.push({ method: 'GET', path: `/v1/reservations/${'f'.repeat(32)}`, name: 'GET signed once', signature: once, status: 404 });
+    cases.push({ method: 'GET', path: `/v1/reservations/${'f'.repeat(32)}`, name: 'GET replayed', signature: once, status: 401, code: 'signature_replayed' });
+    cases.push({ method: 'GET', path: `/v1/reservations/${active.id}`, name: 'forged signature', status: 401, code: 'signature_invalid', signature: (path, method) => signRequest(stranger, { method, path }).replace(stranger.keyId, h.payer.address) });
+
     // ---- seeded random bodies
     const rnd = mulberry32(0x5eed);
     const values = (): unknown => {
@@ -263,6 +295,9 @@ describe('API fuzz: bad input gets a 4xx JSON error and changes no stored row', 
         body = typeof c.body === 'string' ? c.body : JSON.stringify(c.body);
         headers['content-type'] = c.contentType ?? 'application/json';
       }
+      if (typeof c.signature === 'string') headers['payflow-signature'] = c.signature;
+      else if (c.signature) headers['payflow-signature'] = c.signature(c.path, c.method);
+      else if (c.signer !== null) headers['payflow-signature'] = signRequest(c.signer ?? accountSigner(h.payer), { method: c.method, path: c.path, body });
       const res = await fetch(h.running.url + c.path, { method: c.method, headers, ...(body !== undefined ? { body } : {}) });
       const text = await res.text();
       let json: { error?: { code?: unknown; message?: unknown } } = {};

@@ -5,6 +5,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, tempDir, type Harness } from '../reservations/helpers.js';
+import { accountSigner, signRequest } from '../../src/api/request-signature.js';
 import { describedRoutes } from '../../src/api/responses.js';
 
 interface Operation {
@@ -92,11 +93,12 @@ describe('OpenAPI description', () => {
     const q = await h.api.quote({ src: '10.0.0.1', dst: '10.0.0.2', rate: '1mbit', duration: '60s' });
     const r = await h.api.reserve(q.quote.id, await h.pay(q.quote));
     const ajv = new Ajv2020({ strict: false, allErrors: true });
-    const check = async (method: string, url: string, docPath: string, status: number, body?: unknown): Promise<void> => {
-      const res = await fetch(`${h.running.url}${url}`, {
-        method,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-      });
+    const check = async (method: string, url: string, docPath: string, status: number, body?: unknown, signed = false): Promise<void> => {
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      const headers: Record<string, string> = text === undefined ? {} : { 'content-type': 'application/json' };
+      // the owner's routes are asked as the owner (a request signed by the key that paid)
+      if (signed) headers['payflow-signature'] = signRequest(accountSigner(h.payer), { method, path: url, body: text });
+      const res = await fetch(`${h.running.url}${url}`, { method, headers, ...(text === undefined ? {} : { body: text }) });
       expect(res.status, `${method} ${url}`).toBe(status);
       const schema = doc.paths[docPath]![method.toLowerCase()]!.responses[String(status)]!.content!['application/json']!.schema;
       const validate = ajv.compile(schema as object);
@@ -106,8 +108,10 @@ describe('OpenAPI description', () => {
     await check('GET', '/v1/menu', '/v1/menu', 200);
     await check('POST', '/v1/quotes', '/v1/quotes', 201, { src: '10.0.0.1', dst: '10.0.0.2', rate: '1mbit', duration: '60s' });
     await check('GET', '/v1/reservations', '/v1/reservations', 200);
-    await check('GET', `/v1/reservations/${r.id}`, '/v1/reservations/{id}', 200);
-    await check('GET', '/v1/reservations/nope', '/v1/reservations/{id}', 404);
+    await check('GET', '/v1/reservations', '/v1/reservations', 200, undefined, true);
+    await check('GET', `/v1/reservations/${r.id}`, '/v1/reservations/{id}', 200, undefined, true);
+    await check('GET', `/v1/reservations/${r.id}`, '/v1/reservations/{id}', 401);
+    await check('GET', '/v1/reservations/nope', '/v1/reservations/{id}', 404, undefined, true);
     await check('GET', '/v1/prices?history=true', '/v1/prices', 200);
     await check('GET', '/v1/revenue', '/v1/revenue', 200);
     await check('GET', '/v1/topology', '/v1/topology', 200);
@@ -116,7 +120,7 @@ describe('OpenAPI description', () => {
     await check('GET', '/readyz', '/readyz', 200);
     await check('GET', '/v1/ledger/info', '/v1/ledger/info', 200);
     await check('GET', '/v1/ledger/audit', '/v1/ledger/audit', 200);
-    await check('DELETE', `/v1/reservations/${r.id}`, '/v1/reservations/{id}', 200);
+    await check('DELETE', `/v1/reservations/${r.id}`, '/v1/reservations/{id}', 200, undefined, true);
   });
 
   it('serves a docs page and its assets from the package (no CDN)', async () => {

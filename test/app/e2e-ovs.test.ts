@@ -21,6 +21,7 @@ import { ApiClient } from '../../src/api/client.js';
 import { reservationCookie } from '../../src/network/flows.js';
 import { LedgerHttpClient } from '../../src/payments/http-client.js';
 import { SigningKey } from '../../src/payments/keys.js';
+import { accountSigner, signRequest } from '../../src/api/request-signature.js';
 import { acquireOvsLock, ensureOvsRunning, eventually, OvsLab, ovsStatus, run, startCapture } from '../helpers/ovs.js';
 
 const CLI = 'dist/src/cli/main.js';
@@ -105,7 +106,7 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
         if (m) {
           clearTimeout(timer);
           url = m[1]!;
-          api = new ApiClient(url);
+          api = new ApiClient(url, wallet ? { signer: accountSigner(SigningKey.load(wallet)) } : {});
           resolve(Number(m[2]));
         }
       });
@@ -156,6 +157,8 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
     // a wallet, funded through the faucet as a user would
     wallet = join(dir, 'wallet.json');
     const keygen = await cli('ledger', 'keygen', '--out', wallet, '--json');
+    // reading and cancelling a reservation are signed by the wallet that paid for it
+    if (keygen.status === 0) api = new ApiClient(url, { signer: accountSigner(SigningKey.load(wallet)) });
     expect(keygen.status, keygen.stderr).toBe(0);
     const address = (JSON.parse(keygen.stdout) as { address: string }).address;
     const faucet = await cli('ledger', 'faucet', address, '1000000000000', '--url', api.ledgerUrl);
@@ -234,7 +237,7 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
     expect(again.stderr).toMatch(/at most 0 bit\/s fits now/);
 
     // DELETE cancels it: flows gone from every bridge, the meter gone from s1
-    const cancelled = await fetch(`${url}/v1/reservations/${r.id}`, { method: 'DELETE' });
+    const cancelled = await fetch(`${url}/v1/reservations/${r.id}`, { method: 'DELETE', headers: { 'payflow-signature': signRequest(accountSigner(SigningKey.load(wallet)), { method: 'DELETE', path: `/v1/reservations/${r.id}` }) } });
     expect(cancelled.status).toBe(200);
     expect(((await cancelled.json()) as { state: string }).state).toBe('cancelled');
     for (const b of lab.bridges) expect(await reservationFlows(b.name, r.id)).toHaveLength(0);
@@ -249,7 +252,7 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
     expect(g2[0]).toMatch(new RegExp(`priority=40000,ip,in_port=1,dl_src=${h2.mac},nw_src=${esc(h2.ipv4)},nw_dst=${esc(h3.ipv4)} actions=meter:(\\d+),set_field:46->ip_dscp,output:3`));
     const meter2 = /meter:(\d+)/.exec(g2[0]!)![1]!;
     expect(await dumpMeters(s2.name)).toMatch(new RegExp(`meter=${meter2} kbps burst stats bands=\\s*type=drop rate=2000 burst_size=100\\b`));
-    expect((await api.cancel(second.id)).state).toBe('cancelled');
+    expect((await new ApiClient(url, { signer: accountSigner(payer) }).cancel(second.id)).state).toBe('cancelled');
     for (const b of lab.bridges) expect(await reservationFlows(b.name, second.id)).toHaveLength(0);
   });
 
@@ -269,7 +272,7 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
       expect(f).toHaveLength(1);
       expect(f[0]).toMatch(new RegExp(`priority=30000,udp6,in_port=2,ipv6_src=${esc(h1.ipv6)},ipv6_dst=${esc(h3.ipv6)},ipv6_label=0x12345,nw_tos=104,tp_dst=5002 actions=output:${out}`));
     }
-    const cancel = await cli('reservations', r.id, '--api', url, '--cancel');
+    const cancel = await cli('reservations', r.id, '--api', url, '--wallet', wallet, '--cancel');
     expect(cancel.status, cancel.stderr).toBe(0);
     for (const b of lab.bridges) expect(await reservationFlows(b.name, r.id)).toHaveLength(0);
   });

@@ -30,9 +30,14 @@ describe('payflow client commands against a running controller', () => {
   let url: string;
   const reservations: ReservationView[] = [];
 
+  let wallet = '';
+
   beforeAll(async () => {
     h = await startHarness(t.dir);
     url = h.running.url;
+    // the CLI signs as the key that paid for the reservations (their owner)
+    wallet = `${t.dir}/wallet.json`;
+    h.payer.save(wallet);
     // 17 reservations: two of them must share a first hex digit (16 digits), so a one-digit
     // prefix is ambiguous for at least one of them
     for (let i = 0; i < 17; i++) {
@@ -72,7 +77,7 @@ describe('payflow client commands against a running controller', () => {
   });
 
   it('the list prints short ids, and each one is accepted back', async () => {
-    const r = await payflow('reservations', '--api', url);
+    const r = await payflow('reservations', '--wallet', wallet, '--api', url);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ {2}id\s+state\s+class\s+rate\s+flow\s+until\s+paid \(base units\)$/);
@@ -81,7 +86,7 @@ describe('payflow client commands against a running controller', () => {
     for (const short of shortIds) expect(short.length).toBeGreaterThanOrEqual(8);
     for (const short of shortIds.slice(0, 3)) {
       const full = reservations.find((x) => x.id.startsWith(short))!;
-      const shown = await payflow('reservations', short, '--api', url);
+      const shown = await payflow('reservations', short, '--wallet', wallet, '--api', url);
       expect(shown.code, shown.stderr).toBe(0);
       expect(shown.stdout).toMatch(new RegExp(`^reservation ${full.id} active$`, 'm'));
     }
@@ -90,21 +95,21 @@ describe('payflow client commands against a running controller', () => {
   it('a unique prefix (any case) names its reservation; --json and --cancel take it too', async () => {
     const ids = reservations.map((r) => r.id);
     const target = ids.find((id) => ids.filter((o) => o.startsWith(id.slice(0, 5))).length === 1)!;
-    const json = await payflow('reservations', target.slice(0, 5).toUpperCase(), '--api', url, '--json');
+    const json = await payflow('reservations', target.slice(0, 5).toUpperCase(), '--wallet', wallet, '--api', url, '--json');
     expect(json.code, json.stderr).toBe(0);
     expect((JSON.parse(json.stdout) as ReservationView).id).toBe(target);
-    const cancelled = await payflow('reservations', target.slice(0, 6), '--cancel', '--api', url);
+    const cancelled = await payflow('reservations', target.slice(0, 6), '--cancel', '--wallet', wallet, '--api', url);
     expect(cancelled.code, cancelled.stderr).toBe(0);
     expect(cancelled.stdout).toMatch(new RegExp(`^reservation ${target} cancelled$`, 'm'));
     // a whole id still works
-    expect((await payflow('reservations', target, '--api', url)).stdout).toMatch(/ cancelled$/m);
+    expect((await payflow('reservations', target, '--wallet', wallet, '--api', url)).stdout).toMatch(/ cancelled$/m);
   });
 
   it('an ambiguous prefix is refused, listing every candidate', async () => {
     const ids = reservations.map((r) => r.id);
     const digit = [...'0123456789abcdef'].find((d) => ids.filter((id) => id.startsWith(d)).length >= 2)!;
     const candidates = ids.filter((id) => id.startsWith(digit));
-    const r = await payflow('reservations', digit, '--api', url);
+    const r = await payflow('reservations', digit, '--wallet', wallet, '--api', url);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`'${digit}' is ambiguous: ${candidates.length} reservations start with it`));
     for (const id of candidates) expect(r.stderr).toContain(id);
@@ -118,10 +123,10 @@ describe('payflow client commands against a running controller', () => {
       unknown = n.toString(16).padStart(6, '0');
       if (!ids.some((id) => id.startsWith(unknown))) break;
     }
-    const r = await payflow('reservations', unknown, '--api', url);
+    const r = await payflow('reservations', unknown, '--wallet', wallet, '--api', url);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`no reservation id starts with '${unknown}' \\(among the controller's \\d+ reservations\\)`));
-    const bad = await payflow('reservations', 'not-an-id', '--api', url);
+    const bad = await payflow('reservations', 'not-an-id', '--wallet', wallet, '--api', url);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/'not-an-id' is not a reservation id/);
   });
@@ -138,7 +143,7 @@ describe('payflow client commands against a running controller', () => {
     expect(r.stdout).toMatch(new RegExp(`price 0\\.160000 per Mbit/s per s, total 11\\.200000 = ${q.quote.amount} base units to pf1`));
     expect(q.quote.amount).toBe('11200001'); // rounded up to whole base units by the controller
     expect(r.stdout).not.toMatch(LONG_FLOAT);
-    const shown = await payflow('reservations', reservations[0]!.id, '--api', url);
+    const shown = await payflow('reservations', reservations[0]!.id, '--wallet', wallet, '--api', url);
     expect(shown.stdout).toMatch(new RegExp(`paid ${reservations[0]!.paid} base units`));
   });
 });

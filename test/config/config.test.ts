@@ -102,7 +102,7 @@ describe('a full, valid file', () => {
 dataDir: /var/lib/payflow
 log: { level: debug }
 openflow: { listen: "[::]:6633", echoInterval: 10s, connect: ["10.0.0.5:6634", "[fd00::7]:6634"] }
-http: { listen: "0.0.0.0:9090" }
+http: { listen: "0.0.0.0:9090", requestTimeout: 5s, bodyLimit: 32768, rateLimit: { perAddress: { max: 50, window: 10s } } }
 ledger: { kind: iota, rpcUrl: "https://api.testnet.iota.cafe", keyFile: ./key }
 pricing: { mode: tatonnement, demand: measured, demandWindow: 30s }
 stats: { pollInterval: 500ms }
@@ -113,7 +113,7 @@ links:
   overrides:
     - { dpid: "00:00:00:00:00:00:00:01", port: 2, capacity: 10mbit }
     - { dpid: 2, port: 1, capacity: 1.5 Mbps }
-reservations: { minRate: 64kbit, maxRate: 1gbit, minDuration: 10s, maxDuration: 1d, burst: 20ms, quoteTtl: 1m }
+reservations: { minRate: 64kbit, maxRate: 1gbit, minDuration: 10s, maxDuration: 1d, burst: 20ms, quoteTtl: 1m, quoteRetention: 10m, cancelFee: 0.05, maxActivePerPayer: 3 }
 classes:
   - { id: gold, name: Gold, basePrice: 0.16, maxPrice: 2, target: 0.5, share: 0.5, dscp: 46, policing: { yellow: drop } }
   - { id: be, basePrice: 0.04, target: 1, share: 0.5, bestEffort: true }
@@ -126,6 +126,8 @@ classes:
       echoIntervalMs: 10_000,
     });
     expect(c.http.listen).toEqual({ host: '0.0.0.0', port: 9090 });
+    expect(c.http.rateLimit).toEqual({ perAddress: { max: 50, windowMs: 10_000 }, perKey: { max: 600, windowMs: 60_000 } });
+    expect(c.http).toMatchObject({ requestTimeoutMs: 5_000, bodyLimitBytes: 32_768 });
     expect(c.ledger).toEqual({ kind: 'iota', rpcUrl: 'https://api.testnet.iota.cafe', keyFile: './key', baseUnitsPerCurrencyUnit: 1_000_000_000 });
     expect(c.pricing).toEqual({ mode: 'tatonnement', demand: 'measured', demandWindowMs: 30_000 });
     expect(c.stats.pollIntervalMs).toBe(500);
@@ -138,7 +140,7 @@ classes:
         { dpid: '0000000000000002', port: 1, capacityBps: 1.5e6 },
       ],
     });
-    expect(c.reservations).toEqual({ minRateBps: 64_000, maxRateBps: 1e9, minDurationMs: 10_000, maxDurationMs: 86_400_000, burstMs: 20, quoteTtlMs: 60_000 });
+    expect(c.reservations).toEqual({ minRateBps: 64_000, maxRateBps: 1e9, minDurationMs: 10_000, maxDurationMs: 86_400_000, burstMs: 20, quoteTtlMs: 60_000, quoteRetentionMs: 600_000, cancelFee: 0.05, maxActivePerPayer: 3 });
     expect(c.classes[0]).toEqual({ id: 'gold', name: 'Gold', basePrice: 0.16, maxPrice: 2, target: 0.5, share: 0.5, dscp: 46, bestEffort: false, policing: { green: 'forward', yellow: 'drop', red: 'drop' } });
     expect(c.classes[1]).toMatchObject({ id: 'be', name: 'be', maxPrice: 0.4, dscp: 0, bestEffort: true });
   });
@@ -195,6 +197,13 @@ describe('every validation error names its path', () => {
     ['bad listen', { openflow: { listen: 'everywhere' } }, 'openflow.listen', /must be "host:port"/],
     ['listen port too big', { http: { listen: '127.0.0.1:70000' } }, 'http.listen', 'port must be between 0 and 65535'],
     ['listen not a string', { http: { listen: 8080 } }, 'http.listen', /must be a string/],
+    ['rate limit zero', { http: { rateLimit: { perAddress: { max: 0 } } } }, 'http.rateLimit.perAddress.max', /must be between 1 and/],
+    ['rate limit unknown key', { http: { rateLimit: { perHost: {} } } }, 'http.rateLimit.perHost', /unknown key/],
+    ['request timeout too short', { http: { requestTimeout: '1ms' } }, 'http.requestTimeout', /.+/],
+    ['token not hashed', { http: { tokens: [{ name: 'ops', sha256: 'secret', scope: 'admin' }] } }, 'http.tokens[0].sha256', /SHA-256/],
+    ['token scope', { http: { tokens: [{ name: 'ops', sha256: 'a'.repeat(64), scope: 'root' }] } }, 'http.tokens[0].scope', 'must be one of: admin, read'],
+    ['cancel fee above 1', { reservations: { cancelFee: 1.5 } }, 'reservations.cancelFee', 'must be between 0 and 1'],
+    ['max active zero', { reservations: { maxActivePerPayer: 0 } }, 'reservations.maxActivePerPayer', /must be between 1/],
     ['section not a mapping', { http: 'localhost' }, 'http', /must be a mapping/],
     ['dataDir empty', { dataDir: '' }, 'dataDir', 'must not be empty'],
     ['log level', { log: { level: 'loud' } }, 'log.level', /must be one of: fatal, error/],

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach } from 'vitest';
-import { ApiClient } from '../../src/api/client.js';
+import { ApiClient, ApiError } from '../../src/api/client.js';
+import { accountSigner } from '../../src/api/request-signature.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import type { PayflowConfig } from '../../src/config/types.js';
 import type { EnforcedReservation, Enforcer, LoadSample, Network, NetworkStats } from '../../src/network/contracts.js';
@@ -104,7 +105,10 @@ export function testConfig(dataDir: string, patch: (c: PayflowConfig) => void = 
 export interface Harness {
   running: RunningController;
   network: TestNetwork;
+  /** signs every request with `payer`'s key (the owner of what it buys) */
   api: ApiClient;
+  /** signs nothing */
+  anon: ApiClient;
   ledger: LedgerHttpClient;
   payer: SigningKey;
   clock: { now: number };
@@ -113,18 +117,20 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(dataDir: string, opts: { network?: TestNetwork; patch?: (c: PayflowConfig) => void; clock?: { now: number } } = {}): Promise<Harness> {
+export async function startHarness(dataDir: string, opts: { network?: TestNetwork; patch?: (c: PayflowConfig) => void; clock?: { now: number }; payer?: SigningKey } = {}): Promise<Harness> {
   const network = opts.network ?? new TestNetwork();
   const clock = opts.clock ?? { now: Date.now() };
   const running = await startController(testConfig(dataDir, opts.patch), { network, logger: pino({ level: 'silent' }), now: () => clock.now });
-  const api = new ApiClient(running.url);
+  const payer = opts.payer ?? SigningKey.generate();
+  const api = new ApiClient(running.url, { signer: accountSigner(payer) });
+  const anon = new ApiClient(running.url);
   const ledger = new LedgerHttpClient(api.ledgerUrl);
-  const payer = SigningKey.generate();
   await ledger.faucet(payer.address, 10n ** 15n);
   return {
     running,
     network,
     api,
+    anon,
     ledger,
     payer,
     clock,
@@ -197,4 +203,15 @@ export async function startCli(args: string[]): Promise<Started> {
     void exited.then((e) => reject(new Error(`controller exited (${e.code ?? e.signal}) before listening: ${err}`)));
   });
   return { child, url, exited };
+}
+
+/** The ApiError a call is refused with (fails the test when it succeeds). */
+export async function refusal(p: Promise<unknown>): Promise<ApiError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ApiError) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
 }

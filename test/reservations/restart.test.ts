@@ -5,8 +5,9 @@
 // network side's enforcement is tested against real OVS in test/network/network-ovs.test.ts).
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountSigner } from '../../src/api/request-signature.js';
 import { ApiClient, ApiError } from '../../src/api/client.js';
 import { LedgerHttpClient } from '../../src/payments/http-client.js';
 import { SigningKey } from '../../src/payments/keys.js';
@@ -31,9 +32,9 @@ describe('payflow controller: kill -9 and restart; the client commands', () => {
 
   it('a paid reservation survives SIGKILL; its proof is still refused as already redeemed', async () => {
     running = await startCli(['controller', '--config', configPath]);
-    const api = new ApiClient(running.url);
-    const ledger = new LedgerHttpClient(api.ledgerUrl);
     const payer = SigningKey.generate();
+    const api = new ApiClient(running.url, { signer: accountSigner(payer) });
+    const ledger = new LedgerHttpClient(api.ledgerUrl);
     await ledger.faucet(payer.address, 10n ** 12n);
     const q = await api.quote({ src: '10.0.0.1', dst: '10.0.0.2', classId: 'gold', rate: '5mbit', duration: '1h', proto: 6, dstPort: 443 });
     const proof = await ledger.pay(payer, q.quote.payTo, BigInt(q.quote.amount), q.quote.id);
@@ -44,7 +45,7 @@ describe('payflow controller: kill -9 and restart; the client commands', () => {
     expect((await running.exited).signal).toBe('SIGKILL');
 
     running = await startCli(['controller', '--config', configPath]);
-    const api2 = new ApiClient(running.url);
+    const api2 = new ApiClient(running.url, { signer: accountSigner(payer) });
     const back = await api2.reservation(r.id);
     expect(back).toMatchObject({ id: r.id, state: 'active', expiresAt: r.expiresAt, rateBps: 5_000_000, paid: q.quote.amount });
     // back in admission control: the capacity it holds is not offered again
@@ -75,12 +76,21 @@ describe('payflow controller: kill -9 and restart; the client commands', () => {
     expect(res.status, res.stderr).toBe(0);
     const r = JSON.parse(res.stdout) as { id: string; state: string; rateBps: number; classId: string };
     expect(r).toMatchObject({ state: 'active', rateBps: 5_000_000, classId: 'gold' });
-    const list = spawnSync('node', [CLI, 'reservations', '--api', url, '--state', 'active', '--json'], { encoding: 'utf8' });
+    const list = spawnSync('node', [CLI, 'reservations', '--api', url, '--state', 'active', '--wallet', wallet, '--json'], { encoding: 'utf8' });
     expect(list.status, list.stderr).toBe(0);
     expect((JSON.parse(list.stdout) as { id: string }[]).map((x) => x.id)).toContain(r.id);
-    const text = spawnSync('node', [CLI, 'reservations', r.id, '--api', url, '--cancel'], { encoding: 'utf8' });
+    // without the wallet: only the load, no reservation, host or path
+    const load = spawnSync('node', [resolve(CLI), 'reservations', '--api', url], { encoding: 'utf8', cwd: t.dir, env: { ...process.env } });
+    expect(load.status, load.stderr).toBe(0);
+    expect(load.stdout).toMatch(/^2 reservations in force, 10000000 bit\/s reserved/);
+    expect(load.stdout).not.toContain('10.0.0.1');
+    const unsigned = spawnSync('node', [resolve(CLI), 'reservations', r.id, '--api', url, '--cancel'], { encoding: 'utf8', cwd: t.dir, env: { ...process.env } });
+    expect(unsigned.status).toBe(1);
+    expect(unsigned.stderr).toMatch(/sign this request with the key that paid/);
+    const text = spawnSync('node', [CLI, 'reservations', r.id, '--api', url, '--wallet', wallet, '--cancel'], { encoding: 'utf8' });
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(new RegExp(`reservation ${r.id} cancelled`));
+    expect(text.stdout).toMatch(/refunded \d+ to pf1/);
     // a refusal is printed with its reason and exit status 1
     const big = spawnSync('node', [CLI, 'reserve', '--api', url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '90mbit', '--duration', '60s', '--wallet', wallet, '--faucet'], { encoding: 'utf8' });
     expect(big.status).toBe(1);

@@ -2,21 +2,11 @@
 // local ledger, real signatures and the scripted topology; the RecordingEnforcer stands in
 // for the switches (helpers.ts). Issue 5, items 2, 4 and 6.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/api/client.js';
 import { verifyQuote, verifyReceipt } from '../../src/payments/quotes.js';
 import { VoucherSigner } from '../../src/payments/channels.js';
 import { ChannelSigningKey, CHANNEL_KEY_SCHEMES, type ChannelKeyScheme } from '../../src/payments/channel-keys.js';
-import { startHarness, tempDir, TestNetwork, type Harness } from './helpers.js';
-
-async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
+import type { ApiError } from '../../src/api/client.js';
+import { refusal, startHarness, tempDir, TestNetwork, type Harness } from './helpers.js';
 
 describe('reservation service', () => {
   let h: Harness;
@@ -217,7 +207,7 @@ describe('reservation service', () => {
     await h.close();
     h.clock.now += 20_000; // r2 is over by now
     const network = new TestNetwork();
-    h = await startHarness(t.dir, { network, clock: h.clock });
+    h = await startHarness(t.dir, { network, clock: h.clock, payer: h.payer });
     expect(network.enforcer.calls[0]).toEqual({ op: 'restore', arg: [r1.id] });
     expect(h.running.admission.get(r1.id)?.rateBps).toBe(1_000_000);
     expect(h.running.admission.get(r2.id)).toBeUndefined();
@@ -237,7 +227,7 @@ describe('reservation service', () => {
     h.running.store.db.prepare(`UPDATE controller_reservations SET state = 'installing', receipt = NULL WHERE id = ?`).run(r.id);
     await h.close();
     const network = new TestNetwork();
-    h = await startHarness(t.dir, { network, clock: h.clock });
+    h = await startHarness(t.dir, { network, clock: h.clock, payer: h.payer });
     expect(network.enforcer.installed.has(r.id)).toBe(true);
     expect((await h.api.reservation(r.id)).state).toBe('active');
     expect(h.running.admission.get(r.id)).toBeDefined();

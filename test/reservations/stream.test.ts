@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
+import { accountSigner } from '../../src/api/request-signature.js';
 import { SigningKey } from '../../src/payments/keys.js';
 import { CLI, configText, startCli, tempDir, type Started } from './helpers.js';
 
@@ -54,7 +55,7 @@ describe('payflow reserve --stream: pay as you go through a micropayment channel
     expect(vouchers.map((v) => v.sequence)).toEqual([1, 2, 3]);
     // each voucher bought one more second, so the reservation ends 2 s + 3 s after it began
     for (const v of vouchers) expect(v.extendedByMs).toBeGreaterThanOrEqual(999);
-    const api = new ApiClient(running!.url);
+    const api = new ApiClient(running!.url, { signer: accountSigner(SigningKey.load(wallet)) });
     const final = await api.reservation(reserved.id);
     expect(final.expiresAt - reserved.expiresAt).toBe(vouchers.reduce((n, v) => n + v.extendedByMs!, 0));
     const voucherSum = vouchers.reduce((n, v) => n + BigInt(v.amount!), 0n);
@@ -84,7 +85,7 @@ describe('payflow reserve --stream: pay as you go through a micropayment channel
     expect(events.at(-1)!.event).toBe('stopped');
     const paidVouchers = events.filter((e) => e.event === 'voucher');
     expect(paidVouchers.length).toBeGreaterThanOrEqual(1);
-    const final = await new ApiClient(running!.url).reservation(events[0]!.reservation!.id);
+    const final = await new ApiClient(running!.url, { signer: accountSigner(SigningKey.load(wallet)) }).reservation(events[0]!.reservation!.id);
     expect(final.expiresAt).toBe(events.at(-1)!.expiresAt);
   }, 60_000);
 

@@ -8,11 +8,13 @@
 // extension quote, until it is interrupted (SIGINT/SIGTERM) or the deposit is spent. Then the
 // vouchers stop and the reservation ends with the time they paid for; the operator settles
 // the last voucher, and the wallet reclaims the rest of the deposit after the channel's timeout.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { flagBool, flagString, parseArgs, UsageError } from '../args.js';
 import type { Command } from '../command.js';
 import { ApiClient } from '../../api/client.js';
+import { accountSigner } from '../../api/request-signature.js';
 import { ChannelSigningKey } from '../../payments/channel-keys.js';
 import { VoucherSigner } from '../../payments/channels.js';
 import { LedgerHttpClient } from '../../payments/http-client.js';
@@ -26,7 +28,8 @@ const usage = [
   '                       [--stream PERIOD [--periods N]]',
   '',
   ...FLOW_USAGE,
-  '  --wallet FILE    the payer\'s key (default ./payflow-key.json; create with `payflow ledger keygen`)',
+  '  --wallet FILE    the payer\'s key (default ./payflow-key.json; create with `payflow ledger keygen`);',
+  '                   the reservation belongs to it, and its requests are signed with it',
   '  --faucet         mint the price (and a stream\'s deposit) into the wallet first (testbed ledgers only)',
   '  --json           print the reservation as JSON (with --stream: one JSON line per event)',
   '  --stream PERIOD  pay as you go after the first --duration: a micropayment channel, one voucher',
@@ -48,14 +51,19 @@ export const reserveCommand: Command = {
     const walletPath = resolve(flagString(args, 'wallet') ?? './payflow-key.json');
     if (!existsSync(walletPath)) throw new UsageError(`no wallet at ${walletPath} (create one with \`payflow ledger keygen --out ${walletPath}\`)`);
     const key = SigningKey.load(walletPath);
-    const api = new ApiClient(apiUrl(args));
+    const api = new ApiClient(apiUrl(args), { signer: accountSigner(key) });
     const q = await api.quote(input);
     if (q.quote.ledger !== 'local') throw new Error(`the controller is paid on the ${q.quote.ledger} ledger; pay quote ${q.quote.id} there and POST the proof`);
     const ledger = new LedgerHttpClient(api.ledgerUrl);
     const amount = BigInt(q.quote.amount);
     if (flagBool(args, 'faucet')) await ledger.faucet(key.address, amount);
     const proof = await ledger.pay(key, q.quote.payTo, amount, q.quote.id);
-    const r = await api.reserve(q.quote.id, proof);
+    // One Idempotency-Key for the purchase: a retry after a lost answer gets the reservation.
+    const idempotencyKey = randomBytes(16).toString('hex');
+    const r = await api.reserve(q.quote.id, proof, { idempotencyKey }).catch((err: unknown) => {
+      if ((err as { status?: number }).status === 0) return api.reserve(q.quote.id, proof, { idempotencyKey });
+      throw err;
+    });
     const json = flagBool(args, 'json');
     process.stdout.write((json ? JSON.stringify(stream ? { event: 'reserved', reservation: r } : r) : reservationText(r)) + '\n');
     if (stream) await streamPayments({ api, ledger, key, reservation: r, payTo: q.quote.payTo, faucet: flagBool(args, 'faucet'), json, ...stream });
