@@ -1,9 +1,9 @@
-// controller.reserve_latency (issue 5, "Benchmarks"): the time from POST /v1/reservations
+// controller.reserve_latency: the time from POST /v1/reservations
 // to the 201, over a real socket, with the embedded local ledger (real SQLite file in WAL
 // mode, synchronous=FULL, real Ed25519 signatures) verifying and redeeming the payment.
 // The network side is the controller's StaticNetwork (`openflow.enabled: false`, a static
 // two-switch topology): its enforcer RECORDS the installation instead of sending flows to
-// switches, so the figure excludes the OpenFlow round trip and barrier (G2's side).
+// switches, so the figure excludes the OpenFlow round trip and barrier (the network side's part).
 //
 // The harness times a synchronous run(); an HTTP request is asynchronous. So the controller
 // and the HTTP client run in a worker thread, and run() hands it one request through shared

@@ -1,4 +1,4 @@
-// controller.reserve_latency_ovs (issue 5, "Benchmarks": the time from POST to the
+// controller.reserve_latency_ovs (the time from POST to the
 // barrier-confirmed 201, p50 and p99, with the local ledger) against REAL Open vSwitch:
 // the controller (startController with its OpenFlowNetwork, SQLite in WAL mode and the
 // embedded local ledger in a temp dir) drives two userspace-datapath bridges linked by a

@@ -1,4 +1,4 @@
-// Controller benchmarks (issue 5).
+// Controller benchmarks.
 //   controller.admission — admission decisions per second on a 100-switch topology (a
 //     10×10 grid, one host per switch) with 10k active reservations. One decision is what
 //     the controller does for a reservation request: look up both hosts by IP, find the

@@ -1,4 +1,4 @@
-// Payments benchmarks (issue 4): how many local-ledger payment verifications and how many
+// Payments benchmarks: how many local-ledger payment verifications and how many
 // channel voucher verifications one core does per second. All real work: a real SQLite
 // file (WAL) in a temporary directory and real signatures (node:crypto: Ed25519, RFC 8032;
 // RSASSA-PSS, RFC 8017).
@@ -6,7 +6,7 @@
 //     one indexed SQLite read, re-hash of the entry, one Ed25519 verification, checks.
 //   payments.voucher.verify.<scheme> — checkVoucher on a stream of cumulative vouchers of
 //     one channel, each advancing the channel view: one signature verification per voucher,
-//     by the channel key's scheme (channel-keys.ts). Goal (issue 4): ≥ 20k vouchers/s on one
+//     by the channel key's scheme (channel-keys.ts). Goal: ≥ 20k vouchers/s on one
 //     core. Ed25519 verification alone is capped below that on our CPU (~14.8k/s);
 //     rsa-pss-3072, the clients' default, verifies at about twice that rate and meets it.
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PayFlow testbed runner: experiments against the live controller in Mininet (issue 6).
+"""PayFlow testbed runner: experiments against the live controller in Mininet.
 
     sudo /usr/bin/python3 mininet/run.py SCENARIO [--switch ovs|payflow] [--quick] [--out DIR] [--keep]
     sudo /usr/bin/python3 mininet/run.py --list
@@ -39,7 +39,7 @@ from testbed.scenarios import Context, registry  # noqa: E402
 
 def main():
     scenarios = registry()
-    ap = argparse.ArgumentParser(description='PayFlow Mininet testbed (issue 6)')
+    ap = argparse.ArgumentParser(description='PayFlow Mininet testbed')
     ap.add_argument('scenario', nargs='?', choices=sorted(scenarios))
     ap.add_argument('--list', action='store_true', help='list the scenarios and exit')
     ap.add_argument('--quick', action='store_true', help='short phases (CI)')

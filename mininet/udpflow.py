@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""udpflow: the testbed's own paced UDP sender and receiver, for what iperf3 cannot do (issue 6).
+"""udpflow: the testbed's own paced UDP sender and receiver, for what iperf3 cannot do.
 
     udpflow.py send --dst IP --port P [--ports N] --rate MBIT | --schedule R1,R2,... --step S
                     [--seconds S] [--length BYTES] [--flowlabel N]

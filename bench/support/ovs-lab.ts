@@ -1,5 +1,5 @@
 // A small Open vSwitch lab for the controller's integration tests and the OVS benchmark
-// (issue 5, "Tests": real OVS bridges linked by veth pairs, no Mininet; "Benchmarks":
+// (real OVS bridges linked by veth pairs, no Mininet; the benchmark times
 // POST → barrier-confirmed 201 against real OVS): N userspace-datapath bridges speaking
 // OpenFlow 1.3 to a controller on 127.0.0.1, linked by veth pairs as the caller lists,
 // and one host per bridge in a network namespace of its own (IPv4 and IPv6, on the

@@ -1,5 +1,4 @@
-// Open vSwitch for the integration tests and the OVS benchmark (issue 5, "Tests" and
-// "Benchmarks"): is it usable here, start it (userspace datapath, as DESIGN.md describes:
+// Open vSwitch for the integration tests and the OVS benchmark: is it usable here, start it (userspace datapath, as docs/design.md describes:
 // no kernel module, bridges with datapath_type=netdev), make and remove bridges, run
 // ovs-vsctl / ovs-ofctl, kill and restart ovs-vswitchd, and a machine-wide lock so that
 // test files in separate vitest workers and `payflow bench` do not restart or load OVS

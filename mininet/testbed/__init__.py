@@ -1,3 +1,3 @@
-"""The PayFlow Mininet testbed (issue 6): infrastructure (infra), traffic and purchases
+"""The PayFlow Mininet testbed: infrastructure (infra), traffic and purchases
 (traffic), results and plots (report), and one module per scenario (scenarios/).
 mininet/run.py is its command line."""

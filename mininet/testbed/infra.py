@@ -1,6 +1,6 @@
 """The testbed's infrastructure: preconditions, Open vSwitch, the machine-wide OVS lock, the
 live controller (the built CLI with a generated config) and the Mininet network with its
-management bridge (issue 6).
+management bridge.
 
 The hosts reach the controller's HTTP API over a management bridge in the root namespace
 (one veth per host, 172.31.X.0/24), never through the data plane being measured. Teardown

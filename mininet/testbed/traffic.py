@@ -1,4 +1,4 @@
-"""Traffic and purchases in the testbed's hosts (issue 6): iperf3 flows, udpflow flows (IPv6
+"""Traffic and purchases in the testbed's hosts: iperf3 flows, udpflow flows (IPv6
 flow labels, rate schedules, many ports), per-second statistics, and `payflow reserve`.
 
 Both kinds of flow report per-second received rates from the receiver's side. UDP rates are

@@ -1,4 +1,4 @@
-// The testbed's batch buyer for the setup-latency scenario (issue 6, scenario 4): buys N
+// The testbed's batch buyer for the setup-latency scenario: buys N
 // reservations, one per UDP destination port (dst-port-base .. dst-port-base + N - 1), either
 // one after another (--concurrency 1) or N at once (--concurrency N), each the whole way a
 // user buys one: quote, pay on the ledger, POST the reservation. One process, so that the

@@ -1,4 +1,4 @@
-// Prometheus metrics of the controller (issue 5, item 7): reservations by state, admission
+// Prometheus metrics of the controller: reservations by state, admission
 // decisions, price, demand and revenue per class, OpenFlow messages and connected switches
 // (Network.stats()). Every value is read at scrape time from its owner (collect callbacks),
 // so nothing is counted twice and a restart shows the stored state, not zeros.

@@ -1,4 +1,4 @@
-// The configuration the controller runs with when there is no payflow.yaml (issue 5):
+// The configuration the controller runs with when there is no payflow.yaml:
 // three classes modelled on the pricing seed's scenario (004, section 6: FID 15 gold,
 // base 0.16, target 50 %; FID 12 silver, base 0.09, target 70 %; FID 8 best effort,
 // base 0.04, target 100 %), the embedded local ledger, SQLite under ./payflow-data.

@@ -338,7 +338,7 @@ function readPortRef(r: Reader, value: unknown, p: string): StaticPortRef | unde
   return dpid !== undefined && port !== undefined ? { dpid, port } : undefined;
 }
 
-/** topology.static: bidirectional links and hosts at switch ports (issue 5; no switches needed). */
+/** topology.static: bidirectional links and hosts at switch ports (no switches needed). */
 function readStaticTopology(r: Reader, value: unknown): StaticTopologyConfig | undefined {
   const st = r.object(value, 'topology.static', ['links', 'hosts']);
   if (!st) return undefined;

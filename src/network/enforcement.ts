@@ -1,4 +1,4 @@
-// The Enforcer (contracts.ts) against OpenFlow 1.3 switches (issue 5, item 5): per
+// The Enforcer (contracts.ts) against OpenFlow 1.3 switches: per
 // reservation an ingress drop-band meter (OpenFlow 1.3.5 §7.3.4.4) and a flow that meters,
 // marks the class DSCP (set_field ip_dscp) and outputs; on later hops a flow matching the
 // mark and the flow; every flow with the reservation's cookie and a hard timeout. install()

@@ -1,6 +1,6 @@
 // The flow-mods and meter-mods the controller puts in a switch (OpenFlow 1.3.5 §7.3.4.1
 // flow-mod, §7.3.4.4 meter-mod), as pure functions so they can be encoded and checked in
-// unit tests (issue 5, items 1 and 5). The layout is described in docs/network.md:
+// unit tests. The layout is described in docs/network.md:
 //
 //   table 0 (classify)                         table 1 (forward)
 //   65000 LLDP → controller                    100 ipv4_dst / ipv6_dst of a host → port towards it

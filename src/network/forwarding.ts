@@ -1,4 +1,4 @@
-// Proactive forwarding (issue 5, item 1): for every learned host address, a table-1 route
+// Proactive forwarding: for every learned host address, a table-1 route
 // on every switch that can reach the host's switch, out of the first link of the topology's
 // shortest path (or the host's own port on its switch). Routes are computed here as data
 // and diffed against what each switch holds, so a topology change sends only the difference.

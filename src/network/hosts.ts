@@ -1,4 +1,4 @@
-// Host tracking's packet side (issue 5, item 1): a minimal, bounds-checked reader for the
+// Host tracking's packet side: a minimal, bounds-checked reader for the
 // Ethernet frames switches hand the controller in packet-ins — ARP (RFC 826), IPv6
 // Neighbor Discovery (RFC 4861 §4.3/§4.4, Neighbor Solicitation / Advertisement), and the
 // source addresses of any other IPv4 / IPv6 packet — and builders for the proxy answers the

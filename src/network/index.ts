@@ -39,7 +39,7 @@ export {
   type ProbeParseResult,
 } from './lldp.js';
 export { attachCapacitySync } from './capacity-sync.js';
-// The network side (engineer G2, issue 5): OpenFlow network, enforcement, host packets, egress tc.
+// The network side : OpenFlow network, enforcement, host packets, egress tc.
 export { OpenFlowNetwork, type OpenFlowNetworkOptions, type NetworkEvents } from './network.js';
 export { OpenFlowEnforcer, EnforcementError, BEST_EFFORT_UNLIMITED_BPS, type EnforcementErrorCode, type SwitchAccess, type InstalledReservation } from './enforcement.js';
 export { reservationCookie, reservationMatch, reservationHopMessages, BEST_EFFORT_METER_ID, PRIORITY as FLOW_PRIORITY } from './flows.js';

@@ -1,4 +1,4 @@
-// The network side of the controller (issue 5, items 1 and 5; contracts.ts `Network`):
+// The network side of the controller (contracts.ts `Network`):
 // runs the OpenFlow listener (OpenFlow 1.3.5 §6.3), keeps the Topology current from
 // features / port-desc / port-status, discovers links with LLDP probes (IEEE 802.1AB) sent
 // as packet-outs and returned as packet-ins, learns hosts from ARP (RFC 826), IPv6 ND

@@ -1,4 +1,4 @@
-// Measured load (issue 5, items 3 and 5): every poll interval, meter stats (OpenFlow 1.3.5
+// Measured load: every poll interval, meter stats (OpenFlow 1.3.5
 // §7.3.5.12, byte_in_count per meter) and port stats (§7.3.5.6) from every ready switch.
 // A class's measured rate is the sum of its reservations' ingress meters' byte rates; best
 // effort is the sum of the best-effort meters (id 1) of all switches. Rates are offered

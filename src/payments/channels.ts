@@ -1,4 +1,4 @@
-// Micropayment channels (issue 4, item 5; in the spirit of the Streaming Data Payment
+// Micropayment channels (in the spirit of the Streaming Data Payment
 // Protocol that PayFlow cites, and of unidirectional payment channels): the client locks
 // a deposit on the ledger once, then streams signed cumulative vouchers
 // (channel, cumulative amount, sequence). A voucher counts only if it is signed by the

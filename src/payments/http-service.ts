@@ -1,5 +1,4 @@
-// The local ledger over HTTP (issue 4, item 2: "served over HTTP so that hosts in a
-// testbed can pay"): a fastify plugin with JSON-schema validation of every body, for
+// The local ledger over HTTP, so that hosts in a testbed can pay: a fastify plugin with JSON-schema validation of every body, for
 // `payflow ledger serve` and for `payflow controller` to mount under its own server.
 // Errors are JSON { "error": { "code", "message" } } with a fitting 4xx: 400 for bad JSON
 // or a body that does not match the schema, 402 for payment problems (bad signature,

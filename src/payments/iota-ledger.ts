@@ -1,4 +1,4 @@
-// The IOTA ledger (issue 4, item 3), for IOTA Rebased through @iota/iota-sdk — the
+// The IOTA ledger, for IOTA Rebased through @iota/iota-sdk — the
 // Move-based network live on mainnet since 2025 (not @iota/sdk, the deprecated Stardust
 // SDK, whose install step downloads a prebuilt binary). A payment is verified by its
 // transaction digest with iota_getTransactionBlock (showInput, showEffects,

@@ -1,5 +1,4 @@
-// The one interface through which the controller talks to a ledger (issue 4, item 1;
-// PayFlow §3: each reservation is paid by a cryptocurrency transfer whose record lives on
+// The one interface through which the controller talks to a ledger (// PayFlow §3: each reservation is paid by a cryptocurrency transfer whose record lives on
 // a distributed ledger — and, unlike the paper's prototype, every payment is verified).
 // Implementations: LocalLedger (embedded, SQLite) and IotaLedger (IOTA Rebased JSON-RPC).
 import type { SignedReceipt } from './quotes.js';

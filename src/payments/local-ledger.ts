@@ -1,4 +1,4 @@
-// The embedded local ledger (issue 4, item 2): the default ledger, so that the whole
+// The embedded local ledger: the default ledger, so that the whole
 // system runs with no outside network. Accounts are Ed25519 keys; transfers are signed
 // and carry the payer's next nonce; every entry is chained to the previous one by hash
 // (journal.ts) and stored in SQLite in WAL mode. Writes run in BEGIN IMMEDIATE

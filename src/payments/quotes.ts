@@ -1,4 +1,4 @@
-// Signed quotes and receipts (issue 4, item 6): the operator signs what it promised (a
+// Signed quotes and receipts: the operator signs what it promised (a
 // quote: price, recipient, terms, validity) and what it delivered (a receipt: which
 // reservation a payment bought), with Ed25519 over the canonical JSON of the message, so a
 // client can later prove both to a third party. The quote's id is the memo a payment

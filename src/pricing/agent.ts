@@ -1,4 +1,4 @@
-// The pricing agent (issue 5, item 3; pricing seed 004, section 5; DESIGN.md "Pricing").
+// The pricing agent (pricing seed 004, section 5; docs/design.md, "Pricing").
 // Per service class it keeps the demand D_i — reserved (admission control's rates on the
 // class's most loaded link) and measured (the Network's LoadSample feed, one sample per
 // stats poll) — hands it to the data-plane engine, ticks the engine every poll, and reads

@@ -1,7 +1,7 @@
 // One JSON-over-HTTP request as PayFlow's HTTP clients make them (the controller's API
 // client, src/api/client.ts, and the ledger's, src/payments/http-client.ts): a JSON body
 // out, a JSON body back, and the service's error shape `{ error: { code, message, ...} }`
-// (DESIGN.md, "Contracts") turned into one failure value that each client wraps in its own
+// (docs/design.md, "Contracts") turned into one failure value that each client wraps in its own
 // error class. A network failure names the address and its cause (ECONNREFUSED, ...)
 // rather than fetch's bare "fetch failed".
 

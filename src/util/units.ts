@@ -1,6 +1,6 @@
 // Units parsing for configuration files and the CLI: rates ("5mbit", "500kbit", "1gbit",
 // "1.5 Mbps", plain bits/s) and durations ("60s", "5m", "1h", "250ms", plain seconds).
-// Project conventions (DESIGN.md): rates and capacities are bits per second, prices are
+// Project conventions (docs/design.md): rates and capacities are bits per second, prices are
 // currency units per Mbit/s of reserved rate per second, data-plane time is ns.
 // Prefixes are decimal (k = 1000), as in networking (and tc's "kbit"/"mbit"). A capital
 // "B" alone ("MB/s", "kBps", "GB") means bytes and is multiplied by 8. The parsers never

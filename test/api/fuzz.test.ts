@@ -1,4 +1,4 @@
-// The API fuzz test (issue 5, "Bad input"): every route with malformed JSON, wrong types,
+// The API fuzz test (bad input): every route with malformed JSON, wrong types,
 // zero, negative and huge rates and durations, unknown hosts, expired quotes, underpaid and
 // reused proofs, plus seeded random bodies. Each must get a 4xx JSON error
 // `{ error: { code, message } }` and leave every stored row unchanged (the tables are

@@ -1,4 +1,4 @@
-// The HTTP API's read routes and /metrics (issue 5, items 4 and 7) over a real socket; the
+// The HTTP API's read routes and /metrics over a real socket; the
 // RecordingEnforcer stands in for the switches (test/reservations/helpers.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, tempDir, type Harness } from '../reservations/helpers.js';

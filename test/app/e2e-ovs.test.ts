@@ -1,5 +1,5 @@
-// The end-to-end proof of issue 5 ("Tests": an integration test with real OVS bridges that
-// buys a reservation over HTTP and checks the installed flows and meters with ovs-ofctl).
+// The end-to-end proof with real OVS bridges: the controller
+// sells a reservation over HTTP and ovs-ofctl shows the installed flows and meters.
 // The built CLI `node dist/src/cli/main.js controller --config …` runs as a child process
 // (real OpenFlowNetwork, SQLite in a temp dir, the local ledger in testbed mode); three
 // userspace-datapath bridges in a line s1 – s2 – s3, one host namespace per bridge (the

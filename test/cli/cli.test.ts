@@ -41,7 +41,7 @@ describe('payflow CLI', () => {
     expect(r.stderr).toMatch(/usage: payflow bench/);
   });
 
-  it('bench --json prints one JSON array in the DESIGN.md shape', () => {
+  it('bench --json prints one JSON array in the docs/design.md shape', () => {
     const out = execFileSync('node', [cli, 'bench', '--quick', '--json', '--filter', 'harness.'], { encoding: 'utf8' });
     const results = JSON.parse(out) as Array<Record<string, unknown>>;
     expect(results.length).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
-// The Mininet testbed's short CI run (issue 6: "a short run of scenarios 1 and 3 is part of
-// .ci/run and checks the throughput bounds with margins fit for a noisy machine"), and a
+// The Mininet testbed's short CI run: `reservation` and `policing` with their throughput
+// bounds, with margins fit for a noisy machine, and a
 // short run of the other three and of `streaming` (pay as you go) too.
 //
 // Runs `mininet/run.py SCENARIO --quick` for reservation, policing, ipv6, pricing,

@@ -1,7 +1,7 @@
-// The pricing agent (issue 5, item 3; pricing seed 004 section 5) on the real wasm engine
+// The pricing agent (pricing seed 004 section 5) on the real wasm engine
 // (src/dataplane/engine.ts): demand from admission control and from LoadSamples, prices by
 // the exponential model and the tatonnement update, history persisted in a real SQLite
-// file. Expected prices are computed here from the seed's formulas (DESIGN.md "Pricing").
+// file. Expected prices are computed here from the seed's formulas (docs/design.md, "Pricing").
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/config/defaults.js';

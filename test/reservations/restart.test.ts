@@ -1,4 +1,4 @@
-// The kill -9 restart test (issue 5, item 6) and the client CLI (item 8), with the built
+// The kill -9 restart test and the client CLI, with the built
 // command `node dist/src/cli/main.js` as child processes (run `npx tsc -p tsconfig.json`
 // first). The controller runs with `openflow.enabled: false` and a static topology from
 // its config: no switches, reservations admitted and recorded but not enforced (the

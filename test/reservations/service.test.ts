@@ -1,6 +1,6 @@
 // The reservation service end to end over the HTTP API with a real SQLite file, the real
 // local ledger, real signatures and the scripted topology; the RecordingEnforcer stands in
-// for the switches (helpers.ts). Issue 5, items 2, 4 and 6.
+// for the switches (helpers.ts).
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { verifyQuote, verifyReceipt } from '../../src/payments/quotes.js';
 import { VoucherSigner } from '../../src/payments/channels.js';

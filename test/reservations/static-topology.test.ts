@@ -1,5 +1,5 @@
-// topology.static and openflow.enabled in payflow.yaml (issue 5, item 5 of the brief: a way
-// to learn hosts without switches) and the StaticNetwork built from them.
+// topology.static and openflow.enabled in payflow.yaml (a way to know
+// hosts without switches) and the StaticNetwork built from them.
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
 import { StaticNetwork } from '../../src/app/main.js';

@@ -1,4 +1,4 @@
-// `payflow reserve --stream` (issue 4, item 5, from the client's side): the built CLI buys a
+// `payflow reserve --stream` (from the client's side): the built CLI buys a
 // reservation, opens a micropayment channel on the controller's local ledger and keeps the
 // reservation one period ahead with signed cumulative vouchers, until the deposit is spent or
 // it is interrupted; then the reservation ends with the time paid for. A real controller

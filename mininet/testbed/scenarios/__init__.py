@@ -1,4 +1,4 @@
-"""The testbed's scenarios (issue 6), one module each. A Scenario says what network and
+"""The testbed's scenarios, one module each. A Scenario says what network and
 controller configuration it needs; its run(ctx) drives traffic and purchases, checks its
 bounds and returns the results for results.json."""
 

@@ -1,5 +1,5 @@
 // `payflow ledger keygen | faucet | balance | pay | verify | serve`: the local ledger from
-// the command line (issue 4, item 2). Commands work on the ledger file under --data
+// the command line. Commands work on the ledger file under --data
 // (default ./payflow-data/payflow.db, the store the controller also uses) or, with
 // --url, through a ledger served over HTTP. The faucet only runs with --testbed.
 import { existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// `payflow quote`: asks the controller for a signed quote (issue 5, item 8; the preorder:
+// `payflow quote`: asks the controller for a signed quote (the preorder:
 // availability and price, no payment).
 import { flagBool, parseArgs } from '../args.js';
 import type { Command } from '../command.js';

@@ -1,8 +1,8 @@
-// `payflow reserve` (issue 5, item 8): quote → pay on the controller's ledger (the local
+// `payflow reserve`: quote → pay on the controller's ledger (the local
 // ledger served at /v1/ledger; the transfer's memo is the quote id) → reserve; prints the
 // reservation. --faucet mints the price into the wallet first (testbed ledgers only).
 //
-// --stream PERIOD pays as you go (issue 4, item 5; PayFlow's streaming micropayments): after
+// --stream PERIOD pays as you go (PayFlow's streaming micropayments): after
 // the first --duration it opens a micropayment channel to the operator and keeps the
 // reservation one PERIOD ahead with a signed cumulative voucher each time, priced by an
 // extension quote, until it is interrupted (SIGINT/SIGTERM) or the deposit is spent. Then the
