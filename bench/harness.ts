@@ -104,7 +104,7 @@ export async function runSuites(suites: readonly BenchSuite[], options: RunOptio
 
 /** A fixed-width table of results, with the wasm/ts ratio where both were measured. */
 export function formatTable(results: readonly BenchResult[]): string {
-  const header = ['name', 'impl', 'batch', 'Mitems/s', '±%', 'wasm/ts', 'extra'];
+  const header = ['name', 'impl', 'batch', 'rate', '±%', 'wasm/ts', 'extra'];
   const rows = results.map((r) => {
     let ratio = '';
     if (r.impl === 'wasm') {
@@ -119,8 +119,13 @@ export function formatTable(results: readonly BenchResult[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-function fmtRate(mpps: number): string {
-  return mpps >= 1 ? mpps.toFixed(2) : mpps >= 0.01 ? mpps.toFixed(4) : mpps.toExponential(2);
+/** Items per second in natural units: `52.19 M/s`, `21.2 k/s`, `200 /s`; a single-item case (batch 1, a latency) also as ms per item. */
+export function fmtRate(mpps: number): string {
+  const perSecond = mpps * 1e6;
+  if (perSecond >= 1e6) return `${mpps.toFixed(2)} M/s`;
+  if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(perSecond >= 1e5 ? 0 : 1)} k/s`;
+  if (perSecond > 0) return `${perSecond.toFixed(perSecond >= 100 ? 0 : 1)} /s (${(1000 / perSecond).toFixed(perSecond >= 100 ? 2 : 1)} ms)`;
+  return '0 /s';
 }
 
 function round(x: number, digits: number): number {
