@@ -97,6 +97,8 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   private unfollowHosts: (() => void) | undefined;
   private egressChain: Promise<void> = Promise.resolve();
   private readonly egressApplied = new Map<string, number>();
+  /** whether Open vSwitch here confirmed dpid:port:name as its port (cleared when the switch goes) */
+  private readonly localPorts = new Map<string, boolean>();
   private readonly tls: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
   private switchesRefused = 0;
   private hostMovesRefused = 0;
@@ -315,6 +317,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     this.switches.delete(dpid);
     this.enforcer.switchGone(dpid);
     for (const p of this.topology.getSwitch(dpid)?.ports.values() ?? []) if (p.name !== undefined) this.egressApplied.delete(p.name);
+    for (const key of [...this.localPorts.keys()]) if (key.startsWith(`${dpid}:`)) this.localPorts.delete(key);
     this.topology.removeSwitch(dpid);
     this.logger.warn({ dpid: formatDpid(dpid), reason }, 'switch disconnected');
     this.emit('switchGone', dpid);
@@ -344,7 +347,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
       const ports: EgressPort[] = [];
       for (const p of sw.ports.values()) {
         const name = p.name;
-        if (name === undefined || !(await isLocalPortOf(name, dpid, p.portNo))) continue;
+        if (name === undefined || !(await this.isLocalPort(name, dpid, p.portNo))) continue;
         const root = await inspectRoot(name, egress.tc).catch(() => undefined);
         if (root?.owner === 'other' && this.config.egress.shape === 'auto') {
           if (this.topology.setShapedCapacity(dpid, p.portNo, root.limitBps)) {
@@ -364,6 +367,14 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
       }
     });
     return this.egressChain;
+  }
+
+  /** isLocalPortOf, asked once per switch connection and port (it runs ovs-vsctl). */
+  private async isLocalPort(name: string, dpid: bigint, portNo: number): Promise<boolean> {
+    const key = `${dpid}:${portNo}:${name}`;
+    let known = this.localPorts.get(key);
+    if (known === undefined) this.localPorts.set(key, (known = await isLocalPortOf(name, dpid, portNo)));
+    return known;
   }
 
   /** Resolves when every tc change asked for so far is done. */

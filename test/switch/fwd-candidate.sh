@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs `payflow switch` as the candidate forwarder of ../shared/anchors/fwdbench.sh:
-# FWD_CMD="test/switch/fwd-candidate.sh" appends the two interface names. It installs what a
+# Runs `payflow switch` as the candidate forwarder of a forwarding yardstick that runs
+# FWD_CMD with the two interface names appended (FWD_CMD="test/switch/fwd-candidate.sh"). It installs what a
 # reservation puts in the path (a 100 Gbit/s drop meter and a DSCP rewrite to 46) from port 1
 # to port 2 through ovs-ofctl, then forwards until it is killed.
 set -u
