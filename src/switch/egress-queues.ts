@@ -42,6 +42,9 @@ const MIN_LIMIT_BYTES = 10 * 1514;
 export const MIN_SHARE_BYTES = 2 * 1514;
 /** A port keeps at most this many queues; frames naming more go to queue 0. */
 export const MAX_QUEUES_PER_PORT = 1024;
+/** Frame buffers of this size (any Ethernet frame up to a VLAN-tagged 1518 bytes) are pooled; at most POOL_MAX of them. */
+const POOL_FRAME_BYTES = 2048;
+const POOL_MAX = 16384;
 /** Queue ids 0..N_CLASS_QUEUES-1 are classes and exist on every port from the start. */
 export const N_CLASS_QUEUES = 8;
 
@@ -165,6 +168,7 @@ export abstract class PortQueues {
   protected readonly queues = new Map<number, EgressQueue>();
   /** queues ordered by id, for strict priority and overflow (lowest first) */
   protected ranked: EgressQueue[] = [];
+  private readonly pool: ArrayBuffer[] = [];
 
   constructor(protected readonly weights: ReadonlyMap<number, number>) {}
 
@@ -194,6 +198,22 @@ export abstract class PortQueues {
     if (at < 0) this.ranked.push(q);
     else this.ranked.splice(at, 0, q);
     return q;
+  }
+
+  /**
+   * A queued frame's copy, in a buffer from the port's pool: allocating an ArrayBuffer per
+   * frame costs more than all the scheduling. A frame handed to `send` is valid only
+   * during that call; its buffer then goes back to the pool.
+   */
+  protected copy(frame: Uint8Array, at: number, len: number): Uint8Array {
+    const buf = len <= POOL_FRAME_BYTES ? (this.pool.pop() ?? new ArrayBuffer(POOL_FRAME_BYTES)) : new ArrayBuffer(len);
+    const f = new Uint8Array(buf, 0, len);
+    f.set(frame.subarray(at, at + len));
+    return f;
+  }
+
+  protected recycle(f: Uint8Array): void {
+    if (f.buffer.byteLength === POOL_FRAME_BYTES && this.pool.length < POOL_MAX) this.pool.push(f.buffer as ArrayBuffer);
   }
 
   /** A new queue is about to join the port; false refuses it. */
@@ -254,11 +274,12 @@ export class PortEgress extends PortQueues implements PortScheduler {
         return;
       }
       const dropped = lowest.pop();
+      this.recycle(dropped);
       lowest.txErrors++;
       this.queuedBytes -= dropped.length;
       if (lowest.length === 0) this.deactivate(lowest);
     }
-    q.push(frame.slice(at, at + len));
+    q.push(this.copy(frame, at, len));
     this.queuedBytes += len;
     if (!q.active) {
       q.active = true;
@@ -286,6 +307,7 @@ export class PortEgress extends PortQueues implements PortScheduler {
       if (this.scheduler === 'drr') q.deficit -= f.length;
       if (q.length === 0) this.deactivate(q);
       send(f);
+      this.recycle(f);
       sent++;
     }
     return sent;

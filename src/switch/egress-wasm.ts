@@ -90,7 +90,7 @@ export class WasmPortEgress extends PortQueues implements PortScheduler {
     const k = this.pending.length;
     this.requests[2 * k] = this.slotOf.get(q)!;
     this.requests[2 * k + 1] = len;
-    this.pending.push(frame.slice(at, at + len));
+    this.pending.push(this.copy(frame, at, len));
   }
 
   service(now: number, send: (frame: Uint8Array) => void): number {
@@ -113,10 +113,10 @@ export class WasmPortEgress extends PortQueues implements PortScheduler {
           break;
         case EV_REJECT:
           q.txErrors++;
-          next++;
+          this.recycle(pending[next++]!);
           break;
         case EV_POP:
-          q.pop();
+          this.recycle(q.pop());
           q.txErrors++;
           break;
         default: {
@@ -124,6 +124,7 @@ export class WasmPortEgress extends PortQueues implements PortScheduler {
           q.txPackets++;
           q.txBytes += f.length;
           send?.(f);
+          this.recycle(f);
           sent++;
         }
       }
