@@ -4,15 +4,13 @@
 // names by DRR, so the controller puts each reserved flow in a queue of its own there and
 // configures no Linux tc. Every other switch (Open vSwitch) gets tc on its ports as before.
 import type { SwitchConnection } from '../openflow/connection.js';
+import { PAYFLOW_SWITCH_DESC } from '../util/flow-queues.js';
 
 export type SwitchKind = 'payflow' | 'other';
 
-/** The manufacturer and hardware description `payflow switch` reports. */
-export const PAYFLOW_MFR_DESC = 'PayFlow';
-export const PAYFLOW_HW_DESC_PREFIX = 'payflow switch';
-
+/** A `payflow switch` is told by its manufacturer and hardware description. */
 export function kindOfDescription(desc: { mfrDesc: string; hwDesc: string }): SwitchKind {
-  return desc.mfrDesc === PAYFLOW_MFR_DESC && desc.hwDesc.startsWith(PAYFLOW_HW_DESC_PREFIX) ? 'payflow' : 'other';
+  return desc.mfrDesc === PAYFLOW_SWITCH_DESC.mfrDesc && desc.hwDesc === PAYFLOW_SWITCH_DESC.hwDesc ? 'payflow' : 'other';
 }
 
 /** Asks a switch for its description; a switch that does not answer is 'other'. */

@@ -44,3 +44,9 @@ export function encodedQueueRateBps(queueId: number): number | undefined {
   const w = encodedQueueWeight(queueId);
   return w === undefined ? undefined : w * 1e6;
 }
+
+/**
+ * How `payflow switch` describes itself (OFPMP_DESC): a controller that reads this knows the
+ * switch schedules its own egress queues and reads rate-encoded queue ids.
+ */
+export const PAYFLOW_SWITCH_DESC = { mfrDesc: 'PayFlow', hwDesc: 'payflow switch (AF_PACKET)' } as const;
