@@ -9,5 +9,6 @@ import { controllerApiSuite } from './controller-api.js';
 import { controllerOvsSuite } from './controller-ovs.js';
 import { switchForwardSuite } from './switch-forward.js';
 import { switchSuite } from './switch.js';
+import { switchScheduleSuite } from './switch-schedule.js';
 
-export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, controllerApiSuite, controllerOvsSuite, dataplaneSuite, switchSuite, switchForwardSuite];
+export const suites: readonly BenchSuite[] = [selfCheckSuite, paymentsSuite, openflowSuite, controllerSuite, controllerApiSuite, controllerOvsSuite, dataplaneSuite, switchSuite, switchScheduleSuite, switchForwardSuite];

@@ -33,6 +33,7 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalCode, number>> = {
   capacity_unavailable: 409,
   capacity_unknown: 409,
   duplicate: 409,
+  flow_label_in_use: 409,
   quote_used: 409,
   class_withdrawn: 409,
   channel_bound: 409,

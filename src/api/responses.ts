@@ -51,7 +51,7 @@ const quoteView = object({
   bottleneck: nullable(bottleneck),
 });
 
-const reservation = object({
+const reservationProperties = {
   id: hex32,
   state: { type: 'string', enum: RESERVATION_STATES },
   quoteId: hex32,
@@ -73,7 +73,12 @@ const reservation = object({
     }),
   ),
   reason: nullable(string),
-});
+  queues: {
+    ...array(object({ dpid, port: integer, queueId: integer, weightMbps: number })),
+    description: 'the egress queue the reservation holds on each hop of a switch that schedules its own queues (payflow switch): set_queue id, output port and DRR weight (the paid rate in Mbit/s); empty towards Open vSwitch',
+  },
+};
+const reservation = object(reservationProperties, Object.keys(reservationProperties).filter((k) => k !== 'queues'));
 
 const classPrice = object({
   classId: string,

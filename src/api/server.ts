@@ -65,7 +65,7 @@ const quoteBody = {
     proto: { type: 'integer' },
     srcPort: { type: 'integer' },
     dstPort: { type: 'integer' },
-    flowLabel: { type: 'integer' },
+    flowLabel: { anyOf: [{ type: 'integer' }, { const: 'auto' }], description: 'IPv6 flow label (20 bits), or "auto" for one the controller picks' },
     /** set: a quote to extend this reservation by `duration` (no other field) */
     reservationId: hex32,
   },

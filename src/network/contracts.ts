@@ -50,6 +50,20 @@ export interface Enforcer {
   remove(reservationId: string): Promise<void>;
   /** Brings the switches back to exactly this set of reservations (after a restart or a switch reconnect). */
   restore(reservations: readonly EnforcedReservation[]): Promise<void>;
+  /** The reservation's own egress queue on each hop whose switch owns its queues (none towards Open vSwitch). */
+  queuesOf?(reservationId: string): HopQueue[];
+}
+
+/** A reserved flow's egress queue on one hop (set_queue on a `payflow switch`). */
+export interface HopQueue {
+  /** 16 hex digits */
+  dpid: string;
+  /** the hop's output port */
+  port: number;
+  /** the OpenFlow queue id (rate-encoded, util/flow-queues.ts) */
+  queueId: number;
+  /** its DRR weight: the paid rate in Mbit/s as the id carries it */
+  weightMbps: number;
 }
 
 

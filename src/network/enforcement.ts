@@ -10,7 +10,7 @@ import type pino from 'pino';
 import { OFPMC, type FlowModMessage, type MeterModMessage } from '../openflow/codec/index.js';
 import type { SwitchConnection } from '../openflow/connection.js';
 import { OfpErrorReply } from '../openflow/errors.js';
-import type { EnforcedReservation, Enforcer } from './contracts.js';
+import type { EnforcedReservation, Enforcer, HopQueue } from './contracts.js';
 import {
   BEST_EFFORT_METER_ID,
   FIRST_RESERVATION_METER_ID,
@@ -18,7 +18,9 @@ import {
   reservationHopMessages,
   reservationMatch,
   reservationRemoveMessages,
+  withFlowQueue,
 } from './flows.js';
+import { encodeFlowQueueId, encodedQueueWeight, queueRateUnits, QUEUES_PER_RATE } from '../util/flow-queues.js';
 import { formatDpid } from '../util/dpid.js';
 import type { Topology } from './topology.js';
 import { portKey } from './topology.js';
@@ -49,6 +51,8 @@ export interface SwitchAccess {
   connectedSwitches(): bigint[];
   /** count messages sent (for NetworkStats.openflowMessagesOut) */
   countOut(n: number): void;
+  /** whether a switch schedules its own egress queues (a `payflow switch`): reserved flows get one each there */
+  ownsEgressQueues?(dpid: bigint): boolean;
 }
 
 export interface InstalledReservation {
@@ -57,6 +61,8 @@ export interface InstalledReservation {
   meterId: number;
   /** the source host's MAC the ingress flow matches (eth_src), when the host was known at install */
   sourceMac: string | undefined;
+  /** per hop index, the flow's own egress queue on a switch that owns its queues */
+  queues?: Map<number, number>;
 }
 
 /** The best-effort meter's rate when nothing is reserved: effectively unlimited (100 Gbit/s). */
@@ -67,6 +73,8 @@ export class OpenFlowEnforcer implements Enforcer {
   /** meter ids in use per switch */
   private readonly meters = new Map<bigint, Set<number>>();
   private readonly bestEffortRate = new Map<bigint, number>();
+  /** flow queue ids in use per output port (portKey) */
+  private readonly queueIds = new Map<string, Set<number>>();
   private readonly removedListeners = new Set<(id: string) => void>();
 
   constructor(
@@ -149,7 +157,7 @@ export class OpenFlowEnforcer implements Enforcer {
     try {
       // Every hop in parallel; each switch confirms its part with a barrier.
       const results = await Promise.allSettled(
-        hops.map((_, i) => this.send(hops[i]!.dpid, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, sourceMac))),
+        hops.map((_, i) => this.send(hops[i]!.dpid, this.queued(entry, i, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, sourceMac)))),
       );
       const failed = results.findIndex((x) => x.status === 'rejected');
       if (failed >= 0) throw (results[failed] as PromiseRejectedResult).reason;
@@ -158,6 +166,7 @@ export class OpenFlowEnforcer implements Enforcer {
       this.installed.delete(r.id);
       await this.removeFromSwitches(r, meterId).catch(() => {});
       this.freeMeter(ingress, meterId);
+      this.freeQueues(entry);
       await this.updateBestEffortMeters().catch(() => {});
       throw this.typed(r.id, err);
     }
@@ -184,7 +193,8 @@ export class OpenFlowEnforcer implements Enforcer {
   private async update(entry: InstalledReservation, r: EnforcedReservation): Promise<void> {
     const now = this.now();
     try {
-      await Promise.all(r.path.hops.map((hop, i) => this.send(hop.dpid, reservationHopMessages(r, i, i === 0 ? entry.meterId : undefined, now, OFPMC.MODIFY, entry.sourceMac))));
+      this.requeue(entry, r);
+      await Promise.all(r.path.hops.map((hop, i) => this.send(hop.dpid, this.queued(entry, i, reservationHopMessages(r, i, i === 0 ? entry.meterId : undefined, now, OFPMC.MODIFY, entry.sourceMac)))));
     } catch (err) {
       throw this.typed(r.id, err);
     }
@@ -224,6 +234,7 @@ export class OpenFlowEnforcer implements Enforcer {
       await this.removeFromSwitches(entry.reservation, entry.meterId);
     } finally {
       this.freeMeter(ingress, entry.meterId);
+      this.freeQueues(entry);
       await this.updateBestEffortMeters().catch(() => {});
     }
     this.options.logger?.info({ reservation: id }, 'reservation removed');
@@ -265,12 +276,14 @@ export class OpenFlowEnforcer implements Enforcer {
     const before = this.installed.get(r.id);
     const meterId = before && before.reservation.path.hops[0]?.dpid === hop.dpid ? before.meterId : this.allocateMeter(hop.dpid);
     const sourceMac = this.sourceMac(r);
-    this.installed.set(r.id, { reservation: r, meterId, sourceMac });
+    if (before) this.freeQueues(before);
+    const entry: InstalledReservation = { reservation: r, meterId, sourceMac };
+    this.installed.set(r.id, entry);
     const now = this.now();
     await Promise.all(
       r.path.hops.map(async (h, i) => {
         if (!this.access.connection(h.dpid)) return;
-        await this.send(h.dpid, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, sourceMac)).catch((err: unknown) =>
+        await this.send(h.dpid, this.queued(entry, i, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, sourceMac))).catch((err: unknown) =>
           this.options.logger?.warn({ err, reservation: r.id, dpid: formatDpid(h.dpid) }, 'hop of a pending reservation refused'),
         );
       }),
@@ -292,7 +305,7 @@ export class OpenFlowEnforcer implements Enforcer {
       // A host learned since the reservation was stored is now matched by its MAC too.
       if (entry.sourceMac === undefined && r.path.hops[0]!.dpid === dpid) entry.sourceMac = this.sourceMac(r);
       r.path.hops.forEach((hop, i) => {
-        if (hop.dpid === dpid) msgs.push(...reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, entry.sourceMac));
+        if (hop.dpid === dpid) msgs.push(...this.queued(entry, i, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, entry.sourceMac)));
       });
     }
     await this.send(dpid, msgs);
@@ -309,6 +322,69 @@ export class OpenFlowEnforcer implements Enforcer {
   idByCookie(cookie: bigint, cookieOf: (id: string) => bigint): string | undefined {
     for (const id of this.installed.keys()) if (cookieOf(id) === cookie) return id;
     return undefined;
+  }
+
+  // ---- per-flow egress queues on switches that own them ----------------------------------
+
+  /**
+   * A hop's messages with set_queue for the reservation's own queue when the hop's switch
+   * owns its egress queues (allocated on first use: unique on the hop's output port, the
+   * paid rate encoded in the id); unchanged towards any other switch.
+   */
+  private queued(entry: InstalledReservation, hopIndex: number, msgs: (FlowModMessage | MeterModMessage)[]): (FlowModMessage | MeterModMessage)[] {
+    const hop = entry.reservation.path.hops[hopIndex];
+    if (!hop || this.access.ownsEgressQueues?.(hop.dpid) !== true) return msgs;
+    let queueId = entry.queues?.get(hopIndex);
+    if (queueId === undefined) {
+      queueId = this.allocateQueue(hop.dpid, hop.outPort, entry.reservation.rateBps);
+      if (queueId === undefined) {
+        this.options.logger?.warn({ reservation: entry.reservation.id, dpid: formatDpid(hop.dpid), port: hop.outPort }, 'no flow queue left on the port: the reservation shares its class queue');
+        return msgs;
+      }
+      (entry.queues ??= new Map()).set(hopIndex, queueId);
+    }
+    return withFlowQueue(msgs, queueId);
+  }
+
+  private allocateQueue(dpid: bigint, port: number, rateBps: number): number | undefined {
+    const key = portKey(dpid, port);
+    let used = this.queueIds.get(key);
+    if (!used) this.queueIds.set(key, (used = new Set()));
+    for (let n = 0; n < QUEUES_PER_RATE; n++) {
+      const id = encodeFlowQueueId(rateBps, n);
+      if (!used.has(id)) {
+        used.add(id);
+        return id;
+      }
+    }
+    return undefined;
+  }
+
+  private freeQueues(entry: InstalledReservation): void {
+    for (const [hopIndex, queueId] of entry.queues ?? []) {
+      const hop = entry.reservation.path.hops[hopIndex];
+      if (hop) this.queueIds.get(portKey(hop.dpid, hop.outPort))?.delete(queueId);
+    }
+    entry.queues?.clear();
+  }
+
+  /** A new rate changes the weight, so the flow moves to a queue whose id carries it. */
+  private requeue(entry: InstalledReservation, r: EnforcedReservation): void {
+    if (queueRateUnits(entry.reservation.rateBps) === queueRateUnits(r.rateBps)) return;
+    this.freeQueues(entry);
+    entry.reservation = r;
+  }
+
+  /** The egress queue a reservation holds on each hop of a switch that owns its queues. */
+  queuesOf(id: string): HopQueue[] {
+    const entry = this.installed.get(id);
+    if (!entry?.queues) return [];
+    const out: HopQueue[] = [];
+    for (const [hopIndex, queueId] of [...entry.queues].sort((a, b) => a[0] - b[0])) {
+      const hop = entry.reservation.path.hops[hopIndex];
+      if (hop) out.push({ dpid: formatDpid(hop.dpid), port: hop.outPort, queueId, weightMbps: encodedQueueWeight(queueId) ?? 1 });
+    }
+    return out;
   }
 
   /** Reserved bits/s per egress port resource (portKey). */

@@ -32,6 +32,7 @@ import {
   OFPMF,
   OFPP,
   OFPTT,
+  type Action,
   type FlowModMessage,
   type Match,
   type MeterModMessage,
@@ -259,4 +260,23 @@ export function reservationRemoveMessages(id: string, meterId: number | undefine
   ];
   if (meterId !== undefined) msgs.push({ type: 'meter_mod', xid: 0, command: OFPMC.DELETE, flags: 0, meterId, bands: [] });
   return msgs;
+}
+
+/**
+ * A reservation hop's messages with the flow put in its own egress queue: set_queue
+ * (OpenFlow 1.3.5 §7.2.5) before each output of the reservation's flow-mods, for a switch
+ * that owns its egress queues (a `payflow switch`). The queue id carries the weight
+ * (util/flow-queues.ts).
+ */
+export function withFlowQueue(msgs: (FlowModMessage | MeterModMessage)[], queueId: number): (FlowModMessage | MeterModMessage)[] {
+  return msgs.map((m) =>
+    m.type !== 'flow_mod'
+      ? m
+      : {
+          ...m,
+          instructions: m.instructions.map((ins) =>
+            ins.type !== 'apply_actions' ? ins : { ...ins, actions: ins.actions.flatMap((a): Action[] => (a.type === 'output' ? [{ type: 'set_queue', queueId }, a] : [a])) },
+          ),
+        },
+  );
 }

@@ -23,6 +23,7 @@ import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
 import { StatsPoller } from './stats.js';
 import { normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
 import type { HostStore } from './host-store.js';
+import { querySwitchKind, type SwitchKind } from './switch-kind.js';
 import { applyEgressScheduling, inspectRoot, isLocalPortOf, type EgressOptions, type EgressPort } from './egress.js';
 
 export interface OpenFlowNetworkOptions {
@@ -44,6 +45,10 @@ interface SwitchState {
   isReady: boolean;
   routes: Map<string, Route>;
   hostPorts: Set<number>;
+  /** what the switch's description says it is (switch-kind.ts) */
+  kind: Promise<SwitchKind>;
+  /** a `payflow switch`: reserved flows get queues of their own there, and no tc */
+  ownsQueues: boolean;
 }
 
 export interface NetworkEvents {
@@ -135,6 +140,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
       countOut: (n) => {
         this.messagesOut += n;
       },
+      ownsEgressQueues: (dpid) => this.switches.get(dpid)?.ownsQueues === true,
     };
     this.enforcer = new OpenFlowEnforcer(access, this.topology, { logger: this.logger, bestEffortBurstMs: config.reservations.burstMs });
     this.enforcer.onRemoved((id) => this.emit('reservationExpired', id));
@@ -274,7 +280,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     sw.on('flowRemoved', (fr) => this.onFlowRemoved(dpid, fr));
     sw.on('switchError', (err) => this.logger.warn({ dpid: formatDpid(dpid), err: `${err.typeName} / ${err.codeName}` }, 'switch error'));
     this.topology.addSwitch(dpid, [...sw.ports.values()].map(portInfoOf));
-    const state: SwitchState = { conn: sw, ready: Promise.resolve(), isReady: false, routes: new Map(), hostPorts: new Set() };
+    const state: SwitchState = { conn: sw, ready: Promise.resolve(), isReady: false, routes: new Map(), hostPorts: new Set(), kind: querySwitchKind(sw), ownsQueues: false };
     this.switches.set(dpid, state);
     state.ready = this.setupSwitch(dpid, state).then(
       () => {
@@ -301,6 +307,9 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     // reservations stored for this switch, with the best-effort meter (flows refer to it)
     const access = this.switches.get(dpid);
     if (access !== state) return;
+    state.ownsQueues = (await state.kind) === 'payflow';
+    if (state.ownsQueues) this.logger.info({ dpid: formatDpid(dpid) }, 'payflow switch: reserved flows get egress queues of their own (set_queue), no tc');
+    if (this.switches.get(dpid) !== state) return;
     state.isReady = true; // the enforcer sends only to ready switches
     try {
       await this.enforcer.reinstallOn(dpid);
@@ -342,6 +351,8 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     if (this.options.egress === false || this.config.egress.shape === 'off') return Promise.resolve();
     const egress = this.options.egress ?? {};
     this.egressChain = this.egressChain.then(async () => {
+      const state = this.switches.get(dpid);
+      if (state && (await state.kind) === 'payflow') return; // it schedules its own egress queues
       const sw = this.topology.getSwitch(dpid);
       if (!sw) return;
       const ports: EgressPort[] = [];

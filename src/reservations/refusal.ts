@@ -22,6 +22,8 @@ export type RefusalCode =
   | 'capacity_unavailable'
   | 'capacity_unknown'
   | 'duplicate'
+  /** the IPv6 flow label is held by another active reservation of the same source */
+  | 'flow_label_in_use'
   | 'price_unavailable'
   // quotes
   | 'bad_quote'

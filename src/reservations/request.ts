@@ -37,13 +37,17 @@ export function flowMatchOf(req: QuoteRequest): FlowMatch {
   const match: FlowMatch = { src: src.address, dst: dst.address };
   const int = (v: unknown, name: string, max: number): number | undefined => {
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) throw new Refusal('bad_match', `${name} must be an integer from 0 to ${max}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
+      throw new Refusal('bad_match', name === 'flowLabel' ? `flowLabel must be a 20-bit integer from 0 to ${max}, or "auto"` : `${name} must be an integer from 0 to ${max}`);
+    }
     return v;
   };
   const proto = int(req.proto, 'proto', 255);
   const srcPort = int(req.srcPort, 'srcPort', 65535);
   const dstPort = int(req.dstPort, 'dstPort', 65535);
-  const flowLabel = int(req.flowLabel, 'flowLabel', 0xfffff);
+  const auto = req.flowLabel === 'auto';
+  if (auto && src.family !== 6) throw new Refusal('bad_match', 'flowLabel needs IPv6 addresses');
+  const flowLabel = auto ? undefined : int(req.flowLabel, 'flowLabel', 0xfffff);
   if ((srcPort !== undefined || dstPort !== undefined) && proto !== 6 && proto !== 17 && proto !== 132) {
     throw new Refusal('bad_match', 'ports need proto 6 (TCP), 17 (UDP) or 132 (SCTP)');
   }

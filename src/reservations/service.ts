@@ -35,7 +35,7 @@
 //   (refund.ts: pro rata, minus reservations.cancelFee) by a ledger transfer from the
 //   operator, in the same transaction that ends it, once only.
 // - Bad input changes no row: every check that can refuse runs before the first write.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PayflowConfig } from '../config/types.js';
 import type { Ledger, PaymentProof } from '../payments/ledger.js';
@@ -238,6 +238,8 @@ export class ReservationService {
     const rateBps = rateOf(req.rate, limits);
     const durationMs = durationOf(req.duration, limits);
     const match = flowMatchOf(req);
+    if (req.flowLabel === 'auto') match.flowLabel = this.unusedFlowLabel(match.src);
+    else this.checkFlowLabel(match);
     const path = this.pathFor(match);
     const result = quoteReservation(this.o.admission, { classId: cls.id, rateBps, durationMs, resources: path.resources }, this.o.pricing.priceFn);
     if (!result.ok) throw this.counted(admissionRefusal(result.refusal));
@@ -280,6 +282,7 @@ export class ReservationService {
     const terms = quote.signed.quote.terms as unknown as NewTerms;
     const cls = this.o.classes.get(terms.classId);
     if (!cls) throw new Refusal('class_withdrawn', `class ${terms.classId} is no longer offered`);
+    this.checkFlowLabel(terms.match);
     const path = this.pathFor(terms.match);
     const check = this.o.admission.check({ classId: cls.id, rateBps: terms.rateBps, resources: path.resources });
     if (!check.ok) throw this.counted(admissionRefusal(check.refusal));
@@ -505,9 +508,14 @@ export class ReservationService {
 
   // ---- reading -----------------------------------------------------------------------------
 
+  /** A stored reservation as clients see it, with the egress queues it holds in the switches. */
+  private view(stored: StoredReservation): ReservationView {
+    return { ...viewOf(stored), queues: stored.state === 'active' ? (this.o.enforcer.queuesOf?.(stored.id) ?? []) : [] };
+  }
+
   /** A reservation in full, without asking who reads it (for the controller's own use). */
   get(id: string): ReservationView {
-    return viewOf(this.stored(id));
+    return this.view(this.stored(id));
   }
 
   /** A reservation in full, for its owner or the operator. */
@@ -515,13 +523,13 @@ export class ReservationService {
     const stored = this.stored(id);
     this.authorise(stored, who);
     const refund = this.reservations.refund(id);
-    return { ...viewOf(stored), refund: refund ? refundView(refund) : null };
+    return { ...this.view(stored), refund: refund ? refundView(refund) : null };
   }
 
   /** The reservations `owner` paid for, newest first. */
   listOwned(owner: string, options: { state?: ReservationState; limit?: number } = {}): ReservationView[] {
     const limit = Math.max(1, Math.min(options.limit ?? 100, 1000));
-    return this.reservations.listOwned(owner, options.state, limit).map(viewOf);
+    return this.reservations.listOwned(owner, options.state, limit).map((r) => this.view(r));
   }
 
   /** What anyone may see: per class, the reservations in force and their summed rate. */
@@ -542,7 +550,7 @@ export class ReservationService {
 
   list(options: { state?: ReservationState; limit?: number } = {}): ReservationView[] {
     const limit = Math.max(1, Math.min(options.limit ?? 100, 1000));
-    return this.reservations.list(options.state, limit).map(viewOf);
+    return this.reservations.list(options.state, limit).map((r) => this.view(r));
   }
 
   countByState(): Record<ReservationState, number> {
@@ -602,6 +610,29 @@ export class ReservationService {
     const verdict = await this.o.ledger.verifyPayment(proof, { payTo: this.o.ledger.operatorAddress, amount: quote.amount, memo: quote.id });
     if (!verdict.ok) throw new Refusal(verdict.reason, verdict.message);
     return { amount: verdict.amount, payer: verdict.payer };
+  }
+
+  /**
+   * The flow label is the reservation's key at the edge (the pricing paper's QoS manager
+   * classifies on source and flow label): one source cannot hold a label twice.
+   */
+  private checkFlowLabel(match: FlowMatch): void {
+    if (match.flowLabel === undefined) return;
+    for (const r of this.live.values()) {
+      if (r.match.src === match.src && r.match.flowLabel === match.flowLabel) {
+        throw new Refusal('flow_label_in_use', `flow label ${match.flowLabel} of ${match.src} is held by active reservation ${r.id}; ask for another label or "auto"`);
+      }
+    }
+  }
+
+  /** A flow label (1 … 2^20−1, RFC 6437: 0 means unlabelled) that no active reservation of `src` holds. */
+  private unusedFlowLabel(src: string): number {
+    const held = new Set<number>();
+    for (const r of this.live.values()) if (r.match.src === src && r.match.flowLabel !== undefined) held.add(r.match.flowLabel);
+    for (;;) {
+      const label = randomInt(1, 0x100000);
+      if (!held.has(label)) return label;
+    }
   }
 
   private pathFor(match: FlowMatch): Path {

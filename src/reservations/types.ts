@@ -5,7 +5,7 @@
 import type { Bottleneck } from '../qos/admission.js';
 import type { PaymentProof } from '../payments/ledger.js';
 import type { SignedQuote, SignedReceipt } from '../payments/quotes.js';
-import type { FlowMatch } from '../network/contracts.js';
+import type { FlowMatch, HopQueue } from '../network/contracts.js';
 import type { Path } from '../network/topology.js';
 import { formatDpid, parseDpid } from '../util/dpid.js';
 
@@ -29,7 +29,8 @@ export interface QuoteRequest {
   proto?: number;
   srcPort?: number;
   dstPort?: number;
-  flowLabel?: number;
+  /** IPv6 flow label (RFC 6437, 20 bits), or 'auto': the controller picks one unused by the source's active reservations */
+  flowLabel?: number | 'auto';
 }
 
 /** A quote to extend an active reservation by `duration` (same class, rate and path). */
@@ -82,6 +83,8 @@ export interface ReservationView {
   reason: string | null;
   /** the account that paid for it and may read, extend and cancel it (null: the ledger did not name the payer) */
   owner: string | null;
+  /** its own egress queue on each hop whose switch owns its queues (a `payflow switch`); empty towards Open vSwitch */
+  queues?: HopQueue[];
 }
 
 /** What a cancellation gave back (base units as decimal strings). */

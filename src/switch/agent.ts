@@ -19,6 +19,7 @@ import { MessageFramer } from '../openflow/framing.js';
 import { C_RX_BYTES, C_RX_DROPPED, C_RX_ERRORS, C_RX_MALFORMED, C_RX_PACKETS, C_TX_BYTES, C_TX_DROPPED, C_TX_ERRORS, C_TX_PACKETS, DEFAULT_BATCH, PORT_COUNTERS, interfaceInfo } from './ports.js';
 import { N_TABLES } from './pipeline.js';
 import type { Scheduler } from './egress-queues.js';
+import { PAYFLOW_SWITCH_DESC } from '../util/flow-queues.js';
 import { tableFeatures } from './table-features.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
 
@@ -292,7 +293,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     const body = msg.body;
     switch (body.bodyType) {
       case 'desc':
-        reply({ bodyType: 'desc', mfrDesc: 'PayFlow', hwDesc: 'payflow switch (AF_PACKET)', swDesc: 'payflow 0.1.0', serialNum: 'None', dpDesc: this.options.ports.join(',') });
+        reply({ bodyType: 'desc', ...PAYFLOW_SWITCH_DESC, swDesc: 'payflow 0.1.0', serialNum: 'None', dpDesc: this.options.ports.join(',') });
         return;
       case 'port_desc':
         reply({ bodyType: 'port_desc', ports: this.portState });

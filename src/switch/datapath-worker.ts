@@ -4,12 +4,14 @@
 // few milliseconds, so that requests from the agent (flow-mods, packet-outs, barriers,
 // statistics) are handled between slices, in order. When every port is idle it blocks in
 // poll(2) for at most a millisecond instead of spinning. A port with a rate sends through
-// its egress queues (egress-queues.ts), which are serviced on every turn of the loop.
+// its egress queues (egress-queues.ts, in WebAssembly egress-wasm.ts), which are serviced on
+// every turn of the loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   OFPCML_NO_BUFFER, OFPM, OFPMC, OFPP, type FlowRemovedMessage, type MultipartReplyBody, type MultipartRequestBody, type PacketQueue, type QueueStats,
 } from '../openflow/codec/index.js';
-import { PortEgress } from './egress-queues.js';
+import { PortEgress, type PortScheduler } from './egress-queues.js';
+import { WasmPortEgress } from './egress-wasm.js';
 import { libc, POLLIN } from './libc.js';
 import { C_RX_MALFORMED, PacketPort, PORT_COUNTERS, SLOT_SIZE } from './ports.js';
 import { Pipeline, type OfError, type PacketSink, type RemovedFlow, type SwitchPipeline } from './pipeline.js';
@@ -41,7 +43,13 @@ const pipeline: SwitchPipeline = config.datapath === 'ts' ? new Pipeline(() => v
 const start = performance.now();
 const clock = (): number => performance.now() - start;
 const queueWeights = new Map(config.egress.weights);
-const egress = ports.map((_, i) => new PortEgress(config.egress.ratesBps[i] ?? 0, queueWeights, config.egress.scheduler, 0, config.egress.limitBytes));
+// A shaped port's scheduler runs in WebAssembly with the wasm datapath; the TypeScript twin otherwise.
+const egress: PortScheduler[] = ports.map((_, i) => {
+  const rate = config.egress.ratesBps[i] ?? 0;
+  return config.datapath === 'ts' || rate <= 0
+    ? new PortEgress(rate, queueWeights, config.egress.scheduler, 0, config.egress.limitBytes)
+    : new WasmPortEgress(rate, queueWeights, config.egress.scheduler, 0, config.egress.limitBytes);
+});
 const shapedPorts = ports.filter((_, i) => egress[i]!.shaped);
 
 let current: PacketPort = ports[0]!;

@@ -9,16 +9,22 @@
 // Queue ids follow OpenFlow's set_queue (1.3.5 §7.2.5): 0..7 are classes (0, best effort,
 // takes every frame without set_queue), ids of 8 and above are per-flow queues created on
 // demand the first time a frame names them. A queue's weight is the one configured for
-// its id (`--queue ID:WEIGHT`), else 1. The queue ids also rank the queues: a higher id is
+// its id (`--queue ID:WEIGHT`), else the rate a rate-encoded id carries (ids of 1024 and
+// up, util/flow-queues.ts: the flow's paid rate in Mbit/s), else 1. The queue ids also rank the queues: a higher id is
 // a higher class. That rank decides strict priority, and which frames go when the port's
 // occupancy bound (bytes, all queues together) would be exceeded: the lowest class first,
 // from its tail, and the arriving frame itself when nothing lower can lose one. Under DRR a
 // queue keeps its weight's share of the bound (limit × weight / Σ weights of the backlogged
-// queues): only bytes above that share can be pushed out, so a higher class under overload
-// cannot empty a lower one and undo the weights.
+// queues, at least two full-size frames): only bytes above that share can be pushed out,
+// so a higher class under overload cannot empty a lower one and undo the weights.
+//
+// The same scheduler runs in WebAssembly (assembly/switch/egress.ts, egress-wasm.ts); this
+// one is its twin and the oracle of test/switch/egress-differential.test.ts.
 //
 // Lengths are Ethernet frame bytes without the FCS, as the port counters, the meters and
 // tc count them. Nothing here throws on a frame.
+
+import { encodedQueueWeight } from '../util/flow-queues.js';
 
 /** How many bytes the token bucket holds, in ms of the port rate (at least MIN_BUCKET_BYTES). */
 const BUCKET_MS = 4;
@@ -28,8 +34,17 @@ export const DRR_QUANTUM_BYTES = 1514;
 /** Default occupancy bound of a port: this much of its rate (at least MIN_LIMIT_BYTES). */
 export const QUEUE_LIMIT_MS = 50;
 const MIN_LIMIT_BYTES = 10 * 1514;
+/**
+ * Under DRR a queue may always keep this much of the bound, whatever its weight: a queue of
+ * a small weight that could hold only one frame would empty on every turn, lose its turn in
+ * the round and get less than its share.
+ */
+export const MIN_SHARE_BYTES = 2 * 1514;
 /** A port keeps at most this many queues; frames naming more go to queue 0. */
 export const MAX_QUEUES_PER_PORT = 1024;
+/** Frame buffers of this size (any Ethernet frame up to a VLAN-tagged 1518 bytes) are pooled; at most POOL_MAX of them. */
+const POOL_FRAME_BYTES = 2048;
+const POOL_MAX = 16384;
 /** Queue ids 0..N_CLASS_QUEUES-1 are classes and exist on every port from the start. */
 export const N_CLASS_QUEUES = 8;
 
@@ -56,7 +71,8 @@ export interface QueueCounters {
   createdAt: number;
 }
 
-class EgressQueue implements QueueCounters {
+/** One queue: its frames (copies, in order), DRR state and counters. */
+export class EgressQueue implements QueueCounters {
   txPackets = 0;
   txBytes = 0;
   txErrors = 0;
@@ -72,7 +88,7 @@ class EgressQueue implements QueueCounters {
     readonly weight: number,
     readonly createdAt: number,
   ) {
-    this.quantum = Math.max(1, Math.round(weight * DRR_QUANTUM_BYTES));
+    this.quantum = drrQuantum(weight);
   }
 
   get length(): number {
@@ -115,8 +131,99 @@ class EgressQueue implements QueueCounters {
 
 const EMPTY = new Uint8Array(0);
 
+/** A queue's DRR weight: configured, else carried by a rate-encoded id, else 1. */
+export function queueWeight(weights: ReadonlyMap<number, number>, queueId: number): number {
+  return weights.get(queueId) ?? encodedQueueWeight(queueId) ?? 1;
+}
+
+/** Bytes a queue of `weight` may send per DRR round (at least 1). */
+export function drrQuantum(weight: number): number {
+  return Math.max(1, Math.round(weight * DRR_QUANTUM_BYTES));
+}
+
+/** A port's shaping: token bucket rate and depth, and the occupancy bound, all in bytes. */
+export function portShape(rateBps: number, limitBytes?: number): { bytesPerMs: number; bucketBytes: number; limitBytes: number } {
+  const bytesPerMs = rateBps / 8 / 1000;
+  return {
+    bytesPerMs,
+    bucketBytes: Math.max(MIN_BUCKET_BYTES, bytesPerMs * BUCKET_MS),
+    limitBytes: limitBytes ?? Math.max(MIN_LIMIT_BYTES, Math.ceil(bytesPerMs * QUEUE_LIMIT_MS)),
+  };
+}
+
+/** What the datapath asks of a port's egress: the TypeScript scheduler below or its WebAssembly twin (egress-wasm.ts). */
+export interface PortScheduler {
+  readonly shaped: boolean;
+  readonly scheduler: Scheduler;
+  readonly limitBytes: number;
+  readonly backlog: number;
+  countDirect(queueId: number, len: number, now: number): void;
+  enqueue(queueId: number, frame: Uint8Array, at: number, len: number, now: number): void;
+  service(now: number, send: (frame: Uint8Array) => void): number;
+  stats(queueId: number): QueueCounters[];
+}
+
+/** A port's queues by id, created on demand, with their counters: what both schedulers share. */
+export abstract class PortQueues {
+  protected readonly queues = new Map<number, EgressQueue>();
+  /** queues ordered by id, for strict priority and overflow (lowest first) */
+  protected ranked: EgressQueue[] = [];
+  private readonly pool: ArrayBuffer[] = [];
+
+  constructor(protected readonly weights: ReadonlyMap<number, number>) {}
+
+  /** Counts a frame that goes straight out of an unshaped port. */
+  countDirect(queueId: number, len: number, now: number): void {
+    const q = this.queue(queueId, now);
+    q.txPackets++;
+    q.txBytes += len;
+  }
+
+  /** Counters of the queues, by id; `queueId` 0xffffffff (OFPQ_ALL) selects all. */
+  stats(queueId: number): QueueCounters[] {
+    if (queueId === 0xffffffff) return this.ranked;
+    const q = this.queues.get(queueId);
+    return q ? [q] : [];
+  }
+
+  /** The queue of an id, created on first use; queue 0 when the port has no room for another. */
+  protected queue(queueId: number, now: number): EgressQueue {
+    let q = this.queues.get(queueId);
+    if (q) return q;
+    if (this.queues.size >= MAX_QUEUES_PER_PORT) return this.queues.get(0)!;
+    q = new EgressQueue(queueId, queueWeight(this.weights, queueId), now);
+    if (!this.created(q)) return this.queues.get(0)!;
+    this.queues.set(queueId, q);
+    const at = this.ranked.findIndex((r) => r.queueId > queueId);
+    if (at < 0) this.ranked.push(q);
+    else this.ranked.splice(at, 0, q);
+    return q;
+  }
+
+  /**
+   * A queued frame's copy, in a buffer from the port's pool: allocating an ArrayBuffer per
+   * frame costs more than all the scheduling. A frame handed to `send` is valid only
+   * during that call; its buffer then goes back to the pool.
+   */
+  protected copy(frame: Uint8Array, at: number, len: number): Uint8Array {
+    const buf = len <= POOL_FRAME_BYTES ? (this.pool.pop() ?? new ArrayBuffer(POOL_FRAME_BYTES)) : new ArrayBuffer(len);
+    const f = new Uint8Array(buf, 0, len);
+    f.set(frame.subarray(at, at + len));
+    return f;
+  }
+
+  protected recycle(f: Uint8Array): void {
+    if (f.buffer.byteLength === POOL_FRAME_BYTES && this.pool.length < POOL_MAX) this.pool.push(f.buffer as ArrayBuffer);
+  }
+
+  /** A new queue is about to join the port; false refuses it. */
+  protected created(_q: EgressQueue): boolean {
+    return true;
+  }
+}
+
 /** The queues of one port; `send` is called with each frame the shaper lets out. */
-export class PortEgress {
+export class PortEgress extends PortQueues implements PortScheduler {
   /** whether frames wait here (a rate is set) or go straight out */
   readonly shaped: boolean;
   readonly limitBytes: number;
@@ -124,9 +231,6 @@ export class PortEgress {
   private readonly bucketBytes: number;
   private tokens: number;
   private lastRefill: number;
-  private readonly queues = new Map<number, EgressQueue>();
-  /** queues ordered by id, for strict priority and overflow (lowest first) */
-  private ranked: EgressQueue[] = [];
   /** active queues in DRR order */
   private readonly round: EgressQueue[] = [];
   private queuedBytes = 0;
@@ -135,30 +239,25 @@ export class PortEgress {
 
   constructor(
     readonly rateBps: number,
-    private readonly weights: ReadonlyMap<number, number>,
+    weights: ReadonlyMap<number, number>,
     readonly scheduler: Scheduler,
     now: number,
     limitBytes?: number,
   ) {
+    super(weights);
     this.shaped = rateBps > 0;
-    this.bytesPerMs = rateBps / 8 / 1000;
-    this.bucketBytes = Math.max(MIN_BUCKET_BYTES, this.bytesPerMs * BUCKET_MS);
+    const shape = portShape(rateBps, limitBytes);
+    this.bytesPerMs = shape.bytesPerMs;
+    this.bucketBytes = shape.bucketBytes;
     this.tokens = this.bucketBytes;
     this.lastRefill = now;
-    this.limitBytes = limitBytes ?? Math.max(MIN_LIMIT_BYTES, Math.ceil(this.bytesPerMs * QUEUE_LIMIT_MS));
+    this.limitBytes = shape.limitBytes;
     for (let id = 0; id < N_CLASS_QUEUES; id++) this.queue(id, now);
   }
 
   /** Bytes waiting in all queues. */
   get backlog(): number {
     return this.queuedBytes;
-  }
-
-  /** Counts a frame that goes straight out of an unshaped port. */
-  countDirect(queueId: number, len: number, now: number): void {
-    const q = this.queue(queueId, now);
-    q.txPackets++;
-    q.txBytes += len;
   }
 
   /** Queues a copy of a frame; on overflow drops from the lowest class first. */
@@ -175,11 +274,12 @@ export class PortEgress {
         return;
       }
       const dropped = lowest.pop();
+      this.recycle(dropped);
       lowest.txErrors++;
       this.queuedBytes -= dropped.length;
       if (lowest.length === 0) this.deactivate(lowest);
     }
-    q.push(frame.slice(at, at + len));
+    q.push(this.copy(frame, at, len));
     this.queuedBytes += len;
     if (!q.active) {
       q.active = true;
@@ -207,28 +307,10 @@ export class PortEgress {
       if (this.scheduler === 'drr') q.deficit -= f.length;
       if (q.length === 0) this.deactivate(q);
       send(f);
+      this.recycle(f);
       sent++;
     }
     return sent;
-  }
-
-  /** Counters of the queues, by id; `queueId` 0xffffffff (OFPQ_ALL) selects all. */
-  stats(queueId: number): QueueCounters[] {
-    if (queueId === 0xffffffff) return this.ranked;
-    const q = this.queues.get(queueId);
-    return q ? [q] : [];
-  }
-
-  private queue(queueId: number, now: number): EgressQueue {
-    let q = this.queues.get(queueId);
-    if (q) return q;
-    if (this.queues.size >= MAX_QUEUES_PER_PORT) return this.queues.get(0)!;
-    q = new EgressQueue(queueId, this.weights.get(queueId) ?? 1, now);
-    this.queues.set(queueId, q);
-    const at = this.ranked.findIndex((r) => r.queueId > queueId);
-    if (at < 0) this.ranked.push(q);
-    else this.ranked.splice(at, 0, q);
-    return q;
   }
 
   private refill(now: number): void {
@@ -240,7 +322,9 @@ export class PortEgress {
   /**
    * DRR: the queue at the head of the round adds its quantum when its turn starts and
    * sends while its deficit covers its head frame; then it goes to the tail. Weights are
-   * at least 1, so a quantum covers a full-size frame and a turn sends at least one.
+   * at least 1, so a quantum covers a full-size frame and a turn sends at least one; a
+   * rate-encoded queue below 1 Mbit/s has a smaller quantum and sends once its deficit
+   * has grown over several rounds.
    */
   private nextDrr(): EgressQueue | undefined {
     while (this.round.length > 0) {
@@ -273,7 +357,7 @@ export class PortEgress {
     }
     let weights = arriving.active ? 0 : arriving.weight;
     for (const q of this.round) weights += q.weight;
-    const share = (q: EgressQueue, extra: number): boolean => q.bytes + extra > (this.limitBytes * q.weight) / weights;
+    const share = (q: EgressQueue, extra: number): boolean => q.bytes + extra > Math.max(MIN_SHARE_BYTES, (this.limitBytes * q.weight) / weights);
     for (const q of this.ranked) {
       if (q === arriving ? share(q, 1) : q.length > 0 && share(q, 0)) return q;
     }

@@ -21,6 +21,8 @@ export interface FakeSwitchOptions {
   portDescParts?: number;
   /** answer echo requests (default true) */
   answerEcho?: boolean;
+  /** what it answers to OFPMP_DESC (default: an Open vSwitch's description) */
+  desc?: { mfrDesc: string; hwDesc: string };
   /** called for every decoded message; return true when the test handled it */
   onMessage?: (msg: OfpMessage, sw: FakeSwitch) => boolean | void;
 }
@@ -132,6 +134,10 @@ export class FakeSwitch {
         this.send({ type: 'barrier_reply', xid: msg.xid });
         return;
       case 'multipart_request':
+        if (msg.body.bodyType === 'desc') {
+          const d = this.options.desc ?? { mfrDesc: 'Nicira, Inc.', hwDesc: 'Open vSwitch' };
+          this.send({ type: 'multipart_reply', xid: msg.xid, flags: 0, body: { bodyType: 'desc', ...d, swDesc: 'fake', serialNum: 'None', dpDesc: 'fake switch' } });
+        }
         if (msg.body.bodyType === 'port_desc') {
           const ports = this.options.ports ?? [port(1, 'eth1'), port(2, 'eth2')];
           const parts = Math.max(1, this.options.portDescParts ?? 1);

@@ -1,5 +1,5 @@
 // The switch module's wasm boundary, checked on the built files: build/payflow-switch.wasm (and
-// its debug build) export exactly the batch call and the table / meter calls WasmPipeline uses
+// its debug build) export exactly the batch call and the table / meter calls WasmPipeline uses, the egress scheduler's calls
 // (at most 30 functions), the memory, and nothing else. Needs `npm run build:wasm` first.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 const SWITCH_FUNCTIONS = [
   'abiVersion', 'switchInit', 'regionTable', 'inputBuffer', 'batch',
   'ruleAdd', 'ruleProgram', 'ruleRemove', 'meterSet', 'meterRemove',
+  'egressInit', 'egressQueue', 'egressRun', 'egressBacklog', 'egressRequests', 'egressEvents',
 ];
 
 describe.each(['payflow-switch.wasm', 'payflow-switch.debug.wasm'])('exports of %s', (file) => {

@@ -25,7 +25,7 @@ class Context:
 
 
 def registry():
-    from . import policing, pricing, reservation, setup_latency, streaming
+    from . import fairness, policing, pricing, reservation, setup_latency, streaming
     scenarios = [reservation.RESERVATION, policing.POLICING, pricing.PRICING, setup_latency.SETUP_LATENCY, reservation.IPV6,
-                 reservation.FATTREE, streaming.STREAMING]
+                 reservation.FATTREE, streaming.STREAMING, fairness.FAIRNESS]
     return {s.name: s for s in scenarios}

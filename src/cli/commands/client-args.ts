@@ -12,7 +12,7 @@ export const FLOW_USAGE = [
   '  --rate RATE      e.g. 5mbit, 800kbit (bits/s)',
   '  --duration TIME  e.g. 60s, 10m, 2h',
   '  --class ID       service class (default: the first that is not best effort; see the menu)',
-  '  --proto N --src-port N --dst-port N --flow-label N   narrow the match (optional)',
+  '  --proto N --src-port N --dst-port N --flow-label N|auto   narrow the match (optional)',
 ];
 
 export function apiUrl(args: ParsedArgs): string {
@@ -40,7 +40,7 @@ export function quoteRequest(args: ParsedArgs): QuoteRequest {
   const proto = intFlag(args, 'proto');
   const srcPort = intFlag(args, 'src-port');
   const dstPort = intFlag(args, 'dst-port');
-  const flowLabel = intFlag(args, 'flow-label');
+  const flowLabel = flagString(args, 'flow-label') === 'auto' ? 'auto' : intFlag(args, 'flow-label');
   if (proto !== undefined) input.proto = proto;
   if (srcPort !== undefined) input.srcPort = srcPort;
   if (dstPort !== undefined) input.dstPort = dstPort;
