@@ -6,15 +6,20 @@
 // removes what it put in and rejects with an EnforcementError. The best-effort aggregate's
 // meter (id 1 on every switch) is kept at min over reserved egress ports of (capacity −
 // reserved), so unreserved traffic cannot take a reservation's share of a bottleneck.
+// A class with `excess: degrade` gets a dscp_remark band instead of the drop band on an
+// ingress switch that has one (capabilities.ts); elsewhere its excess is dropped.
 import type pino from 'pino';
+import type { ServiceClassConfig } from '../config/types.js';
 import { OFPMC, type FlowModMessage, type MeterModMessage } from '../openflow/codec/index.js';
 import type { SwitchConnection } from '../openflow/connection.js';
 import { OfpErrorReply } from '../openflow/errors.js';
 import type { EnforcedReservation, Enforcer } from './contracts.js';
+import { classExcessOn, type ClassExcess, type SwitchCapabilities } from './capabilities.js';
 import {
   BEST_EFFORT_METER_ID,
   FIRST_RESERVATION_METER_ID,
   dropMeter,
+  type ExcessTreatment,
   reservationHopMessages,
   reservationMatch,
   reservationRemoveMessages,
@@ -68,12 +73,37 @@ export class OpenFlowEnforcer implements Enforcer {
   private readonly meters = new Map<bigint, Set<number>>();
   private readonly bestEffortRate = new Map<bigint, number>();
   private readonly removedListeners = new Set<(id: string) => void>();
+  /** per connected switch: what it can do, and what each class's excess gets there */
+  private readonly capabilities = new Map<bigint, { caps: SwitchCapabilities; excess: ClassExcess[] }>();
 
   constructor(
     private readonly access: SwitchAccess,
     private readonly topology: Topology,
-    private readonly options: { logger?: pino.Logger; bestEffortBurstMs?: number; now?: () => number } = {},
+    private readonly options: { logger?: pino.Logger; bestEffortBurstMs?: number; now?: () => number; classes?: readonly ServiceClassConfig[] } = {},
   ) {}
+
+  /** A switch connected: records what its meters can do; returns what each class's excess gets there. */
+  setCapabilities(dpid: bigint, caps: SwitchCapabilities): ClassExcess[] {
+    const excess = classExcessOn(this.options.classes ?? [], caps);
+    this.capabilities.set(dpid, { caps, excess });
+    return excess;
+  }
+
+  /** What a connected switch can do, and its classes' excess (undefined before it was asked). */
+  capabilitiesOf(dpid: bigint): { caps: SwitchCapabilities; excess: readonly ClassExcess[] } | undefined {
+    return this.capabilities.get(dpid);
+  }
+
+  /** The treatment of a reservation's excess at its ingress switch. */
+  private excessAt(r: EnforcedReservation): ExcessTreatment {
+    const at = this.capabilities.get(r.path.hops[0]!.dpid);
+    return at?.excess.find((e) => e.classId === r.classId)?.treatment ?? { kind: 'drop' };
+  }
+
+  /** The messages of hop i of r (the ingress meter's band by the ingress switch's capabilities). */
+  private hopMessages(r: EnforcedReservation, i: number, meterId: number, nowMs: number, command: number, sourceMac: string | undefined): (FlowModMessage | MeterModMessage)[] {
+    return reservationHopMessages(r, i, i === 0 ? meterId : undefined, nowMs, command, sourceMac, i === 0 ? this.excessAt(r) : undefined);
+  }
 
   get size(): number {
     return this.installed.size;
@@ -149,7 +179,7 @@ export class OpenFlowEnforcer implements Enforcer {
     try {
       // Every hop in parallel; each switch confirms its part with a barrier.
       const results = await Promise.allSettled(
-        hops.map((_, i) => this.send(hops[i]!.dpid, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, sourceMac))),
+        hops.map((_, i) => this.send(hops[i]!.dpid, this.hopMessages(r, i, meterId, now, OFPMC.ADD, sourceMac))),
       );
       const failed = results.findIndex((x) => x.status === 'rejected');
       if (failed >= 0) throw (results[failed] as PromiseRejectedResult).reason;
@@ -184,7 +214,7 @@ export class OpenFlowEnforcer implements Enforcer {
   private async update(entry: InstalledReservation, r: EnforcedReservation): Promise<void> {
     const now = this.now();
     try {
-      await Promise.all(r.path.hops.map((hop, i) => this.send(hop.dpid, reservationHopMessages(r, i, i === 0 ? entry.meterId : undefined, now, OFPMC.MODIFY, entry.sourceMac))));
+      await Promise.all(r.path.hops.map((hop, i) => this.send(hop.dpid, this.hopMessages(r, i, entry.meterId, now, OFPMC.MODIFY, entry.sourceMac))));
     } catch (err) {
       throw this.typed(r.id, err);
     }
@@ -270,7 +300,7 @@ export class OpenFlowEnforcer implements Enforcer {
     await Promise.all(
       r.path.hops.map(async (h, i) => {
         if (!this.access.connection(h.dpid)) return;
-        await this.send(h.dpid, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, sourceMac)).catch((err: unknown) =>
+        await this.send(h.dpid, this.hopMessages(r, i, meterId, now, OFPMC.ADD, sourceMac)).catch((err: unknown) =>
           this.options.logger?.warn({ err, reservation: r.id, dpid: formatDpid(h.dpid) }, 'hop of a pending reservation refused'),
         );
       }),
@@ -292,7 +322,7 @@ export class OpenFlowEnforcer implements Enforcer {
       // A host learned since the reservation was stored is now matched by its MAC too.
       if (entry.sourceMac === undefined && r.path.hops[0]!.dpid === dpid) entry.sourceMac = this.sourceMac(r);
       r.path.hops.forEach((hop, i) => {
-        if (hop.dpid === dpid) msgs.push(...reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, entry.sourceMac));
+        if (hop.dpid === dpid) msgs.push(...this.hopMessages(r, i, meterId, now, OFPMC.ADD, entry.sourceMac));
       });
     }
     await this.send(dpid, msgs);
@@ -356,6 +386,7 @@ export class OpenFlowEnforcer implements Enforcer {
   /** The switch went away: its meter rates must be re-sent when it is back. */
   switchGone(dpid: bigint): void {
     this.bestEffortRate.delete(dpid);
+    this.capabilities.delete(dpid);
   }
 
   /** Whether a port resource is used by a reservation (for docs/tests). */

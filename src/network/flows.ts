@@ -11,6 +11,19 @@
 //   19999 in_port = host port (anything else) → best-effort meter, goto 1
 //       0 goto 1
 //
+// Towards a switch whose meters re-mark (dscp_remark bands), a reservation of a class with
+// `excess: degrade` takes two more tables at its ingress switch, because a meter runs
+// before the apply-actions of its own entry (§5.9) and must see the class DSCP:
+//
+//   table 0  40000 reservation, ingress → set the class DSCP, goto 2
+//   table 2  40000 reservation (police) → its meter (dscp_remark band: AFx1 → AFx2), goto 3
+//   table 3  40000 reservation with the class DSCP (in profile) → output on its path
+//              100 a degrading class's raised code point (excess) → best-effort meter, goto 1
+//                0 goto 1
+//
+// Degraded packets keep the raised AF code point (RFC 2597) on the wire; no switch has a
+// reservation flow for it, so every later hop forwards it by the host routes of table 1,
+// as best effort.
 // The trust boundary is the host-facing port (DiffServ, RFC 2475 §2.3.4.2, RFC 4594): a
 // packet from a host keeps a class DSCP only when it matches a paid reservation exactly
 // (its port, its MAC, its addresses); everything else from a host port is re-marked to
@@ -44,6 +57,10 @@ import { addressFamily } from '../util/addresses.js';
 
 export const TABLE_CLASSIFY = 0;
 export const TABLE_FORWARD = 1;
+/** where a degrading reservation's meter runs (after table 0 set its class DSCP) */
+export const TABLE_POLICE = 2;
+/** in-profile packets to the reservation's path, re-marked excess to best effort */
+export const TABLE_EXCESS = 3;
 
 export const PRIORITY = {
   LLDP: 65000,
@@ -53,6 +70,7 @@ export const PRIORITY = {
   HOST_PORT: 20000,
   HOST_PORT_OTHER: 19999,
   HOST_ROUTE: 100,
+  EXCESS: 100,
   MISS: 0,
 } as const;
 
@@ -120,6 +138,58 @@ function kbps(bps: number): number {
 /** A drop-band meter (the only band the userspace datapath has): rate and burst in bits(/s), sent in kbit(/s). */
 export function dropMeter(meterId: number, rateBps: number, burstBits: number, command: number = OFPMC.ADD): MeterModMessage {
   return meterMod({ meterId, command, flags: OFPMF.KBPS | OFPMF.STATS | OFPMF.BURST, bands: [dropBand(kbps(rateBps), kbps(burstBits))] });
+}
+
+/** The drop precedence a dscp_remark band adds (RFC 2597: AFx1 → AFx2). */
+export const EXCESS_PREC_LEVEL = 1;
+
+/** A meter whose one band re-marks instead of dropping: beyond the rate, the AF drop precedence rises by EXCESS_PREC_LEVEL. */
+export function remarkMeter(meterId: number, rateBps: number, burstBits: number, command: number = OFPMC.ADD): MeterModMessage {
+  return meterMod({
+    meterId,
+    command,
+    flags: OFPMF.KBPS | OFPMF.STATS | OFPMF.BURST,
+    bands: [{ type: 'dscp_remark', rate: kbps(rateBps), burstSize: kbps(burstBits), precLevel: EXCESS_PREC_LEVEL }],
+  });
+}
+
+/**
+ * The code point a dscp_remark band of `precLevel` turns `dscp` into (OpenFlow 1.3.5
+ * §7.2.3.9 on RFC 2597: the drop precedence of AFcd rises, at most to 3), or undefined when
+ * the band leaves it unchanged (not an AF code point, or already at drop precedence 3).
+ */
+export function raisedDropPrecedence(dscp: number, precLevel: number = EXCESS_PREC_LEVEL): number | undefined {
+  const afClass = dscp >> 3;
+  const drop = (dscp >> 1) & 3;
+  if (!Number.isInteger(dscp) || dscp < 0 || dscp > 63 || (dscp & 1) !== 0 || afClass < 1 || afClass > 4 || drop < 1 || drop >= 3) return undefined;
+  return (afClass << 3) | (Math.min(3, drop + precLevel) << 1);
+}
+
+/** What a reservation's ingress meter does beyond the paid rate on one switch. */
+export type ExcessTreatment = { kind: 'drop' } | { kind: 'degrade'; raisedDscp: number };
+
+/**
+ * Table 3 of a switch that degrades: each degrading class's raised code point (IPv4 and
+ * IPv6) goes through the best-effort meter to the host routes, so degraded excess competes
+ * with best effort for the room reservations leave, and never with them.
+ */
+export function excessFlows(raisedDscps: readonly number[]): FlowModMessage[] {
+  const flows: FlowModMessage[] = [];
+  for (const dscp of raisedDscps) {
+    for (const ethType of [ETH_TYPE_IPV4, ETH_TYPE_IPV6]) {
+      flows.push(
+        flowMod({
+          cookie: COOKIE_BASE,
+          tableId: TABLE_EXCESS,
+          priority: PRIORITY.EXCESS,
+          match: [{ field: 'eth_type', value: ethType }, { field: 'ip_dscp', value: dscp }],
+          instructions: [meterInstruction(BEST_EFFORT_METER_ID), gotoTable(TABLE_FORWARD)],
+        }),
+      );
+    }
+  }
+  flows.push(flowMod({ cookie: COOKIE_BASE, tableId: TABLE_EXCESS, priority: PRIORITY.MISS, instructions: [gotoTable(TABLE_FORWARD)] }));
+  return flows;
 }
 
 /** DSCP of best effort: what host ports re-mark every unreserved IP packet to. */
@@ -217,6 +287,7 @@ export function reservationHopMessages(
   nowMs: number,
   meterCommand: number = OFPMC.ADD,
   sourceMac?: string,
+  excess: ExcessTreatment = { kind: 'drop' },
 ): (FlowModMessage | MeterModMessage)[] {
   const hop: Hop | undefined = r.path.hops[hopIndex];
   if (!hop) throw new RangeError(`reservation ${r.id} has no hop ${hopIndex}`);
@@ -226,6 +297,7 @@ export function reservationHopMessages(
   const inPort: Match = [{ field: 'in_port', value: hop.inPort }];
   if (hopIndex === 0) {
     if (meterId === undefined) throw new RangeError('the ingress hop needs a meter id');
+    if (excess.kind === 'degrade') return degradingIngress(r, hop, meterId, meterCommand, sourceMac, cookie, hardTimeout, flow);
     return [
       dropMeter(meterId, r.rateBps, r.burstBits, meterCommand),
       flowMod({
@@ -246,6 +318,43 @@ export function reservationHopMessages(
       tableId: TABLE_CLASSIFY,
       priority: PRIORITY.RESERVATION_TRANSIT,
       hardTimeout,
+      match: [...inPort, ethType!, { field: 'ip_dscp', value: r.dscp }, ...rest],
+      instructions: [applyActions(output(hop.outPort))],
+    }),
+  ];
+}
+
+/**
+ * The ingress of a reservation whose excess is degraded (the table layout at the top):
+ * mark in table 0, meter with a dscp_remark band in table 2, and in table 3 send the
+ * class DSCP on along the path (the raised code point falls to excessFlows).
+ */
+function degradingIngress(
+  r: EnforcedReservation,
+  hop: Hop,
+  meterId: number,
+  meterCommand: number,
+  sourceMac: string | undefined,
+  cookie: bigint,
+  hardTimeout: number,
+  flow: Match,
+): (FlowModMessage | MeterModMessage)[] {
+  const inPort: Match = [{ field: 'in_port', value: hop.inPort }];
+  const [ethType, ...rest] = flow;
+  const common = { cookie, priority: PRIORITY.RESERVATION_INGRESS, hardTimeout };
+  return [
+    remarkMeter(meterId, r.rateBps, r.burstBits, meterCommand),
+    flowMod({
+      ...common,
+      tableId: TABLE_CLASSIFY,
+      flags: OFPFF.SEND_FLOW_REM,
+      match: [...inPort, ...(sourceMac !== undefined ? [{ field: 'eth_src' as const, value: sourceMac }] : []), ...flow],
+      instructions: [applyActions(setField({ field: 'ip_dscp', value: r.dscp })), gotoTable(TABLE_POLICE)],
+    }),
+    flowMod({ ...common, tableId: TABLE_POLICE, match: [...inPort, ...flow], instructions: [meterInstruction(meterId), gotoTable(TABLE_EXCESS)] }),
+    flowMod({
+      ...common,
+      tableId: TABLE_EXCESS,
       match: [...inPort, ethType!, { field: 'ip_dscp', value: r.dscp }, ...rest],
       instructions: [applyActions(output(hop.outPort))],
     }),

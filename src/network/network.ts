@@ -13,10 +13,11 @@ import type { OpenFlowTlsConfig, PayflowConfig } from '../config/types.js';
 import { OFPCML_NO_BUFFER, OFPP, OFPPC, OFPPR, OFPPS, OFPRR, output, packetOut, type Action, type FlowModMessage, type Port, type PacketInMessage, type FlowRemovedMessage } from '../openflow/codec/index.js';
 import type { SwitchConnection } from '../openflow/connection.js';
 import { OpenFlowListener } from '../openflow/listener.js';
-import type { LoadSample, Network, NetworkStats } from './contracts.js';
+import type { LoadSample, Network, NetworkStats, SwitchExcessView } from './contracts.js';
 import { formatDpid } from '../util/dpid.js';
 import { OpenFlowEnforcer, type SwitchAccess } from './enforcement.js';
-import { COOKIE_MASK_KIND, COOKIE_RESERVATION_KIND, baseFlows, clearSwitch, deleteHostPortFlows, hostPortFlows, reservationCookie } from './flows.js';
+import { COOKIE_MASK_KIND, COOKIE_RESERVATION_KIND, baseFlows, clearSwitch, deleteHostPortFlows, excessFlows, hostPortFlows, reservationCookie } from './flows.js';
+import { raisedCodePoints, readCapabilities } from './capabilities.js';
 import { computeRoutes, routeChanges, type Route } from './forwarding.js';
 import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdvertisement, parseFrame, type ParsedFrame } from './hosts.js';
 import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
@@ -136,7 +137,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
         this.messagesOut += n;
       },
     };
-    this.enforcer = new OpenFlowEnforcer(access, this.topology, { logger: this.logger, bestEffortBurstMs: config.reservations.burstMs });
+    this.enforcer = new OpenFlowEnforcer(access, this.topology, { logger: this.logger, bestEffortBurstMs: config.reservations.burstMs, classes: config.classes });
     this.enforcer.onRemoved((id) => this.emit('reservationExpired', id));
     this.stats_ = new StatsPoller({
       access,
@@ -249,6 +250,22 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     }
   }
 
+  /** Per ready switch: its meter bands and what each class's excess gets there. */
+  excessBySwitch(): SwitchExcessView[] {
+    const out: SwitchExcessView[] = [];
+    for (const [dpid, s] of this.switches) {
+      const at = this.enforcer.capabilitiesOf(dpid);
+      if (!s.isReady || !at) continue;
+      out.push({
+        dpid: formatDpid(dpid),
+        meterBands: [...at.caps.meterBands],
+        payflowSwitch: at.caps.payflowSwitch,
+        excess: at.excess.map((e) => ({ classId: e.classId, policy: e.policy, excess: e.excess, ...(e.reason !== undefined ? { reason: e.reason } : {}) })),
+      });
+    }
+    return out;
+  }
+
   /** The most recent measured rates per egress port (bits/s, from port stats tx bytes). */
   portRates(): ReadonlyMap<string, number> {
     return this.stats_.portRates;
@@ -295,7 +312,19 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   }
 
   private async setupSwitch(dpid: bigint, state: SwitchState): Promise<void> {
-    const msgs = [...clearSwitch(), ...baseFlows()];
+    const caps = await readCapabilities(state.conn);
+    this.messagesOut += 2;
+    if (this.switches.get(dpid) !== state) return;
+    const excess = this.enforcer.setCapabilities(dpid, caps);
+    const fallback = excess.filter((e) => e.policy === 'degrade' && e.excess === 'dropped');
+    if (fallback.length > 0) {
+      this.logger.warn(
+        { dpid: formatDpid(dpid), meterBands: caps.meterBands, classes: fallback.map((e) => e.classId), reasons: [...new Set(fallback.map((e) => e.reason))] },
+        `switch cannot re-mark: excess of ${fallback.map((e) => e.classId).join(', ')} is dropped there instead of degraded`,
+      );
+    }
+    const raised = raisedCodePoints(excess);
+    const msgs = [...clearSwitch(), ...baseFlows(), ...(raised.length > 0 ? excessFlows(raised) : [])];
     this.messagesOut += msgs.length + 1;
     await state.conn.sendConfirmed(msgs);
     // reservations stored for this switch, with the best-effort meter (flows refer to it)
