@@ -79,8 +79,3 @@ export function classExcessOn(classes: readonly ServiceClassConfig[], caps: Swit
     return { classId: c.id, policy: c.excess, excess: 'degraded', treatment: { kind: 'degrade', raisedDscp: raised } };
   });
 }
-
-/** The raised code points of the classes degraded on this switch (table 3's excess flows). */
-export function raisedCodePoints(excess: readonly ClassExcess[]): number[] {
-  return excess.flatMap((e) => (e.treatment.kind === 'degrade' ? [e.treatment.raisedDscp] : []));
-}

@@ -18,12 +18,12 @@
 //   table 0  40000 reservation, ingress → set the class DSCP, goto 2
 //   table 2  40000 reservation (police) → its meter (dscp_remark band: AFx1 → AFx2), goto 3
 //   table 3  40000 reservation with the class DSCP (in profile) → output on its path
-//              100 a degrading class's raised code point (excess) → best-effort meter, goto 1
-//                0 goto 1
+//            40000 reservation with the raised code point (excess) → best-effort meter, output
 //
-// Degraded packets keep the raised AF code point (RFC 2597) on the wire; no switch has a
-// reservation flow for it, so every later hop forwards it by the host routes of table 1,
-// as best effort.
+// (goto_table only goes forward, §5.1, so the excess cannot return to table 1's routes at
+// the ingress.) Degraded packets keep the raised AF code point (RFC 2597) on the wire; no
+// later switch has a reservation flow for it, so every later hop forwards it by the host
+// routes of table 1, as best effort, and at the ingress it shares the best-effort meter.
 // The trust boundary is the host-facing port (DiffServ, RFC 2475 §2.3.4.2, RFC 4594): a
 // packet from a host keeps a class DSCP only when it matches a paid reservation exactly
 // (its port, its MAC, its addresses); everything else from a host port is re-marked to
@@ -70,7 +70,6 @@ export const PRIORITY = {
   HOST_PORT: 20000,
   HOST_PORT_OTHER: 19999,
   HOST_ROUTE: 100,
-  EXCESS: 100,
   MISS: 0,
 } as const;
 
@@ -167,30 +166,6 @@ export function raisedDropPrecedence(dscp: number, precLevel: number = EXCESS_PR
 
 /** What a reservation's ingress meter does beyond the paid rate on one switch. */
 export type ExcessTreatment = { kind: 'drop' } | { kind: 'degrade'; raisedDscp: number };
-
-/**
- * Table 3 of a switch that degrades: each degrading class's raised code point (IPv4 and
- * IPv6) goes through the best-effort meter to the host routes, so degraded excess competes
- * with best effort for the room reservations leave, and never with them.
- */
-export function excessFlows(raisedDscps: readonly number[]): FlowModMessage[] {
-  const flows: FlowModMessage[] = [];
-  for (const dscp of raisedDscps) {
-    for (const ethType of [ETH_TYPE_IPV4, ETH_TYPE_IPV6]) {
-      flows.push(
-        flowMod({
-          cookie: COOKIE_BASE,
-          tableId: TABLE_EXCESS,
-          priority: PRIORITY.EXCESS,
-          match: [{ field: 'eth_type', value: ethType }, { field: 'ip_dscp', value: dscp }],
-          instructions: [meterInstruction(BEST_EFFORT_METER_ID), gotoTable(TABLE_FORWARD)],
-        }),
-      );
-    }
-  }
-  flows.push(flowMod({ cookie: COOKIE_BASE, tableId: TABLE_EXCESS, priority: PRIORITY.MISS, instructions: [gotoTable(TABLE_FORWARD)] }));
-  return flows;
-}
 
 /** DSCP of best effort: what host ports re-mark every unreserved IP packet to. */
 export const DSCP_BEST_EFFORT = 0;
@@ -297,7 +272,7 @@ export function reservationHopMessages(
   const inPort: Match = [{ field: 'in_port', value: hop.inPort }];
   if (hopIndex === 0) {
     if (meterId === undefined) throw new RangeError('the ingress hop needs a meter id');
-    if (excess.kind === 'degrade') return degradingIngress(r, hop, meterId, meterCommand, sourceMac, cookie, hardTimeout, flow);
+    if (excess.kind === 'degrade') return degradingIngress(r, hop, meterId, meterCommand, sourceMac, cookie, hardTimeout, flow, excess.raisedDscp);
     return [
       dropMeter(meterId, r.rateBps, r.burstBits, meterCommand),
       flowMod({
@@ -327,7 +302,8 @@ export function reservationHopMessages(
 /**
  * The ingress of a reservation whose excess is degraded (the table layout at the top):
  * mark in table 0, meter with a dscp_remark band in table 2, and in table 3 send the
- * class DSCP on along the path (the raised code point falls to excessFlows).
+ * class DSCP on along the path, and the raised code point through the best-effort meter
+ * (degraded excess competes with best effort for the room reservations leave, never with them).
  */
 function degradingIngress(
   r: EnforcedReservation,
@@ -338,6 +314,7 @@ function degradingIngress(
   cookie: bigint,
   hardTimeout: number,
   flow: Match,
+  raisedDscp: number,
 ): (FlowModMessage | MeterModMessage)[] {
   const inPort: Match = [{ field: 'in_port', value: hop.inPort }];
   const [ethType, ...rest] = flow;
@@ -357,6 +334,12 @@ function degradingIngress(
       tableId: TABLE_EXCESS,
       match: [...inPort, ethType!, { field: 'ip_dscp', value: r.dscp }, ...rest],
       instructions: [applyActions(output(hop.outPort))],
+    }),
+    flowMod({
+      ...common,
+      tableId: TABLE_EXCESS,
+      match: [...inPort, ethType!, { field: 'ip_dscp', value: raisedDscp }, ...rest],
+      instructions: [meterInstruction(BEST_EFFORT_METER_ID), applyActions(output(hop.outPort))],
     }),
   ];
 }

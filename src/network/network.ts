@@ -16,8 +16,8 @@ import { OpenFlowListener } from '../openflow/listener.js';
 import type { LoadSample, Network, NetworkStats, SwitchExcessView } from './contracts.js';
 import { formatDpid } from '../util/dpid.js';
 import { OpenFlowEnforcer, type SwitchAccess } from './enforcement.js';
-import { COOKIE_MASK_KIND, COOKIE_RESERVATION_KIND, baseFlows, clearSwitch, deleteHostPortFlows, excessFlows, hostPortFlows, reservationCookie } from './flows.js';
-import { raisedCodePoints, readCapabilities } from './capabilities.js';
+import { COOKIE_MASK_KIND, COOKIE_RESERVATION_KIND, baseFlows, clearSwitch, deleteHostPortFlows, hostPortFlows, reservationCookie } from './flows.js';
+import { readCapabilities } from './capabilities.js';
 import { computeRoutes, routeChanges, type Route } from './forwarding.js';
 import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdvertisement, parseFrame, type ParsedFrame } from './hosts.js';
 import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
@@ -323,8 +323,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
         `switch cannot re-mark: excess of ${fallback.map((e) => e.classId).join(', ')} is dropped there instead of degraded`,
       );
     }
-    const raised = raisedCodePoints(excess);
-    const msgs = [...clearSwitch(), ...baseFlows(), ...(raised.length > 0 ? excessFlows(raised) : [])];
+    const msgs = [...clearSwitch(), ...baseFlows()];
     this.messagesOut += msgs.length + 1;
     await state.conn.sendConfirmed(msgs);
     // reservations stored for this switch, with the best-effort meter (flows refer to it)
