@@ -95,14 +95,14 @@ export class OpenFlowEnforcer implements Enforcer {
   }
 
   /** The treatment of a reservation's excess at its ingress switch. */
-  private excessAt(r: EnforcedReservation): ExcessTreatment {
+  excessTreatmentOf(r: EnforcedReservation): ExcessTreatment {
     const at = this.capabilities.get(r.path.hops[0]!.dpid);
     return at?.excess.find((e) => e.classId === r.classId)?.treatment ?? { kind: 'drop' };
   }
 
   /** The messages of hop i of r (the ingress meter's band by the ingress switch's capabilities). */
   private hopMessages(r: EnforcedReservation, i: number, meterId: number, nowMs: number, command: number, sourceMac: string | undefined): (FlowModMessage | MeterModMessage)[] {
-    return reservationHopMessages(r, i, i === 0 ? meterId : undefined, nowMs, command, sourceMac, i === 0 ? this.excessAt(r) : undefined);
+    return reservationHopMessages(r, i, i === 0 ? meterId : undefined, nowMs, command, sourceMac, i === 0 ? this.excessTreatmentOf(r) : undefined);
   }
 
   get size(): number {

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/defaults.js';
-import type { EnforcedReservation } from '../../src/network/contracts.js';
+import type { EnforcedReservation, LoadSample } from '../../src/network/contracts.js';
 import { OpenFlowNetwork } from '../../src/network/network.js';
 import { portKey } from '../../src/network/topology.js';
 import { eventually, within } from '../helpers/ovs.js';
@@ -45,6 +45,7 @@ beforeAll(async () => {
   const config = defaultConfig();
   config.openflow.listen = { host: '127.0.0.1', port: 0 };
   config.topology.lldpIntervalMs = 60_000;
+  config.stats.pollIntervalMs = 200;
   config.classes[1]!.excess = 'degrade';
   config.classes[1]!.policing = { green: 'forward', yellow: 'downgrade', red: 'downgrade' };
   const sink = new Writable({
@@ -117,6 +118,8 @@ describe('excess: degrade towards payflow switch', () => {
     expect(flows).toMatch(/table=3.*priority=40000.*nw_tos=104.*actions=output:2/);
     expect(flows).toMatch(/table=3.*priority=40000.*nw_tos=112.*meter:1,output:2/);
 
+    const samples: LoadSample[] = [];
+    const unsubscribe = network.onLoad((x) => samples.push(x));
     const cap = new Capture(b);
     await cap.ready;
     sendUdp(a, B_IP, 5001, 60, 200); // 60 × 242-byte frames at once: ~8 fit the 16 kbit burst
@@ -135,6 +138,14 @@ describe('excess: degrade towards payflow switch', () => {
     const band = Number(/0: packet_count:\d+ byte_count:(\d+)/.exec(stats)?.[1]);
     expect(byteIn).toBeGreaterThanOrEqual(60 * 242);
     expect(band).toBe(degraded * 242);
+
+    // the load the pricing agent gets: silver's degraded bytes apart from its in-profile ones
+    await eventually('a load sample with silver degraded', () => samples.some((x) => (x.classDegradedBps?.silver ?? 0) > 0), 10_000);
+    unsubscribe();
+    const inProfileBits = samples.reduce((sum, x, i) => sum + (i > 0 ? (x.classRateBps.silver ?? 0) * ((x.atMs - samples[i - 1]!.atMs) / 1000) : 0), 0);
+    const degradedBits = samples.reduce((sum, x, i) => sum + (i > 0 ? (x.classDegradedBps?.silver ?? 0) * ((x.atMs - samples[i - 1]!.atMs) / 1000) : 0), 0);
+    // rates between polls, integrated back to bits: about the 8 and 52 frames (timing within a poll blurs them)
+    expect(degradedBits).toBeGreaterThan(inProfileBits);
     await network.enforcer.remove(r.id);
   }, 60_000);
 });
