@@ -8,7 +8,7 @@ import os
 import sys
 
 from .infra import HERE, log
-from .scenarios import policing, pricing, reservation, setup_latency, streaming
+from .scenarios import degrade, policing, pricing, reservation, setup_latency, streaming
 
 PLOTS = {
     'reservation': reservation.plot,
@@ -18,6 +18,8 @@ PLOTS = {
     'pricing': pricing.plot,
     'setup-latency': setup_latency.plot,
     'streaming': streaming.plot,
+    'degrade': degrade.plot,
+    'policing-degrade': degrade.plot,
 }
 
 
