@@ -78,6 +78,7 @@ describe('defaults', () => {
   it('the committed example file is valid and matches the documented values', () => {
     const c = loadConfigFile(join(import.meta.dirname, '../../examples/payflow.yaml'));
     expect(c.classes.map((k) => k.id)).toEqual(['gold', 'silver', 'best-effort']);
+    expect(c.classes.map((k) => k.excess)).toEqual(['drop', 'degrade', 'drop']);
     expect(c.links.overrides.length).toBeGreaterThan(0);
   });
 });
