@@ -17,8 +17,8 @@ gold loses a packet. With Open vSwitch (no dscp_remark bands) the controller fal
 drop: no degraded packet arrives, and /v1/topology says so for every switch.
 
 `policing --excess degrade`: `policing` (a reserved flow offering 150 % of its paid 4
-Mbit/s, another flow of 4 Mbit/s through the same 10 Mbit/s link) with the reservation in a
-degrading class: the flow keeps 100 % of its paid rate in profile, and its excess arrives as
+Mbit/s) with the reservation in a degrading class, and the other flow at 3 Mbit/s instead of
+4 so that 4 + 2 + 3 leaves the 10 Mbit/s link room for the excess: the flow keeps 100 % of its paid rate in profile, and its excess arrives as
 best effort because the link has room for it.
 """
 
@@ -188,7 +188,7 @@ def plot_degrade(path, results):
 
 # ---- policing --excess degrade ---------------------------------------------------------------
 
-PAID, OFFERED, OTHER = 4.0, 6.0, 4.0
+PAID, OFFERED, OTHER = 4.0, 6.0, 3.0  # the link (10) has room for the excess: 4 + 2 + 3
 POLICING_CLASSES = [
     dict(id='gold', name='Gold', basePrice=0.16, maxPrice=1.6, target=0.5, share=0.4, dscp=46),
     dict(id='silver', name='Silver', basePrice=0.09, maxPrice=0.9, target=0.7, share=0.4, dscp=CLASS_DSCP, excess='degrade'),
