@@ -1,5 +1,7 @@
-// Actions by colour (the policing step of the pipeline): green forwards in the class (its queue, its DSCP),
-// yellow is downgraded to best effort, red is dropped. Downgrading or marking rewrites the
+// Actions by colour (the policing step of the pipeline): green forwards in the class (its queue, its DSCP);
+// what yellow and red get is the class's excess policy (classExcessSet): by default yellow is
+// downgraded to best effort and red dropped; a class may forward yellow, drop it, or
+// downgrade either colour to a class of its own choosing (the next lower one). Downgrading or marking rewrites the
 // DSCP in the frame: the IPv4 TOS byte with the header checksum fixed incrementally
 // (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')), or the IPv6 traffic class (RFC 8200 §7),
 // keeping the ECN bits (RFC 3168). Pre-colour for colour-aware meters comes from the AF drop
@@ -14,6 +16,36 @@ export function setBestEffort(cls: u32, queue: u32, dscp: u32): void {
   beClass = cls as u8;
   beQueue = queue as u8;
   beDscp = (dscp & 63) as u8;
+}
+
+// Per class (index & 63) one word of policy; 0 is the default above.
+//   bits 0-1  yellow: 0 downgrade, 1 drop, 2 forward in the class
+//   bit  2    red:    0 drop, 1 downgrade
+//   bit  3    downgrade to the class, queue and DSCP below instead of best effort
+//   bits 8-13 class, 16-23 queue, 24-29 DSCP
+export const XP_YELLOW_DROP: u32 = 1;
+export const XP_YELLOW_FORWARD: u32 = 2;
+export const XP_RED_DOWNGRADE: u32 = 4;
+export const XP_TARGET: u32 = 8;
+const classPolicies = new StaticArray<u32>(64);
+
+export function classExcessSet(cls: u32, word: u32): void {
+  classPolicies[cls & 63] = word;
+}
+
+/** What a packet of class cls and colour (1 yellow, 2 red) gets: 0 forward, 1 downgrade, 2 drop. */
+@inline export function excessAction(cls: u32, color: u32): u32 {
+  const w = unchecked(classPolicies[cls & 63]);
+  if (color == 1) {
+    const y = w & 3;
+    return y == 0 ? 1 : y == XP_YELLOW_DROP ? 2 : 0;
+  }
+  return (w & XP_RED_DOWNGRADE) != 0 ? 1 : 2;
+}
+
+/** The policy word of class cls (for the downgrade target). */
+@inline export function excessWord(cls: u32): u32 {
+  return unchecked(classPolicies[cls & 63]);
 }
 
 /** RFC 2597 drop precedence of an AF codepoint as a colour; other codepoints are green. */

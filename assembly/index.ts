@@ -6,7 +6,7 @@
 // batch never does. Benchmark-only entry points live in bench.ts (build/payflow.bench.wasm).
 import { ABI_VERSION, C_FLOWS_EXPIRED, CLASS_STAGING_RECORDS, METER_STAGING_RECORDS, ERR_ALREADY_CONFIGURED, ERR_NOT_FOUND, E_OK } from './layout';
 import { count } from './accounting';
-import { setBestEffort } from './actions';
+import { classExcessSet, setBestEffort } from './actions';
 import { flowCount, flowExpire, flowNext, flowRemove } from './flowtable';
 import { metersApply, meterInit } from './meter';
 import { classesApply, pricingTick as tick } from './pricing';
@@ -88,6 +88,10 @@ export function defaultAction(action: u32, cls: u32, queue: u32, dscp: u32, mete
 }
 export function bestEffort(cls: u32, queue: u32, dscp: u32): void {
   setBestEffort(cls, queue, dscp);
+}
+/** A class's excess policy: what its yellow and red packets get, and the class they are downgraded to (actions.ts XP_*). */
+export function classExcess(cls: u32, word: u32): void {
+  classExcessSet(cls, word);
 }
 
 // ---- meters and prices (records staged at RG_METER_STAGING / RG_CLASS_STAGING) ----

@@ -4,7 +4,7 @@
 // allocated by engineInit / inputReserve; the loop itself never allocates.
 import { meterColor } from './meter';
 import { accountClass, accountFlow, count, countPacket, countersInit } from './accounting';
-import { beClass, beDscp, beQueue, preColorOf, rewriteDscp } from './actions';
+import { beClass, beDscp, beQueue, excessAction, excessWord, preColorOf, rewriteDscp, XP_TARGET } from './actions';
 import { flowAdd, flowFind, flowTableInit, entryAt, entryTouch, slotTouch } from './flowtable';
 import { hashKey } from './hash';
 import {
@@ -247,16 +247,25 @@ export function processBatch(n: u32): u32 {
       action = ACT_DROP;
     } else {
       if (curMeter >= 0) color = meterColor(curMeter as u32, now, len, preColorOf(inDscp));
-      if (color == 0) {
+      // green forwards; yellow and red follow the class's excess policy (actions.ts)
+      const byColor: u32 = color == 0 ? 0 : excessAction(curClass, color);
+      if (byColor == 0) {
         action = ACT_FORWARD;
         cls = curClass;
         queue = curQueue;
         if (curDscp != DSCP_KEEP) outDscp = curDscp & 63;
-      } else if (color == 1) {
+      } else if (byColor == 1) {
         action = ACT_DOWNGRADE;
-        cls = beClass;
-        queue = beQueue;
-        outDscp = beDscp;
+        const w = excessWord(curClass);
+        if ((w & XP_TARGET) != 0) {
+          cls = (w >> 8) & 63;
+          queue = (w >> 16) & 255;
+          outDscp = (w >> 24) & 63;
+        } else {
+          cls = beClass;
+          queue = beQueue;
+          outDscp = beDscp;
+        }
       } else {
         action = ACT_DROP;
       }

@@ -5,7 +5,7 @@
     sudo /usr/bin/python3 mininet/run.py --list
 
 Scenarios (mininet/testbed/scenarios/, one module each; details in mininet/README.md):
-``reservation``, ``pricing``, ``policing``, ``setup-latency``, ``ipv6``, ``fairness``.
+``reservation``, ``pricing``, ``policing`` (``--excess degrade``), ``setup-latency``, ``ipv6``, ``degrade``, ``fairness``.
 
 Each run starts Open vSwitch if needed, builds the scenario's topology (mininet/topos.py)
 with a RemoteController and the OVS userspace datapath (or, with ``--switch payflow``,
@@ -47,7 +47,13 @@ def main():
                     help='the switches: Open vSwitch userspace (default) or payflow switch')
     ap.add_argument('--out', help='results directory (default mininet/results/SCENARIO, or SCENARIO-payflow)')
     ap.add_argument('--keep', action='store_true', help='keep the work directory (controller log, traffic JSON, wallets)')
+    ap.add_argument('--excess', choices=('drop', 'degrade'),
+                    help='policing only: the reserved class drops (default) or degrades traffic beyond the paid rate')
     args = ap.parse_args()
+    if args.excess == 'degrade':
+        if args.scenario != 'policing':
+            ap.error('--excess degrade is a variant of policing')
+        args.scenario = 'policing-degrade'
     if args.list or not args.scenario:
         for name in sorted(scenarios):
             print('%-14s %s' % (name, scenarios[name].summary))

@@ -17,7 +17,9 @@ What it adds over iperf3 (which the runner uses wherever it can):
   receiver, per port, the arrival time of the first datagram and of the first one whose
   DSCP (IPv4 TOS / IPv6 traffic class, via IP_RECVTOS / IPV6_RECVTCLASS) is not the one it
   was sent with, i.e. the moment a reservation's flow entry began to mark the flow; and the
-  IPv6 flow labels that arrived (IPV6_FLOWINFO), so a run can show which label was on the wire.
+  IPv6 flow labels that arrived (IPV6_FLOWINFO), so a run can show which label was on the wire;
+  and bytes per second per arriving DSCP (``perSecondByDscp``), so a run can tell a
+  reservation's in-profile packets from those a meter re-marked (degraded).
 
 Rates are UDP payload bits, like iperf3's ``-b``. Each datagram carries a sequence number
 per port (loss) and the send time. The receiver writes an iperf3-shaped JSON report
@@ -119,6 +121,7 @@ def recv(args):
     ports = [{'port': args.port + i, 'received': 0, 'maxSeq': -1, 'first': None, 'firstDscp': None,
               'firstMarked': None, 'markedDscp': None, 'flowLabels': []} for i in range(args.ports)]
     per_second = []   # payload bytes per second since the first datagram
+    by_dscp = {}      # DSCP -> payload bytes per second since the first datagram
     first = None
     last_rx = time.time()
     deadline = time.time() + args.wait
@@ -159,6 +162,10 @@ def recv(args):
                 while len(per_second) <= sec:
                     per_second.append(0)
                 per_second[sec] += len(data)
+                seconds_of = by_dscp.setdefault(str(dscp), [])
+                while len(seconds_of) <= sec:
+                    seconds_of.append(0)
+                seconds_of[sec] += len(data)
     received = sum(p['received'] for p in ports)
     expected = sum(p['maxSeq'] + 1 for p in ports)
     report = {
@@ -168,6 +175,7 @@ def recv(args):
         'end': {'sum': {'packets': expected, 'lost_packets': expected - received,
                         'lost_percent': 100.0 * (expected - received) / expected if expected else 0.0}},
         'ports': ports,
+        'perSecondByDscp': by_dscp,
     }
     with open(args.json, 'w') as f:
         json.dump(report, f)

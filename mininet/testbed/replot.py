@@ -8,7 +8,7 @@ import os
 import sys
 
 from .infra import HERE, log
-from .scenarios import fairness, policing, pricing, reservation, setup_latency, streaming
+from .scenarios import degrade, fairness, policing, pricing, reservation, setup_latency, streaming
 
 PLOTS = {
     'reservation': reservation.plot,
@@ -19,6 +19,8 @@ PLOTS = {
     'setup-latency': setup_latency.plot,
     'streaming': streaming.plot,
     'fairness': fairness.plot,
+    'degrade': degrade.plot,
+    'policing-degrade': degrade.plot,
 }
 
 

@@ -113,6 +113,14 @@ class UdpFlow(Flow):
     def ports_report(self):
         return self.report().get('ports', [])
 
+    def received_by_dscp(self):
+        """Per arriving DSCP, [(t on the sender's clock, Mbit/s as frame bits)] per second."""
+        report = self.report()
+        start = (report.get('start') or {}).get('timestamp')
+        shift = (start - self.started) if start and self.started else 0.0
+        return {int(d) if d != 'None' else None: [(round(i + 1 + shift, 3), b * 8.0 * self.wire_factor / 1e6) for i, b in enumerate(seconds)]
+                for d, seconds in report.get('perSecondByDscp', {}).items()}
+
 
 # ---------------------------------------------------------------------------------------
 # Statistics

@@ -88,7 +88,8 @@ const classPrice = object({
   maxPrice: number,
   demandBps: { ...bps, description: 'the demand the price was computed at, bits/s' },
   reservedBps: bps,
-  measuredBps: bps,
+  measuredBps: { ...bps, description: "measured demand: the class's in-profile rate from payflow switch's own counters, else the offered rate at the meters" },
+  degradedBps: { ...bps, description: 'traffic beyond the paid rates delivered degraded (as best effort); neither demand nor revenue' },
   resource: nullable({ type: 'string', description: 'the reference link (dpid:port) of the class' }),
   cmaxBps: { ...bps, description: 'the class share of the reference link' },
   targetBps: { ...bps, description: 'the load the price steers towards' },
@@ -97,7 +98,7 @@ const classPrice = object({
 const menu = object({
   classes: array(
     object(
-      { id: string, name: string, dscp: integer, bestEffort: boolean, share: number, target: number, basePrice: number, maxPrice: number, price: number, policing: { type: 'object' } },
+      { id: string, name: string, dscp: integer, bestEffort: boolean, share: number, target: number, basePrice: number, maxPrice: number, price: number, excess: { type: 'string', enum: ['drop', 'degrade'], description: 'traffic beyond the paid rate: dropped, or degraded to the next lower class' }, policing: { type: 'object' } },
       ['id', 'name', 'dscp', 'price'],
     ),
   ),
@@ -106,7 +107,25 @@ const menu = object({
 });
 
 const topology = object({
-  switches: array(object({ dpid, ports: array(object({ portNo: integer, name: string, up: boolean, capacityBps: bps }, ['portNo', 'up', 'capacityBps'])) })),
+  switches: array(
+    object({
+      dpid,
+      ports: array(object({ portNo: integer, name: string, up: boolean, capacityBps: bps }, ['portNo', 'up', 'capacityBps'])),
+      meterBands: { ...array({ type: 'string', enum: ['drop', 'dscp_remark'] }), description: 'the meter band types the switch advertises (OFPMP_METER_FEATURES)' },
+      payflowSwitch: { type: 'boolean', description: 'the switch is payflow switch (OFPMP_DESC)' },
+      excess: array(
+        object(
+          {
+            classId: string,
+            policy: { type: 'string', enum: ['drop', 'degrade'], description: "the class's excess policy" },
+            excess: { type: 'string', enum: ['degraded', 'dropped'], description: 'what traffic beyond the paid rate gets on this switch' },
+            reason: { type: 'string', description: 'why a degrading class drops here' },
+          },
+          ['classId', 'policy', 'excess'],
+        ),
+      ),
+    }, ['dpid', 'ports']),
+  ),
   links: array(object({ src: object({ dpid, port: integer }), dst: object({ dpid, port: integer }), capacityBps: bps })),
   hosts: array(object({ mac: string, dpid, port: integer, ipv4: array(string), ipv6: array(string) })),
   resources: array(

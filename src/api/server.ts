@@ -151,8 +151,14 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/v1/topology', { schema: { querystring: emptyQuery } }, async () => {
     const capacity = o.admission.capacity;
+    const snapshot = o.network.topology.snapshot();
+    const excess = new Map((o.network.excessBySwitch?.() ?? []).map((x) => [x.dpid, x]));
     return {
-      ...o.network.topology.snapshot(),
+      ...snapshot,
+      switches: snapshot.switches.map((s) => {
+        const x = excess.get(s.dpid);
+        return x ? { ...s, meterBands: x.meterBands, payflowSwitch: x.payflowSwitch, excess: x.excess } : s;
+      }),
       resources: capacity.listResources().map((r) => capacity.usage(r)),
       network: o.network.stats(),
     };

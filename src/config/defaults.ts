@@ -17,7 +17,8 @@ export const DEFAULT_CLASSES: readonly ServiceClassConfig[] = Object.freeze([
     share: 0.4,
     dscp: 46, // EF (RFC 3246)
     bestEffort: false,
-    policing: { green: 'forward', yellow: 'downgrade', red: 'drop' },
+    excess: 'drop',
+    policing: { green: 'forward', yellow: 'drop', red: 'drop' },
   },
   {
     id: 'silver',
@@ -28,7 +29,8 @@ export const DEFAULT_CLASSES: readonly ServiceClassConfig[] = Object.freeze([
     share: 0.3,
     dscp: 26, // AF31 (RFC 2597)
     bestEffort: false,
-    policing: { green: 'forward', yellow: 'downgrade', red: 'drop' },
+    excess: 'drop',
+    policing: { green: 'forward', yellow: 'drop', red: 'drop' },
   },
   {
     id: 'best-effort',
@@ -39,6 +41,7 @@ export const DEFAULT_CLASSES: readonly ServiceClassConfig[] = Object.freeze([
     share: 0.3,
     dscp: 0, // default PHB
     bestEffort: true,
+    excess: 'drop',
     policing: { green: 'forward', yellow: 'drop', red: 'drop' },
   },
 ]);

@@ -7,6 +7,14 @@
 /** What the ingress meter does with traffic of one colour (RFC 2697/2698 colours). */
 export type PolicingAction = 'forward' | 'downgrade' | 'drop';
 
+/**
+ * What happens to a reserved flow's traffic beyond its paid rate (the pricing paper: a flow
+ * over its specification "is degraded or its packets dropped"): `drop`, or `degrade`, which
+ * re-marks it to the next lower class, down to best effort. It sets the colour policy
+ * (`degrade`: yellow and red downgraded; `drop`: both dropped).
+ */
+export type ExcessPolicy = 'drop' | 'degrade';
+
 export interface PolicingConfig {
   /** conforming traffic: always forwarded in the reserved class */
   green: 'forward';
@@ -33,6 +41,9 @@ export interface ServiceClassConfig {
   dscp: number;
   /** the class unreserved traffic falls in; exactly one class has it */
   bestEffort: boolean;
+  /** traffic beyond the paid rate: dropped, or degraded to the next lower class */
+  excess: ExcessPolicy;
+  /** the colour policy `excess` maps onto (RFC 2697/2698 colours of the wasm engine's markers) */
   policing: PolicingConfig;
 }
 

@@ -13,6 +13,7 @@ import type {
   ListenConfig,
   LogLevel,
   PayflowConfig,
+  ExcessPolicy,
   PolicingAction,
   PolicingConfig,
   ServiceClassConfig,
@@ -150,6 +151,7 @@ export function parseListen(text: string): { ok: true; value: ListenConfig } | {
 const TOP_KEYS = ['dataDir', 'log', 'openflow', 'http', 'ledger', 'pricing', 'stats', 'topology', 'links', 'egress', 'reservations', 'classes'] as const;
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const POLICING_ACTIONS: readonly PolicingAction[] = ['forward', 'downgrade', 'drop'];
+const EXCESS_POLICIES: readonly ExcessPolicy[] = ['drop', 'degrade'];
 
 /** Validates a parsed document; `null`/`undefined` (an empty file) gives the defaults. */
 export function validateConfig(raw: unknown): ConfigResult {
@@ -468,7 +470,7 @@ function readReservations(r: Reader, top: Obj, config: PayflowConfig): void {
   if (c.minDurationMs > c.maxDurationMs) r.add('reservations.minDuration', 'must not exceed reservations.maxDuration');
 }
 
-const CLASS_KEYS = ['id', 'name', 'basePrice', 'maxPrice', 'target', 'share', 'dscp', 'bestEffort', 'policing'] as const;
+const CLASS_KEYS = ['id', 'name', 'basePrice', 'maxPrice', 'target', 'share', 'dscp', 'bestEffort', 'excess', 'policing'] as const;
 
 function readClasses(r: Reader, value: unknown): ServiceClassConfig[] | undefined {
   if (!Array.isArray(value)) return r.fail('classes', 'must be a list of service classes');
@@ -515,8 +517,8 @@ function readClass(r: Reader, item: unknown, p: string): ServiceClassConfig | un
   const dscp = r.number(o, 'dscp', p, { min: 0, max: 63, integer: true });
   if (o.dscp === undefined && !bestEffort) r.add(`${p}.dscp`, 'is required (only the best-effort class defaults to 0)');
   if (basePrice !== undefined && maxPrice !== undefined && maxPrice < basePrice) r.add(`${p}.maxPrice`, 'must be at least basePrice');
-  const policing = readPolicing(r, o, p, bestEffort);
-  if (r.issues.length !== before || id === undefined || basePrice === undefined || target === undefined || share === undefined || !policing) return undefined;
+  const excess = readExcess(r, o, p, bestEffort);
+  if (r.issues.length !== before || id === undefined || basePrice === undefined || target === undefined || share === undefined || !excess) return undefined;
   return {
     id,
     name: name ?? id,
@@ -526,12 +528,30 @@ function readClass(r: Reader, item: unknown, p: string): ServiceClassConfig | un
     share,
     dscp: dscp ?? 0,
     bestEffort,
-    policing,
+    excess: excess.excess,
+    policing: excess.policing,
   };
 }
 
-function readPolicing(r: Reader, o: Obj, p: string, bestEffort: boolean): PolicingConfig | undefined {
-  const defaults: PolicingConfig = bestEffort ? { green: 'forward', yellow: 'drop', red: 'drop' } : { green: 'forward', yellow: 'downgrade', red: 'drop' };
+/** The colour policy an excess policy stands for. */
+export function policingOf(excess: ExcessPolicy): PolicingConfig {
+  return excess === 'degrade' ? { green: 'forward', yellow: 'downgrade', red: 'downgrade' } : { green: 'forward', yellow: 'drop', red: 'drop' };
+}
+
+/** The excess policy a colour policy amounts to: out-of-profile traffic is degraded when either colour is. */
+export function excessOf(policing: PolicingConfig): ExcessPolicy {
+  return policing.yellow === 'downgrade' || policing.red === 'downgrade' ? 'degrade' : 'drop';
+}
+
+/**
+ * `excess` is the knob; `policing` (the colours it maps onto) is still read, so configs
+ * written before `excess` load as they did. Given both, they must agree.
+ */
+function readExcess(r: Reader, o: Obj, p: string, bestEffort: boolean): { excess: ExcessPolicy; policing: PolicingConfig } | undefined {
+  const before = r.issues.length;
+  const excess = r.oneOf(o, 'excess', p, EXCESS_POLICIES);
+  if (bestEffort && excess === 'degrade') r.add(`${p}.excess`, 'the best-effort class has no lower class to degrade to');
+  const defaults = policingOf(excess ?? 'drop');
   const pol = r.section(o, 'policing', p, ['green', 'yellow', 'red']);
   if (!pol) return undefined;
   const pp = `${p}.policing`;
@@ -542,7 +562,13 @@ function readPolicing(r: Reader, o: Obj, p: string, bestEffort: boolean): Polici
     if (yellow === 'downgrade') r.add(`${pp}.yellow`, 'the best-effort class has no lower class to downgrade to');
     if (red === 'downgrade') r.add(`${pp}.red`, 'the best-effort class has no lower class to downgrade to');
   }
-  return { green, yellow, red };
+  const policing: PolicingConfig = { green, yellow, red };
+  const implied = excessOf(policing);
+  if (excess !== undefined && excess !== implied) {
+    r.add(`${p}.excess`, `is ${excess} but ${pp} ${implied === 'degrade' ? 'downgrades' : 'drops'} out-of-profile traffic; give one of them`);
+  }
+  if (r.issues.length !== before) return undefined;
+  return { excess: excess ?? implied, policing };
 }
 
 /** "path: message" lines, as the CLI prints them. */

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { batchArg, readCounters, readFlow, readVerdict } from './flows.js';
-import { encodeAction, encodeKey, encodeRule } from './keys.js';
+import { encodeAction, encodeClassExcess, encodeKey, encodeRule } from './keys.js';
 import {
   ABI_VERSION, COP_RESERVED, COP_SET, COUNTER_COUNT, D_IN_PORT, D_LENGTH, D_OFFSET, D_TIME, DESC_BYTES, ENTRY_BYTES, MAX_BATCH, MAX_CLASSES,
   MAX_METERS, MAX_RULES, MOP_DELETE, MOP_SET, REGION_BYTES, RG_CLASS_STAGING, RG_COUNTERS, RG_DEMANDS, RG_DESCRIPTORS, RG_ENTRIES, RG_FLOW_TABLE_BYTES,
@@ -17,7 +17,7 @@ import {
 } from './layout.js';
 import { classRecordStatus, meterRecordStatus, writeClassRecord, writeMeterRecord } from './staging.js';
 import {
-  DataPlaneError, checkId, type BatchResult, type ClassParams, type DataPlane, type EngineCounters, type EngineOptions,
+  DataPlaneError, checkId, type BatchResult, type ClassExcessPolicy, type ClassParams, type DataPlane, type EngineCounters, type EngineOptions,
   type FlowKeyFields, type FlowRecord, type MeterParams, type RuleAction, type Verdict, type WildcardRule,
 } from './types.js';
 
@@ -40,6 +40,7 @@ export interface WasmExports {
   rulesCommit(): number;
   defaultAction(action: number, cls: number, queue: number, dscp: number, meter: number): void;
   bestEffort(cls: number, queue: number, dscp: number): void;
+  classExcess(cls: number, word: number): void;
   metersConfigure(n: number): number;
   classesConfigure(n: number): number;
   pricingTick(nowNs: bigint): void;
@@ -198,6 +199,10 @@ export class Engine implements DataPlane {
   setBestEffort(cls: number, queue: number, dscp: number): void {
     const a = encodeAction({ action: 'forward', class: cls, queue, dscp }, this.meterCapacity);
     this.w.bestEffort(a.cls, a.queue, a.dscp);
+  }
+  setClassExcess(cls: number, policy: ClassExcessPolicy): void {
+    const x = encodeClassExcess(cls, policy);
+    this.w.classExcess(x.cls, x.word);
   }
 
   // ---- meters ----

@@ -7,7 +7,7 @@ import {
   RL_METER, RL_PRIORITY, RL_QUEUE, RL_SPORT_HI, RL_SPORT_LO, RL_VALUE, RULE_BYTES,
 } from './layout.js';
 import { formatIpBytes, parseIpBytes } from '../util/addresses.js';
-import { DataPlaneError, type FlowKeyFields, type PortMatch, type RuleAction, type WildcardRule } from './types.js';
+import { DataPlaneError, type ClassExcessPolicy, type FlowKeyFields, type PortMatch, type RuleAction, type WildcardRule } from './types.js';
 
 function bad(message: string): never {
   throw new DataPlaneError('bad_argument', message);
@@ -107,6 +107,21 @@ export function encodeAction(a: RuleAction, meterCapacity: number): EncodedActio
     dscp: a.dscp === undefined ? DSCP_KEEP : checkInt('dscp', a.dscp, 63),
     meter,
   };
+}
+
+/**
+ * A class's excess policy as the engines' one policy word (assembly/actions.ts XP_*): bits
+ * 0-1 yellow (0 downgrade, 1 drop, 2 forward), bit 2 red downgrade, bit 3 a downgrade
+ * target of its own in bits 8-13 (class), 16-23 (queue), 24-29 (DSCP).
+ */
+export function encodeClassExcess(cls: number, p: ClassExcessPolicy): { cls: number; word: number } {
+  const c = checkInt('class', cls, 63);
+  const yellow = ({ downgrade: 0, drop: 1, forward: 2 } as const)[p.yellow];
+  if (yellow === undefined) bad(`unknown yellow action ${String(p.yellow)}`);
+  if (p.red !== 'drop' && p.red !== 'downgrade') bad(`unknown red action ${String(p.red)}`);
+  let word = yellow | (p.red === 'downgrade' ? 4 : 0);
+  if (p.to) word |= 8 | (checkInt('to.class', p.to.class, 63) << 8) | (checkInt('to.queue', p.to.queue, 255) << 16) | (checkInt('to.dscp', p.to.dscp, 63) << 24);
+  return { cls: c, word: word >>> 0 };
 }
 
 /** Writes a rule record (value, mask, priority, ranges, action) into out[at .. at + 136). */

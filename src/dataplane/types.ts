@@ -47,6 +47,18 @@ export interface FlowKeyFields {
   dst?: string;
 }
 
+/**
+ * What a class's out-of-profile packets get (RFC 2697/2698 colours): yellow forwarded,
+ * downgraded or dropped; red downgraded or dropped. A downgrade goes to `to` (the next lower
+ * class: its class index, queue and DSCP), or to best effort (setBestEffort) without it.
+ * A class whose policy was never set downgrades yellow to best effort and drops red.
+ */
+export interface ClassExcessPolicy {
+  yellow: 'forward' | 'downgrade' | 'drop';
+  red: 'downgrade' | 'drop';
+  to?: { class: number; queue: number; dscp: number };
+}
+
 /** What a rule or a pinned flow does with a packet (the meter's colour then decides). */
 export interface RuleAction {
   action: 'forward' | 'drop';
@@ -181,6 +193,8 @@ export interface DataPlane {
   price(cls: number): number;
   demand(cls: number): number;
   setBestEffort(cls: number, queue: number, dscp: number): void;
+  /** The excess policy of class cls (what its yellow and red packets get). */
+  setClassExcess(cls: number, policy: ClassExcessPolicy): void;
   setMeter(id: number, params: MeterParams, nowNs: number): void;
   deleteMeter(id: number): void;
   setRule(id: number, rule: WildcardRule): void;

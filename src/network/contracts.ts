@@ -75,8 +75,19 @@ export interface Network {
   onLoad(listener: (sample: LoadSample) => void): () => void;
   /** for /metrics and /v1/topology */
   stats(): NetworkStats;
+  /** per switch: its meter bands and whether each class's excess is degraded or dropped there (absent without switches) */
+  excessBySwitch?(): SwitchExcessView[];
   start(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** One switch's meter bands, and what each class's traffic beyond its paid rate gets there. */
+export interface SwitchExcessView {
+  /** 16 hex digits */
+  dpid: string;
+  meterBands: ('drop' | 'dscp_remark')[];
+  payflowSwitch: boolean;
+  excess: { classId: string; policy: 'drop' | 'degrade'; excess: 'degraded' | 'dropped'; reason?: string }[];
 }
 
 export interface NetworkStats {

@@ -6,15 +6,20 @@
 // removes what it put in and rejects with an EnforcementError. The best-effort aggregate's
 // meter (id 1 on every switch) is kept at min over reserved egress ports of (capacity −
 // reserved), so unreserved traffic cannot take a reservation's share of a bottleneck.
+// A class with `excess: degrade` gets a dscp_remark band instead of the drop band on an
+// ingress switch that has one (capabilities.ts); elsewhere its excess is dropped.
 import type pino from 'pino';
+import type { ServiceClassConfig } from '../config/types.js';
 import { OFPMC, type FlowModMessage, type MeterModMessage } from '../openflow/codec/index.js';
 import type { SwitchConnection } from '../openflow/connection.js';
 import { OfpErrorReply } from '../openflow/errors.js';
 import type { EnforcedReservation, Enforcer, HopQueue } from './contracts.js';
+import { classExcessOn, type ClassExcess, type SwitchCapabilities } from './capabilities.js';
 import {
   BEST_EFFORT_METER_ID,
   FIRST_RESERVATION_METER_ID,
   dropMeter,
+  type ExcessTreatment,
   reservationHopMessages,
   reservationMatch,
   reservationRemoveMessages,
@@ -76,12 +81,37 @@ export class OpenFlowEnforcer implements Enforcer {
   /** flow queue ids in use per output port (portKey) */
   private readonly queueIds = new Map<string, Set<number>>();
   private readonly removedListeners = new Set<(id: string) => void>();
+  /** per connected switch: what it can do, and what each class's excess gets there */
+  private readonly capabilities = new Map<bigint, { caps: SwitchCapabilities; excess: ClassExcess[] }>();
 
   constructor(
     private readonly access: SwitchAccess,
     private readonly topology: Topology,
-    private readonly options: { logger?: pino.Logger; bestEffortBurstMs?: number; now?: () => number } = {},
+    private readonly options: { logger?: pino.Logger; bestEffortBurstMs?: number; now?: () => number; classes?: readonly ServiceClassConfig[] } = {},
   ) {}
+
+  /** A switch connected: records what its meters can do; returns what each class's excess gets there. */
+  setCapabilities(dpid: bigint, caps: SwitchCapabilities): ClassExcess[] {
+    const excess = classExcessOn(this.options.classes ?? [], caps);
+    this.capabilities.set(dpid, { caps, excess });
+    return excess;
+  }
+
+  /** What a connected switch can do, and its classes' excess (undefined before it was asked). */
+  capabilitiesOf(dpid: bigint): { caps: SwitchCapabilities; excess: readonly ClassExcess[] } | undefined {
+    return this.capabilities.get(dpid);
+  }
+
+  /** The treatment of a reservation's excess at its ingress switch. */
+  excessTreatmentOf(r: EnforcedReservation): ExcessTreatment {
+    const at = this.capabilities.get(r.path.hops[0]!.dpid);
+    return at?.excess.find((e) => e.classId === r.classId)?.treatment ?? { kind: 'drop' };
+  }
+
+  /** The messages of hop i of r (the ingress meter's band by the ingress switch's capabilities). */
+  private hopMessages(r: EnforcedReservation, i: number, meterId: number, nowMs: number, command: number, sourceMac: string | undefined): (FlowModMessage | MeterModMessage)[] {
+    return reservationHopMessages(r, i, i === 0 ? meterId : undefined, nowMs, command, sourceMac, i === 0 ? this.excessTreatmentOf(r) : undefined);
+  }
 
   get size(): number {
     return this.installed.size;
@@ -157,7 +187,7 @@ export class OpenFlowEnforcer implements Enforcer {
     try {
       // Every hop in parallel; each switch confirms its part with a barrier.
       const results = await Promise.allSettled(
-        hops.map((_, i) => this.send(hops[i]!.dpid, this.queued(entry, i, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, sourceMac)))),
+        hops.map((_, i) => this.send(hops[i]!.dpid, this.queued(entry, i, this.hopMessages(r, i, meterId, now, OFPMC.ADD, sourceMac)))),
       );
       const failed = results.findIndex((x) => x.status === 'rejected');
       if (failed >= 0) throw (results[failed] as PromiseRejectedResult).reason;
@@ -194,7 +224,7 @@ export class OpenFlowEnforcer implements Enforcer {
     const now = this.now();
     try {
       this.requeue(entry, r);
-      await Promise.all(r.path.hops.map((hop, i) => this.send(hop.dpid, this.queued(entry, i, reservationHopMessages(r, i, i === 0 ? entry.meterId : undefined, now, OFPMC.MODIFY, entry.sourceMac)))));
+      await Promise.all(r.path.hops.map((hop, i) => this.send(hop.dpid, this.queued(entry, i, this.hopMessages(r, i, entry.meterId, now, OFPMC.MODIFY, entry.sourceMac)))));
     } catch (err) {
       throw this.typed(r.id, err);
     }
@@ -283,7 +313,7 @@ export class OpenFlowEnforcer implements Enforcer {
     await Promise.all(
       r.path.hops.map(async (h, i) => {
         if (!this.access.connection(h.dpid)) return;
-        await this.send(h.dpid, this.queued(entry, i, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, sourceMac))).catch((err: unknown) =>
+        await this.send(h.dpid, this.queued(entry, i, this.hopMessages(r, i, meterId, now, OFPMC.ADD, sourceMac))).catch((err: unknown) =>
           this.options.logger?.warn({ err, reservation: r.id, dpid: formatDpid(h.dpid) }, 'hop of a pending reservation refused'),
         );
       }),
@@ -305,7 +335,7 @@ export class OpenFlowEnforcer implements Enforcer {
       // A host learned since the reservation was stored is now matched by its MAC too.
       if (entry.sourceMac === undefined && r.path.hops[0]!.dpid === dpid) entry.sourceMac = this.sourceMac(r);
       r.path.hops.forEach((hop, i) => {
-        if (hop.dpid === dpid) msgs.push(...this.queued(entry, i, reservationHopMessages(r, i, i === 0 ? meterId : undefined, now, OFPMC.ADD, entry.sourceMac)));
+        if (hop.dpid === dpid) msgs.push(...this.queued(entry, i, this.hopMessages(r, i, meterId, now, OFPMC.ADD, entry.sourceMac)));
       });
     }
     await this.send(dpid, msgs);
@@ -432,6 +462,7 @@ export class OpenFlowEnforcer implements Enforcer {
   /** The switch went away: its meter rates must be re-sent when it is back. */
   switchGone(dpid: bigint): void {
     this.bestEffortRate.delete(dpid);
+    this.capabilities.delete(dpid);
   }
 
   /** Whether a port resource is used by a reservation (for docs/tests). */

@@ -11,6 +11,19 @@
 //   19999 in_port = host port (anything else) → best-effort meter, goto 1
 //       0 goto 1
 //
+// Towards a switch whose meters re-mark (dscp_remark bands), a reservation of a class with
+// `excess: degrade` takes two more tables at its ingress switch, because a meter runs
+// before the apply-actions of its own entry (§5.9) and must see the class DSCP:
+//
+//   table 0  40000 reservation, ingress → set the class DSCP, goto 2
+//   table 2  40000 reservation (police) → its meter (dscp_remark band: AFx1 → AFx2), goto 3
+//   table 3  40000 reservation with the class DSCP (in profile) → output on its path
+//            40000 reservation with the raised code point (excess) → best-effort meter, output
+//
+// (goto_table only goes forward, §5.1, so the excess cannot return to table 1's routes at
+// the ingress.) Degraded packets keep the raised AF code point (RFC 2597) on the wire; no
+// later switch has a reservation flow for it, so every later hop forwards it by the host
+// routes of table 1, as best effort, and at the ingress it shares the best-effort meter.
 // The trust boundary is the host-facing port (DiffServ, RFC 2475 §2.3.4.2, RFC 4594): a
 // packet from a host keeps a class DSCP only when it matches a paid reservation exactly
 // (its port, its MAC, its addresses); everything else from a host port is re-marked to
@@ -45,6 +58,10 @@ import { addressFamily } from '../util/addresses.js';
 
 export const TABLE_CLASSIFY = 0;
 export const TABLE_FORWARD = 1;
+/** where a degrading reservation's meter runs (after table 0 set its class DSCP) */
+export const TABLE_POLICE = 2;
+/** in-profile packets to the reservation's path, re-marked excess to best effort */
+export const TABLE_EXCESS = 3;
 
 export const PRIORITY = {
   LLDP: 65000,
@@ -122,6 +139,34 @@ function kbps(bps: number): number {
 export function dropMeter(meterId: number, rateBps: number, burstBits: number, command: number = OFPMC.ADD): MeterModMessage {
   return meterMod({ meterId, command, flags: OFPMF.KBPS | OFPMF.STATS | OFPMF.BURST, bands: [dropBand(kbps(rateBps), kbps(burstBits))] });
 }
+
+/** The drop precedence a dscp_remark band adds (RFC 2597: AFx1 → AFx2). */
+export const EXCESS_PREC_LEVEL = 1;
+
+/** A meter whose one band re-marks instead of dropping: beyond the rate, the AF drop precedence rises by EXCESS_PREC_LEVEL. */
+export function remarkMeter(meterId: number, rateBps: number, burstBits: number, command: number = OFPMC.ADD): MeterModMessage {
+  return meterMod({
+    meterId,
+    command,
+    flags: OFPMF.KBPS | OFPMF.STATS | OFPMF.BURST,
+    bands: [{ type: 'dscp_remark', rate: kbps(rateBps), burstSize: kbps(burstBits), precLevel: EXCESS_PREC_LEVEL }],
+  });
+}
+
+/**
+ * The code point a dscp_remark band of `precLevel` turns `dscp` into (OpenFlow 1.3.5
+ * §7.2.3.9 on RFC 2597: the drop precedence of AFcd rises, at most to 3), or undefined when
+ * the band leaves it unchanged (not an AF code point, or already at drop precedence 3).
+ */
+export function raisedDropPrecedence(dscp: number, precLevel: number = EXCESS_PREC_LEVEL): number | undefined {
+  const afClass = dscp >> 3;
+  const drop = (dscp >> 1) & 3;
+  if (!Number.isInteger(dscp) || dscp < 0 || dscp > 63 || (dscp & 1) !== 0 || afClass < 1 || afClass > 4 || drop < 1 || drop >= 3) return undefined;
+  return (afClass << 3) | (Math.min(3, drop + precLevel) << 1);
+}
+
+/** What a reservation's ingress meter does beyond the paid rate on one switch. */
+export type ExcessTreatment = { kind: 'drop' } | { kind: 'degrade'; raisedDscp: number };
 
 /** DSCP of best effort: what host ports re-mark every unreserved IP packet to. */
 export const DSCP_BEST_EFFORT = 0;
@@ -218,6 +263,7 @@ export function reservationHopMessages(
   nowMs: number,
   meterCommand: number = OFPMC.ADD,
   sourceMac?: string,
+  excess: ExcessTreatment = { kind: 'drop' },
 ): (FlowModMessage | MeterModMessage)[] {
   const hop: Hop | undefined = r.path.hops[hopIndex];
   if (!hop) throw new RangeError(`reservation ${r.id} has no hop ${hopIndex}`);
@@ -227,6 +273,7 @@ export function reservationHopMessages(
   const inPort: Match = [{ field: 'in_port', value: hop.inPort }];
   if (hopIndex === 0) {
     if (meterId === undefined) throw new RangeError('the ingress hop needs a meter id');
+    if (excess.kind === 'degrade') return degradingIngress(r, hop, meterId, meterCommand, sourceMac, cookie, hardTimeout, flow, excess.raisedDscp);
     return [
       dropMeter(meterId, r.rateBps, r.burstBits, meterCommand),
       flowMod({
@@ -253,6 +300,51 @@ export function reservationHopMessages(
   ];
 }
 
+/**
+ * The ingress of a reservation whose excess is degraded (the table layout at the top):
+ * mark in table 0, meter with a dscp_remark band in table 2, and in table 3 send the
+ * class DSCP on along the path, and the raised code point through the best-effort meter
+ * (degraded excess competes with best effort for the room reservations leave, never with them).
+ */
+function degradingIngress(
+  r: EnforcedReservation,
+  hop: Hop,
+  meterId: number,
+  meterCommand: number,
+  sourceMac: string | undefined,
+  cookie: bigint,
+  hardTimeout: number,
+  flow: Match,
+  raisedDscp: number,
+): (FlowModMessage | MeterModMessage)[] {
+  const inPort: Match = [{ field: 'in_port', value: hop.inPort }];
+  const [ethType, ...rest] = flow;
+  const common = { cookie, priority: PRIORITY.RESERVATION_INGRESS, hardTimeout };
+  return [
+    remarkMeter(meterId, r.rateBps, r.burstBits, meterCommand),
+    flowMod({
+      ...common,
+      tableId: TABLE_CLASSIFY,
+      flags: OFPFF.SEND_FLOW_REM,
+      match: [...inPort, ...(sourceMac !== undefined ? [{ field: 'eth_src' as const, value: sourceMac }] : []), ...flow],
+      instructions: [applyActions(setField({ field: 'ip_dscp', value: r.dscp })), gotoTable(TABLE_POLICE)],
+    }),
+    flowMod({ ...common, tableId: TABLE_POLICE, match: [...inPort, ...flow], instructions: [meterInstruction(meterId), gotoTable(TABLE_EXCESS)] }),
+    flowMod({
+      ...common,
+      tableId: TABLE_EXCESS,
+      match: [...inPort, ethType!, { field: 'ip_dscp', value: r.dscp }, ...rest],
+      instructions: [applyActions(output(hop.outPort))],
+    }),
+    flowMod({
+      ...common,
+      tableId: TABLE_EXCESS,
+      match: [...inPort, ethType!, { field: 'ip_dscp', value: raisedDscp }, ...rest],
+      instructions: [meterInstruction(BEST_EFFORT_METER_ID), applyActions(output(hop.outPort))],
+    }),
+  ];
+}
+
 /** Removes one reservation's flows (by cookie, every table) and, on its ingress switch, its meter. */
 export function reservationRemoveMessages(id: string, meterId: number | undefined): (FlowModMessage | MeterModMessage)[] {
   const msgs: (FlowModMessage | MeterModMessage)[] = [
@@ -262,15 +354,20 @@ export function reservationRemoveMessages(id: string, meterId: number | undefine
   return msgs;
 }
 
+/** A flow that sends its packets through the best-effort meter (a reservation's degraded excess) queues them as best effort too. */
+function metersAsBestEffort(m: FlowModMessage): boolean {
+  return m.instructions.some((ins) => ins.type === 'meter' && ins.meterId === BEST_EFFORT_METER_ID);
+}
+
 /**
  * A reservation hop's messages with the flow put in its own egress queue: set_queue
  * (OpenFlow 1.3.5 §7.2.5) before each output of the reservation's flow-mods, for a switch
  * that owns its egress queues (a `payflow switch`). The queue id carries the weight
- * (util/flow-queues.ts).
+ * (util/flow-queues.ts). Degraded excess (metered as best effort) stays in queue 0.
  */
 export function withFlowQueue(msgs: (FlowModMessage | MeterModMessage)[], queueId: number): (FlowModMessage | MeterModMessage)[] {
   return msgs.map((m) =>
-    m.type !== 'flow_mod'
+    m.type !== 'flow_mod' || metersAsBestEffort(m)
       ? m
       : {
           ...m,

@@ -13,17 +13,17 @@ import type { OpenFlowTlsConfig, PayflowConfig } from '../config/types.js';
 import { OFPCML_NO_BUFFER, OFPP, OFPPC, OFPPR, OFPPS, OFPRR, output, packetOut, type Action, type FlowModMessage, type Port, type PacketInMessage, type FlowRemovedMessage } from '../openflow/codec/index.js';
 import type { SwitchConnection } from '../openflow/connection.js';
 import { OpenFlowListener } from '../openflow/listener.js';
-import type { LoadSample, Network, NetworkStats } from './contracts.js';
+import type { LoadSample, Network, NetworkStats, SwitchExcessView } from './contracts.js';
 import { formatDpid } from '../util/dpid.js';
 import { OpenFlowEnforcer, type SwitchAccess } from './enforcement.js';
 import { COOKIE_MASK_KIND, COOKIE_RESERVATION_KIND, baseFlows, clearSwitch, deleteHostPortFlows, hostPortFlows, reservationCookie } from './flows.js';
+import { readCapabilities, type SwitchCapabilities } from './capabilities.js';
 import { computeRoutes, routeChanges, type Route } from './forwarding.js';
 import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdvertisement, parseFrame, type ParsedFrame } from './hosts.js';
 import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
 import { StatsPoller } from './stats.js';
 import { normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
 import type { HostStore } from './host-store.js';
-import { querySwitchKind, type SwitchKind } from './switch-kind.js';
 import { applyEgressScheduling, inspectRoot, isLocalPortOf, type EgressOptions, type EgressPort } from './egress.js';
 
 export interface OpenFlowNetworkOptions {
@@ -45,8 +45,8 @@ interface SwitchState {
   isReady: boolean;
   routes: Map<string, Route>;
   hostPorts: Set<number>;
-  /** what the switch's description says it is (switch-kind.ts) */
-  kind: Promise<SwitchKind>;
+  /** its meter bands and whether it is a `payflow switch`, asked once per connection (capabilities.ts) */
+  capabilities: Promise<SwitchCapabilities>;
   /** a `payflow switch`: reserved flows get queues of their own there, and no tc */
   ownsQueues: boolean;
 }
@@ -142,7 +142,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
       },
       ownsEgressQueues: (dpid) => this.switches.get(dpid)?.ownsQueues === true,
     };
-    this.enforcer = new OpenFlowEnforcer(access, this.topology, { logger: this.logger, bestEffortBurstMs: config.reservations.burstMs });
+    this.enforcer = new OpenFlowEnforcer(access, this.topology, { logger: this.logger, bestEffortBurstMs: config.reservations.burstMs, classes: config.classes });
     this.enforcer.onRemoved((id) => this.emit('reservationExpired', id));
     this.stats_ = new StatsPoller({
       access,
@@ -255,6 +255,22 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     }
   }
 
+  /** Per ready switch: its meter bands and what each class's excess gets there. */
+  excessBySwitch(): SwitchExcessView[] {
+    const out: SwitchExcessView[] = [];
+    for (const [dpid, s] of this.switches) {
+      const at = this.enforcer.capabilitiesOf(dpid);
+      if (!s.isReady || !at) continue;
+      out.push({
+        dpid: formatDpid(dpid),
+        meterBands: [...at.caps.meterBands],
+        payflowSwitch: at.caps.payflowSwitch,
+        excess: at.excess.map((e) => ({ classId: e.classId, policy: e.policy, excess: e.excess, ...(e.reason !== undefined ? { reason: e.reason } : {}) })),
+      });
+    }
+    return out;
+  }
+
   /** The most recent measured rates per egress port (bits/s, from port stats tx bytes). */
   portRates(): ReadonlyMap<string, number> {
     return this.stats_.portRates;
@@ -280,7 +296,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     sw.on('flowRemoved', (fr) => this.onFlowRemoved(dpid, fr));
     sw.on('switchError', (err) => this.logger.warn({ dpid: formatDpid(dpid), err: `${err.typeName} / ${err.codeName}` }, 'switch error'));
     this.topology.addSwitch(dpid, [...sw.ports.values()].map(portInfoOf));
-    const state: SwitchState = { conn: sw, ready: Promise.resolve(), isReady: false, routes: new Map(), hostPorts: new Set(), kind: querySwitchKind(sw), ownsQueues: false };
+    const state: SwitchState = { conn: sw, ready: Promise.resolve(), isReady: false, routes: new Map(), hostPorts: new Set(), capabilities: readCapabilities(sw), ownsQueues: false };
     this.switches.set(dpid, state);
     state.ready = this.setupSwitch(dpid, state).then(
       () => {
@@ -301,13 +317,24 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   }
 
   private async setupSwitch(dpid: bigint, state: SwitchState): Promise<void> {
+    const caps = await state.capabilities;
+    this.messagesOut += 2;
+    if (this.switches.get(dpid) !== state) return;
+    const excess = this.enforcer.setCapabilities(dpid, caps);
+    const fallback = excess.filter((e) => e.policy === 'degrade' && e.excess === 'dropped');
+    if (fallback.length > 0) {
+      this.logger.warn(
+        { dpid: formatDpid(dpid), meterBands: caps.meterBands, classes: fallback.map((e) => e.classId), reasons: [...new Set(fallback.map((e) => e.reason))] },
+        `switch cannot re-mark: excess of ${fallback.map((e) => e.classId).join(', ')} is dropped there instead of degraded`,
+      );
+    }
     const msgs = [...clearSwitch(), ...baseFlows()];
     this.messagesOut += msgs.length + 1;
     await state.conn.sendConfirmed(msgs);
     // reservations stored for this switch, with the best-effort meter (flows refer to it)
     const access = this.switches.get(dpid);
     if (access !== state) return;
-    state.ownsQueues = (await state.kind) === 'payflow';
+    state.ownsQueues = caps.payflowSwitch;
     if (state.ownsQueues) this.logger.info({ dpid: formatDpid(dpid) }, 'payflow switch: reserved flows get egress queues of their own (set_queue), no tc');
     if (this.switches.get(dpid) !== state) return;
     state.isReady = true; // the enforcer sends only to ready switches
@@ -352,7 +379,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     const egress = this.options.egress ?? {};
     this.egressChain = this.egressChain.then(async () => {
       const state = this.switches.get(dpid);
-      if (state && (await state.kind) === 'payflow') return; // it schedules its own egress queues
+      if (state && (await state.capabilities).payflowSwitch) return; // it schedules its own egress queues
       const sw = this.topology.getSwitch(dpid);
       if (!sw) return;
       const ports: EgressPort[] = [];

@@ -20,8 +20,17 @@
 // used as a calculator (setClass with that link's Cmax_i and T_i, setReserved, price). In
 // tatonnement mode the price is state (the iteration), so a quote gets the class's current price.
 //
+// Measured demand from `payflow switch` is the switch's own accounting: a class's
+// in-profile rate (classRateBps), with what its reservations sent beyond their paid rate
+// and the switch delivered degraded reported apart (classDegradedBps, kept here as
+// degradedBps for the views). Degraded traffic is carried as best effort: it is neither a
+// class's demand nor charged to anyone. From Open vSwitch the measured rate is the offered
+// rate at the meters, an estimate.
+//
 // Persisted (store, 'controller' migrations): every price change per class in
-// controller_prices; revenue is the sum of controller_payments per class.
+// controller_prices; revenue is the sum of controller_payments per class. A payment buys
+// a reserved rate for a duration, so revenue is what was sold in profile: bytes delivered
+// degraded earn nothing.
 import type { PricingConfig } from '../config/types.js';
 import type { LoadSample } from '../qos/load.js';
 import type { AdmissionControl } from '../qos/admission.js';
@@ -61,6 +70,8 @@ export interface ClassPrice {
   demandBps: number;
   reservedBps: number;
   measuredBps: number;
+  /** traffic of the class beyond its paid rate delivered degraded (as best effort), bits/s; not demand, not charged */
+  degradedBps: number;
   /** the reference link and its Cmax_i, T_i */
   resource: string | null;
   cmaxBps: number;
@@ -85,6 +96,7 @@ interface ClassState {
   cls: ServiceClass;
   configured: { cmaxBps: number; targetBps: number } | undefined;
   measuredBps: number;
+  degradedBps: number;
   reservedBps: number;
   resource: string | null;
   lastRecorded: { price: number; demandBps: number } | undefined;
@@ -106,7 +118,7 @@ export class PricingAgent {
     this.calculator = options.createEngine();
     this.now = options.now ?? Date.now;
     this.epochMs = this.now();
-    this.state = options.classes.list().map((cls) => ({ cls, configured: undefined, measuredBps: 0, reservedBps: 0, resource: null, lastRecorded: undefined }));
+    this.state = options.classes.list().map((cls) => ({ cls, configured: undefined, measuredBps: 0, degradedBps: 0, reservedBps: 0, resource: null, lastRecorded: undefined }));
     this.update(false);
   }
 
@@ -133,6 +145,9 @@ export class PricingAgent {
       const raw = sample.classRateBps[s.cls.id];
       const rate = typeof raw === 'number' && Number.isFinite(raw) && raw >= 0 ? raw : 0;
       s.measuredBps += weight * (rate - s.measuredBps);
+      const rawDegraded = sample.classDegradedBps?.[s.cls.id];
+      const degraded = typeof rawDegraded === 'number' && Number.isFinite(rawDegraded) && rawDegraded >= 0 ? rawDegraded : 0;
+      s.degradedBps += weight * (degraded - s.degradedBps);
     }
   }
 
@@ -239,6 +254,7 @@ export class PricingAgent {
       demandBps: this.engine.demand(s.cls.index),
       reservedBps: s.reservedBps,
       measuredBps: s.measuredBps,
+      degradedBps: s.degradedBps,
       resource: s.resource,
       cmaxBps: s.configured?.cmaxBps ?? 0,
       targetBps: s.configured?.targetBps ?? 0,
@@ -262,7 +278,11 @@ export class PricingAgent {
     return rows.reverse().map((r) => ({ at: r.at, classId: r.class_id, price: r.price, demandBps: r.demand_bps }));
   }
 
-  /** Revenue per class from the stored payments (every class listed, zero included). */
+  /**
+   * Revenue per class from the stored payments (every class listed, zero included): what
+   * reservations paid for their reserved rate, i.e. for traffic in profile. Excess
+   * delivered degraded is not in it.
+   */
   revenue(): { classes: ClassRevenue[]; total: string } {
     const rows = this.options.store.db
       .prepare<[], { class_id: string; amount: bigint; n: bigint }>('SELECT class_id, SUM(amount) AS amount, COUNT(*) AS n FROM controller_payments GROUP BY class_id')

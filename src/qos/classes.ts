@@ -1,8 +1,8 @@
 // Service classes (pricing seed 004, sections 4–5): the menu the network sells. Each
 // class has a dense index (for per-class arrays here and in the data plane), its share
 // of every link (Cmax_i as a fraction of capacity), its fill factor f_i = T_i / Cmax_i,
-// base and maximum price, DSCP mark and policing actions. Built from the validated config.
-import type { PolicingConfig, ServiceClassConfig } from '../config/types.js';
+// base and maximum price, DSCP mark, excess policy and the colour policy it maps onto. Built from the validated config.
+import type { ExcessPolicy, PolicingConfig, ServiceClassConfig } from '../config/types.js';
 
 export interface ServiceClass {
   readonly id: string;
@@ -16,6 +16,8 @@ export interface ServiceClass {
   readonly share: number;
   readonly dscp: number;
   readonly bestEffort: boolean;
+  /** traffic beyond the paid rate: dropped, or degraded to the next lower class */
+  readonly excess: ExcessPolicy;
   readonly policing: Readonly<PolicingConfig>;
 }
 

@@ -5,6 +5,11 @@
 export interface LoadSample {
   /** wall-clock ms of the sample */
   atMs: number;
-  /** measured rate per service class id, bits per second */
+  /**
+   * measured rate per service class id, bits per second: from a switch's own accounting
+   * (`payflow switch`) the in-profile rate; otherwise the offered rate at the meters
+   */
   classRateBps: Record<string, number>;
+  /** per class, the rate delivered degraded (re-marked beyond the paid rate, carried as best effort); only from switches that account it */
+  classDegradedBps?: Record<string, number>;
 }

@@ -221,6 +221,7 @@ export class ReservationService {
         basePrice: c.basePrice,
         maxPrice: c.maxPrice,
         price: prices.get(c.id) ?? c.basePrice,
+        excess: c.excess,
         policing: { ...c.policing },
       })),
       limits: { minRateBps: r.minRateBps, maxRateBps: r.maxRateBps, minDurationMs: r.minDurationMs, maxDurationMs: r.maxDurationMs, quoteTtlMs: r.quoteTtlMs },

@@ -54,7 +54,9 @@ describe('defaults', () => {
     expect(c.pricing).toEqual({ mode: 'exponential', demand: 'max', demandWindowMs: 10_000 });
     expect(c.stats.pollIntervalMs).toBe(1000);
     expect(c.links).toEqual({ defaultCapacityBps: 1e9, usePortSpeed: true, overrides: [] });
-    expect(c.classes[0]!.policing).toEqual({ green: 'forward', yellow: 'downgrade', red: 'drop' });
+    // what the switches have always done with excess: every class drops it unless configured
+    expect(c.classes.map((x) => x.excess)).toEqual(['drop', 'drop', 'drop']);
+    expect(c.classes[0]!.policing).toEqual({ green: 'forward', yellow: 'drop', red: 'drop' });
     expect(c.classes[2]!.policing).toEqual({ green: 'forward', yellow: 'drop', red: 'drop' });
   });
 
@@ -68,14 +70,15 @@ describe('defaults', () => {
   it('defaultConfig returns an independent copy', () => {
     const a = defaultConfig();
     a.classes[0]!.basePrice = 99;
-    a.classes[0]!.policing.yellow = 'drop';
+    a.classes[0]!.policing.yellow = 'downgrade';
     expect(defaultConfig().classes[0]!.basePrice).toBe(0.16);
-    expect(defaultConfig().classes[0]!.policing.yellow).toBe('downgrade');
+    expect(defaultConfig().classes[0]!.policing.yellow).toBe('drop');
   });
 
   it('the committed example file is valid and matches the documented values', () => {
     const c = loadConfigFile(join(import.meta.dirname, '../../examples/payflow.yaml'));
     expect(c.classes.map((k) => k.id)).toEqual(['gold', 'silver', 'best-effort']);
+    expect(c.classes.map((k) => k.excess)).toEqual(['drop', 'degrade', 'drop']);
     expect(c.links.overrides.length).toBeGreaterThan(0);
   });
 });
@@ -141,7 +144,7 @@ classes:
       ],
     });
     expect(c.reservations).toEqual({ minRateBps: 64_000, maxRateBps: 1e9, minDurationMs: 10_000, maxDurationMs: 86_400_000, burstMs: 20, quoteTtlMs: 60_000, quoteRetentionMs: 600_000, cancelFee: 0.05, maxActivePerPayer: 3 });
-    expect(c.classes[0]).toEqual({ id: 'gold', name: 'Gold', basePrice: 0.16, maxPrice: 2, target: 0.5, share: 0.5, dscp: 46, bestEffort: false, policing: { green: 'forward', yellow: 'drop', red: 'drop' } });
+    expect(c.classes[0]).toEqual({ id: 'gold', name: 'Gold', basePrice: 0.16, maxPrice: 2, target: 0.5, share: 0.5, dscp: 46, bestEffort: false, excess: 'drop', policing: { green: 'forward', yellow: 'drop', red: 'drop' } });
     expect(c.classes[1]).toMatchObject({ id: 'be', name: 'be', maxPrice: 0.4, dscp: 0, bestEffort: true });
   });
 
@@ -149,6 +152,34 @@ classes:
     const c = okYaml('stats: { pollInterval: 2s }\n');
     expect({ ...c, stats: defaultConfig().stats }).toEqual(defaultConfig());
     expect(c.stats.pollIntervalMs).toBe(2000);
+  });
+});
+
+describe('classes.<id>.excess', () => {
+  const withSilver = (extra: Record<string, unknown>) => ({ classes: [goodClasses()[0], { ...goodClasses()[1], ...extra }, goodClasses()[2]] });
+  const silver = (doc: unknown) => {
+    const r = validateConfig(doc);
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    return r.config.classes[1]!;
+  };
+
+  it('degrade downgrades both out-of-profile colours; drop drops both', () => {
+    expect(silver(withSilver({ excess: 'degrade' }))).toMatchObject({ excess: 'degrade', policing: { green: 'forward', yellow: 'downgrade', red: 'downgrade' } });
+    expect(silver(withSilver({ excess: 'drop' }))).toMatchObject({ excess: 'drop', policing: { green: 'forward', yellow: 'drop', red: 'drop' } });
+    expect(silver(withSilver({}))).toMatchObject({ excess: 'drop' });
+  });
+
+  it('a config written with policing only loads as before, and its excess says what it amounts to', () => {
+    expect(silver(withSilver({ policing: { yellow: 'downgrade', red: 'drop' } }))).toMatchObject({ excess: 'degrade', policing: { yellow: 'downgrade', red: 'drop' } });
+    expect(silver(withSilver({ policing: { yellow: 'forward', red: 'drop' } }))).toMatchObject({ excess: 'drop', policing: { yellow: 'forward', red: 'drop' } });
+    // both given and in agreement: policing refines the colours
+    expect(silver(withSilver({ excess: 'degrade', policing: { red: 'drop' } }))).toMatchObject({ excess: 'degrade', policing: { yellow: 'downgrade', red: 'drop' } });
+  });
+
+  it('a bad excess leaves nothing half-read: the whole document is refused', () => {
+    const r = validateConfig(withSilver({ excess: 'degrade', policing: { yellow: 'drop', red: 'drop' } }));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues.map((i) => i.path)).toEqual(['classes[1].excess']);
   });
 });
 
@@ -182,6 +213,9 @@ describe('every validation error names its path', () => {
     ['policing yellow', { classes: [{ ...goodClasses()[0], policing: { yellow: 'paint' } }, goodClasses()[1], goodClasses()[2]] }, 'classes[0].policing.yellow', 'must be one of: forward, downgrade, drop'],
     ['policing red forward', { classes: [{ ...goodClasses()[0], policing: { red: 'forward' } }, goodClasses()[1], goodClasses()[2]] }, 'classes[0].policing.red', 'must be one of: downgrade, drop'],
     ['best effort downgrade', { classes: [goodClasses()[0], goodClasses()[1], { ...goodClasses()[2], policing: { yellow: 'downgrade' } }] }, 'classes[2].policing.yellow', /no lower class/],
+    ['excess unknown', { classes: [{ ...goodClasses()[0], excess: 'shape' }, goodClasses()[1], goodClasses()[2]] }, 'classes[0].excess', 'must be one of: drop, degrade'],
+    ['best effort degrade', { classes: [goodClasses()[0], goodClasses()[1], { ...goodClasses()[2], excess: 'degrade' }] }, 'classes[2].excess', /no lower class to degrade to/],
+    ['excess contradicts policing', { classes: [{ ...goodClasses()[0], excess: 'drop', policing: { yellow: 'downgrade' } }, goodClasses()[1], goodClasses()[2]] }, 'classes[0].excess', /is drop but classes\[0\]\.policing downgrades/],
     ['policing unknown key', { classes: [{ ...goodClasses()[0], policing: { blue: 'drop' } }, goodClasses()[1], goodClasses()[2]] }, 'classes[0].policing.blue', /unknown key/],
     ['unknown top key', { clases: [] }, 'clases', /unknown key \(expected one of: dataDir, log/],
     ['unknown nested key', { openflow: { lisen: '0.0.0.0:1' } }, 'openflow.lisen', /unknown key \(expected one of: enabled, listen, connect, echoInterval, tls, switches\)/],
@@ -310,7 +344,7 @@ describe('docs/configuration.md', () => {
   });
 
   it('documents every key that the validator accepts', () => {
-    const keys = ['dataDir', 'log.level', 'openflow.listen', 'openflow.echoInterval', 'http.listen', 'ledger.kind', 'ledger.testbed', 'ledger.rpcUrl', 'ledger.keyFile', 'ledger.operatorAddress', 'ledger.coinType', 'ledger.baseUnitsPerCurrencyUnit', 'pricing.mode', 'pricing.demand', 'pricing.demandWindow', 'stats.pollInterval', 'topology.lldpInterval', 'topology.linkTimeout', 'topology.hostTimeout', 'links.defaultCapacity', 'links.usePortSpeed', 'links.overrides', 'reservations.minRate', 'reservations.maxRate', 'reservations.minDuration', 'reservations.maxDuration', 'reservations.burst', 'reservations.quoteTtl', 'basePrice', 'maxPrice', 'target', 'share', 'dscp', 'bestEffort', 'policing.green', 'policing.yellow', 'policing.red'];
+    const keys = ['dataDir', 'log.level', 'openflow.listen', 'openflow.echoInterval', 'http.listen', 'ledger.kind', 'ledger.testbed', 'ledger.rpcUrl', 'ledger.keyFile', 'ledger.operatorAddress', 'ledger.coinType', 'ledger.baseUnitsPerCurrencyUnit', 'pricing.mode', 'pricing.demand', 'pricing.demandWindow', 'stats.pollInterval', 'topology.lldpInterval', 'topology.linkTimeout', 'topology.hostTimeout', 'links.defaultCapacity', 'links.usePortSpeed', 'links.overrides', 'reservations.minRate', 'reservations.maxRate', 'reservations.minDuration', 'reservations.maxDuration', 'reservations.burst', 'reservations.quoteTtl', 'basePrice', 'maxPrice', 'target', 'share', 'dscp', 'bestEffort', 'excess', 'policing.green', 'policing.yellow', 'policing.red'];
     for (const k of keys) expect(doc, k).toContain(`\`${k}\``);
     // and the validator really knows each of them: an unknown key would be refused
     for (const k of keys.filter((x) => x.includes('.') && !x.startsWith('policing'))) {

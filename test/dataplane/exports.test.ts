@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 const PRODUCTION_FUNCTIONS = [
   'abiVersion', 'engineInit', 'regionTable', 'inputBuffer', 'batch',
   'flowInsert', 'flowLookup', 'flowDelete', 'flowExpireIdle', 'flowNextUsed', 'flowsInUse',
-  'ruleStore', 'ruleRemove', 'rulesCommit', 'defaultAction', 'bestEffort',
+  'ruleStore', 'ruleRemove', 'rulesCommit', 'defaultAction', 'bestEffort', 'classExcess',
   'metersConfigure', 'classesConfigure', 'pricingTick',
 ];
 const BENCH_ONLY_FUNCTIONS = [

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/index.js';
 import type { EnforcedReservation } from '../../src/network/contracts.js';
 import { OpenFlowNetwork } from '../../src/network/network.js';
-import { kindOfDescription } from '../../src/network/switch-kind.js';
+import { isPayflowSwitchDescription } from '../../src/network/capabilities.js';
 import type { FlowModMessage, OfpMessage } from '../../src/openflow/codec/index.js';
 import { encodeFlowQueueId, encodedQueueWeight, PAYFLOW_SWITCH_DESC } from '../../src/util/flow-queues.js';
 import { FakeSwitch, port } from '../openflow/fake-switch.js';
@@ -59,8 +59,8 @@ function setQueues(sw: FakeSwitch): number[] {
 
 describe('per-flow queues by switch kind', () => {
   it('recognises payflow switch by the description its agent sends', () => {
-    expect(kindOfDescription(PAYFLOW_SWITCH_DESC)).toBe('payflow');
-    expect(kindOfDescription({ mfrDesc: 'Nicira, Inc.', hwDesc: 'Open vSwitch' })).toBe('other');
+    expect(isPayflowSwitchDescription(PAYFLOW_SWITCH_DESC)).toBe(true);
+    expect(isPayflowSwitchDescription({ mfrDesc: 'Nicira, Inc.', hwDesc: 'Open vSwitch' })).toBe(false);
   });
 
   it('towards a payflow switch: set_queue with a queue of its own per reserved flow, weight = paid rate, unique per port', async () => {

@@ -21,11 +21,13 @@ import {
   reservationHopMessages,
   reservationMatch,
   reservationRemoveMessages,
+  raisedDropPrecedence,
 } from '../../src/network/flows.js';
+import { bandNames, classExcessOn } from '../../src/network/capabilities.js';
 import { computeRoutes, routeChanges } from '../../src/network/forwarding.js';
 import { rateBps } from '../../src/network/stats.js';
 import { Topology } from '../../src/network/topology.js';
-import { decodeMessage, encodeMessage, OFPFF, OFPMC, OFPMF, OFPFC, type OfpMessage } from '../../src/openflow/codec/index.js';
+import { applyActions, decodeMessage, encodeMessage, gotoTable, meterInstruction, output, setField, OFPFF, OFPMC, OFPMF, OFPFC, type FlowModMessage, type MeterModMessage, type OfpMessage } from '../../src/openflow/codec/index.js';
 
 function roundTrip<T extends OfpMessage>(msg: T): T {
   const bytes = encodeMessage(msg, { checkPrerequisites: true });
@@ -278,5 +280,54 @@ describe('OpenFlowEnforcer without switches', () => {
     await enforcer.restore([]);
     expect(enforcer.size).toBe(0);
     expect(enforcer.bestEffortRateBps()).toBe(BEST_EFFORT_UNLIMITED_BPS);
+  });
+});
+
+describe('excess beyond the paid rate', () => {
+  it('a dscp_remark band raises the AF drop precedence by one, and nothing else', () => {
+    expect(raisedDropPrecedence(26)).toBe(28); // AF31 → AF32
+    expect(raisedDropPrecedence(10)).toBe(12); // AF11 → AF12
+    expect(raisedDropPrecedence(28)).toBe(30); // AF32 → AF33
+    expect(raisedDropPrecedence(30)).toBeUndefined(); // AF33: already the highest
+    expect(raisedDropPrecedence(46)).toBeUndefined(); // EF
+    expect(raisedDropPrecedence(0)).toBeUndefined();
+    expect(raisedDropPrecedence(64)).toBeUndefined();
+  });
+
+  it('classes degrade only where the switch has dscp_remark bands and their DSCP can be raised', () => {
+    const classes = defaultConfig().classes.map((c) => ({ ...c, excess: c.bestEffort ? ('drop' as const) : ('degrade' as const) }));
+    const ovs = classExcessOn(classes, { meterBands: ['drop'], payflowSwitch: false });
+    expect(ovs.map((e) => [e.classId, e.excess])).toEqual([['gold', 'dropped'], ['silver', 'dropped'], ['best-effort', 'dropped']]);
+    expect(ovs[1]!.reason).toBe('the switch has no dscp_remark meter band');
+    const own = classExcessOn(classes, { meterBands: ['drop', 'dscp_remark'], payflowSwitch: true });
+    expect(own.map((e) => [e.classId, e.excess])).toEqual([['gold', 'dropped'], ['silver', 'degraded'], ['best-effort', 'dropped']]);
+    expect(own[0]!.reason).toMatch(/DSCP 46 is not an AF code point/);
+    expect(own[1]!.treatment).toEqual({ kind: 'degrade', raisedDscp: 28 });
+    // a raised code point that is another class's mark would mix the two
+    const clash = classExcessOn([...classes.slice(0, 2), { ...classes[2]!, dscp: 28 }], { meterBands: ['drop', 'dscp_remark'], payflowSwitch: true });
+    expect(clash[1]).toMatchObject({ excess: 'dropped', reason: "the raised code point 28 is another class's DSCP" });
+    expect(bandNames(0b110)).toEqual(['drop', 'dscp_remark']);
+    expect(bandNames(0b10)).toEqual(['drop']);
+  });
+
+  it('a degrading ingress marks in table 0, meters in table 2 with a dscp_remark band, and splits by DSCP in table 3', () => {
+    const r = reservation({ classId: 'silver', dscp: 26, rateBps: 2_000_000, burstBits: 100_000 });
+    const drop = reservationHopMessages(r, 0, 5, NOW);
+    const degrade = reservationHopMessages(r, 0, 5, NOW, OFPMC.ADD, undefined, { kind: 'degrade', raisedDscp: 28 });
+    expect(drop).toHaveLength(2);
+    expect(degrade).toHaveLength(5);
+    const [meter, classify, police, inProfile, excess] = degrade as [MeterModMessage, FlowModMessage, FlowModMessage, FlowModMessage, FlowModMessage];
+    expect(meter.bands).toEqual([{ type: 'dscp_remark', rate: 2000, burstSize: 100, precLevel: 1 }]);
+    expect(classify).toMatchObject({ tableId: 0, flags: OFPFF.SEND_FLOW_REM });
+    expect(classify.instructions).toEqual([applyActions(setField({ field: 'ip_dscp', value: 26 })), gotoTable(2)]);
+    expect(police).toMatchObject({ tableId: 2, flags: 0 });
+    expect(police.instructions).toEqual([meterInstruction(5), gotoTable(3)]);
+    expect(inProfile.match).toContainEqual({ field: 'ip_dscp', value: 26 });
+    expect(inProfile.instructions).toEqual([applyActions(output(2))]);
+    expect(excess.match).toContainEqual({ field: 'ip_dscp', value: 28 });
+    expect(excess.instructions).toEqual([meterInstruction(BEST_EFFORT_METER_ID), applyActions(output(2))]);
+    for (const m of [classify, police, inProfile, excess]) expect(m.cookie).toBe(reservationCookie(r.id));
+    // later hops are the same either way
+    expect(reservationHopMessages(r, 1, undefined, NOW, OFPMC.ADD, undefined, { kind: 'degrade', raisedDscp: 28 })).toEqual(reservationHopMessages(r, 1, undefined, NOW));
   });
 });

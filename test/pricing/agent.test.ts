@@ -105,6 +105,24 @@ describe('pricing agent', () => {
     expect(a.prices()[0]!.measuredBps).toBeCloseTo(m, 6);
   });
 
+  it('degraded traffic (from a switch that accounts it) is kept apart: not demand, not revenue', () => {
+    const a = agentWith({ demand: 'measured', demandWindowMs: 0 });
+    // silver's reservations: 150 kbit/s in profile, 90 kbit/s beyond it delivered degraded
+    a.onLoad({ atMs: clock.now, classRateBps: { gold: 0, silver: 150_000, 'best-effort': 0 }, classDegradedBps: { silver: 90_000 } });
+    clock.now += 1000;
+    a.tick();
+    const silver = a.prices().find((p) => p.classId === 'silver')!;
+    expect(silver.measuredBps).toBe(150_000);
+    expect(silver.degradedBps).toBe(90_000);
+    expect(silver.demandBps).toBeCloseTo(150_000, 6);
+    expect(a.prices().find((p) => p.classId === 'gold')!.degradedBps).toBe(0);
+    // revenue is the payments for reserved rates: nothing was paid, so nothing was earned
+    expect(a.revenue().total).toBe('0');
+    // a sample without degraded rates (Open vSwitch) lets them decay to 0
+    a.onLoad({ atMs: clock.now, classRateBps: { silver: 150_000 } });
+    expect(a.prices().find((p) => p.classId === 'silver')!.degradedBps).toBe(0);
+  });
+
   it('tatonnement: P ← P + alpha·(D − T)/T at each tick, kept within [Pbase, Pmax]', () => {
     const a = agentWith({ mode: 'tatonnement', demand: 'reserved' });
     admission.admit({ id: 'g1', classId: 'gold', rateBps: 300_000, resources: ['s1:1'] });

@@ -25,7 +25,8 @@ class Context:
 
 
 def registry():
-    from . import fairness, policing, pricing, reservation, setup_latency, streaming
+    from . import degrade, fairness, policing, pricing, reservation, setup_latency, streaming
     scenarios = [reservation.RESERVATION, policing.POLICING, pricing.PRICING, setup_latency.SETUP_LATENCY, reservation.IPV6,
                  reservation.FATTREE, streaming.STREAMING, fairness.FAIRNESS]
+    scenarios += [degrade.DEGRADE, degrade.POLICING_DEGRADE]
     return {s.name: s for s in scenarios}

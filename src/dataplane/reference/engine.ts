@@ -3,7 +3,7 @@
 // differential test and the "ts" baseline of the benchmarks. Like the wasm module it allocates
 // its tables once; a batch touches only typed arrays (no per-packet objects).
 import { batchArg, readCounters, readFlow, readVerdict } from '../flows.js';
-import { encodeAction, encodeKey, encodeRule } from '../keys.js';
+import { encodeAction, encodeClassExcess, encodeKey, encodeRule } from '../keys.js';
 import {
   ACT_DOWNGRADE, ACT_DROP, ACT_FORWARD, C_ACTION, C_BYTES, C_CACHE_HITS, C_CACHE_MISSES, C_COLOR, C_FLOWS_EXPIRED,
   C_FLOWS_INSERTED, C_PACKETS, C_REASON, C_REWRITES, C_TABLE_FULL, COUNTER_COUNT, DSCP_KEEP, E_BYTES,
@@ -13,7 +13,7 @@ import {
   VF_NEW_FLOW, VF_REWRITTEN, VF_UNTRACKED,
 } from '../layout.js';
 import {
-  DataPlaneError, checkId, type BatchResult, type ClassParams, type DataPlane, type EngineCounters, type EngineOptions,
+  DataPlaneError, checkId, type BatchResult, type ClassExcessPolicy, type ClassParams, type DataPlane, type EngineCounters, type EngineOptions,
   type FlowKeyFields, type FlowRecord, type MeterParams, type RuleAction, type Verdict, type WildcardRule,
 } from '../types.js';
 import { hashKey } from './hash.js';
@@ -89,6 +89,8 @@ export class ReferenceEngine implements DataPlane {
   private beClass = 0;
   private beQueue = 0;
   private beDscp = 0;
+  /** per class, the excess policy word (keys.ts encodeClassExcess) */
+  private readonly classPolicies = new Uint32Array(64);
   // the decision in hand
   private curAction = 0;
   private curClass = 0;
@@ -131,6 +133,19 @@ export class ReferenceEngine implements DataPlane {
     this.beClass = a.cls;
     this.beQueue = a.queue;
     this.beDscp = a.dscp & 63;
+  }
+  setClassExcess(cls: number, policy: ClassExcessPolicy): void {
+    const x = encodeClassExcess(cls, policy);
+    this.classPolicies[x.cls] = x.word;
+  }
+  /** 0 forward, 1 downgrade, 2 drop: what a yellow (1) or red (2) packet of class cls gets (assembly/actions.ts excessAction). */
+  private excessAction(cls: number, color: number): number {
+    const w = this.classPolicies[cls & 63]!;
+    if (color === 1) {
+      const y = w & 3;
+      return y === 0 ? 1 : y === 1 ? 2 : 0;
+    }
+    return (w & 4) !== 0 ? 1 : 2;
   }
 
   // ---- meters ----
@@ -364,16 +379,24 @@ export class ReferenceEngine implements DataPlane {
         action = ACT_DROP;
       } else {
         if (this.curMeter >= 0) color = this.meters.color(this.curMeter, now, len, preColorOf(inDscp));
-        if (color === 0) {
+        const byColor = color === 0 ? 0 : this.excessAction(this.curClass, color);
+        if (byColor === 0) {
           action = ACT_FORWARD;
           cls = this.curClass;
           queue = this.curQueue;
           if (this.curDscp !== DSCP_KEEP) outDscp = this.curDscp & 63;
-        } else if (color === 1) {
+        } else if (byColor === 1) {
           action = ACT_DOWNGRADE;
-          cls = this.beClass;
-          queue = this.beQueue;
-          outDscp = this.beDscp;
+          const w = this.classPolicies[this.curClass & 63]!;
+          if ((w & 8) !== 0) {
+            cls = (w >>> 8) & 63;
+            queue = (w >>> 16) & 255;
+            outDscp = (w >>> 24) & 63;
+          } else {
+            cls = this.beClass;
+            queue = this.beQueue;
+            outDscp = this.beDscp;
+          }
         } else {
           action = ACT_DROP;
         }
