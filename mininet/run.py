@@ -63,8 +63,10 @@ def main():
         preflight()
         os.makedirs(out_dir, exist_ok=True)
         workdir = tempfile.mkdtemp(prefix='payflow-testbed-')
+        # Mininet's interface names (s1-eth1, ...) are machine-wide: a payflow-switch run takes
+        # the lock too, so that it never builds its network over another run's.
+        lock.acquire()
         if args.switch == 'ovs':
-            lock.acquire()
             ensure_ovs()
         tb = Testbed(scenario.topo, scenario.capacity, ipv6=scenario.ipv6, topo_args=scenario.topo_args, switch=args.switch)
         tb.make_bridge()

@@ -165,6 +165,17 @@ class PayFlowSwitch(Switch):
         except OSError:
             return False
 
+    @classmethod
+    def batchShutdown(cls, switches):
+        """Signals every switch first and then waits, so that a network of many switches stops
+        in about the time one takes (Mininet calls this before stop())."""
+        for sw in switches:
+            if sw.proc is not None and sw.proc.poll() is None:
+                sw.proc.terminate()
+        for sw in switches:
+            sw.stop()
+        return switches
+
     def stop(self, deleteIntfs=True):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
