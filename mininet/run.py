@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PayFlow testbed runner: experiments against the live controller in Mininet.
 
-    sudo /usr/bin/python3 mininet/run.py SCENARIO [--switch ovs|payflow] [--quick] [--out DIR] [--keep]
+    sudo /usr/bin/python3 mininet/run.py SCENARIO [--switch ovs|payflow] [--quick] [--out DIR] [--keep] [--no-plot]
     sudo /usr/bin/python3 mininet/run.py --list
 
 Scenarios (mininet/testbed/scenarios/, one module each; details in mininet/README.md):
@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from testbed.infra import (HERE, Controller, OvsLock, SetupError, Testbed, ensure_ovs, log,  # noqa: E402
                            preflight, wait_for_controller_view)
-from testbed.report import Bounds, write_results  # noqa: E402
+from testbed.report import NO_PLOT_ENV, Bounds, write_results  # noqa: E402
 from testbed.scenarios import Context, registry  # noqa: E402
 
 
@@ -47,7 +47,10 @@ def main():
                     help='the switches: Open vSwitch userspace (default) or payflow switch')
     ap.add_argument('--out', help='results directory (default mininet/results/SCENARIO, or SCENARIO-payflow)')
     ap.add_argument('--keep', action='store_true', help='keep the work directory (controller log, traffic JSON, wallets)')
+    ap.add_argument('--no-plot', action='store_true', help='write results.json and the CSV only (python3 -m testbed.replot draws the plots later)')
     args = ap.parse_args()
+    if args.no_plot:
+        os.environ[NO_PLOT_ENV] = '1'
     if args.list or not args.scenario:
         for name in sorted(scenarios):
             print('%-14s %s' % (name, scenarios[name].summary))
