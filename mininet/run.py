@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PayFlow testbed runner: experiments against the live controller in Mininet.
 
-    sudo /usr/bin/python3 mininet/run.py SCENARIO [--switch ovs|payflow] [--quick] [--out DIR] [--keep]
+    sudo /usr/bin/python3 mininet/run.py SCENARIO [--switch ovs|payflow] [--quick] [--out DIR] [--keep] [--no-plot]
     sudo /usr/bin/python3 mininet/run.py --list
 
 Scenarios (mininet/testbed/scenarios/, one module each; details in mininet/README.md):
@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from testbed.infra import (HERE, Controller, OvsLock, SetupError, Testbed, ensure_ovs, log,  # noqa: E402
                            preflight, wait_for_controller_view)
-from testbed.report import Bounds, write_results  # noqa: E402
+from testbed.report import NO_PLOT_ENV, Bounds, write_results  # noqa: E402
 from testbed.scenarios import Context, registry  # noqa: E402
 
 
@@ -49,7 +49,10 @@ def main():
     ap.add_argument('--keep', action='store_true', help='keep the work directory (controller log, traffic JSON, wallets)')
     ap.add_argument('--excess', choices=('drop', 'degrade'),
                     help='policing only: the reserved class drops (default) or degrades traffic beyond the paid rate')
+    ap.add_argument('--no-plot', action='store_true', help='write results.json and the CSV only (python3 -m testbed.replot draws the plots later)')
     args = ap.parse_args()
+    if args.no_plot:
+        os.environ[NO_PLOT_ENV] = '1'
     if args.excess == 'degrade':
         if args.scenario != 'policing':
             ap.error('--excess degrade is a variant of policing')
@@ -69,8 +72,10 @@ def main():
         preflight()
         os.makedirs(out_dir, exist_ok=True)
         workdir = tempfile.mkdtemp(prefix='payflow-testbed-')
+        # Mininet's interface names (s1-eth1, ...) are machine-wide: a payflow-switch run takes
+        # the lock too, so that it never builds its network over another run's.
+        lock.acquire()
         if args.switch == 'ovs':
-            lock.acquire()
             ensure_ovs()
         tb = Testbed(scenario.topo, scenario.capacity, ipv6=scenario.ipv6, topo_args=scenario.topo_args, switch=args.switch)
         tb.make_bridge()

@@ -156,7 +156,10 @@ class PayFlowSwitch(Switch):
         if self.sched:
             args += ['--sched', self.sched]
         log = open(self.logfile, 'w')
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        # At nice -10, as ovs-ctl starts ovs-vswitchd: a switch that other work on the machine
+        # keeps off the CPU for tens of ms receives a backlog at once, and its meters see a burst.
+        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=lambda: os.nice(-10))
         log.close()
 
     def connected(self):
@@ -164,6 +167,17 @@ class PayFlowSwitch(Switch):
             return self.proc is not None and self.proc.poll() is None and 'connected to controller' in open(self.logfile).read()
         except OSError:
             return False
+
+    @classmethod
+    def batchShutdown(cls, switches):
+        """Signals every switch first and then waits, so that a network of many switches stops
+        in about the time one takes (Mininet calls this before stop())."""
+        for sw in switches:
+            if sw.proc is not None and sw.proc.poll() is None:
+                sw.proc.terminate()
+        for sw in switches:
+            sw.stop()
+        return switches
 
     def stop(self, deleteIntfs=True):
         if self.proc is not None and self.proc.poll() is None:

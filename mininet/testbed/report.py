@@ -41,7 +41,14 @@ SERIES_STYLES = (
 )
 
 
+# Set by `run.py --no-plot` (the CI run): results.json and the CSV only; testbed.replot draws
+# the plots from them later. Importing matplotlib and drawing takes seconds on a busy machine.
+NO_PLOT_ENV = 'PAYFLOW_TESTBED_NO_PLOT'
+
+
 def pyplot():
+    if os.environ.get(NO_PLOT_ENV) == '1':
+        return None
     try:
         import matplotlib
         matplotlib.use('Agg')

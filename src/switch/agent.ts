@@ -147,7 +147,11 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
     this.post({ kind: 'stop' });
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+    // The grace timer is cleared as soon as the worker is gone: a pending timer would keep the
+    // process alive for the rest of it.
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((r) => (grace = setTimeout(r, 2000)))]);
+    clearTimeout(grace);
     await this.worker.terminate();
   }
 

@@ -3,9 +3,9 @@
 // classify and act on each frame, send what each port got in one sendmmsg — in slices of a
 // few milliseconds, so that requests from the agent (flow-mods, packet-outs, barriers,
 // statistics) are handled between slices, in order. When every port is idle it blocks in
-// poll(2) for at most a millisecond instead of spinning. A port with a rate sends through
-// its egress queues (egress-queues.ts, in WebAssembly egress-wasm.ts), which are serviced on
-// every turn of the loop.
+// poll(2) instead of spinning: for a millisecond, and for a few once the ports have been quiet
+// a while. A port with a rate sends through its egress queues (egress-queues.ts, in
+// WebAssembly egress-wasm.ts), which are serviced on every turn of the loop.
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   OFPCML_NO_BUFFER, OFPM, OFPMC, OFPP, type FlowRemovedMessage, type MultipartReplyBody, type MultipartRequestBody, type PacketQueue, type QueueStats,
@@ -19,6 +19,14 @@ import { WasmPipeline } from './wasm-pipeline.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
 
 const SLICE_MS = 4;
+/**
+ * How long an idle datapath blocks in poll(2): 1 ms, and IDLE_POLL_MAX_MS once every port has
+ * been quiet for IDLE_AFTER_MS with nothing waiting in an egress queue. Frames wake it at once;
+ * a request from the agent waits at most that long. A network of many idle switches on a few
+ * cores then does not spend a core on waking up.
+ */
+const IDLE_AFTER_MS = 100;
+const IDLE_POLL_MAX_MS = 8;
 const EXPIRY_EVERY_MS = 250;
 /** packet-ins allowed per slice; more are dropped and counted, so a flood cannot swamp the agent */
 const PACKET_INS_PER_SLICE = 64;
@@ -53,6 +61,8 @@ const egress: PortScheduler[] = ports.map((_, i) => {
 const shapedPorts = ports.filter((_, i) => egress[i]!.shaped);
 
 let current: PacketPort = ports[0]!;
+/** when the ports went quiet (clock ms), or -1 while there is traffic or a request */
+let quietSince = -1;
 let packetInBudget = PACKET_INS_PER_SLICE;
 
 const sink: PacketSink = {
@@ -111,10 +121,17 @@ function forwardSlice(): void {
       transmit(pipeline.now);
     }
     if (got === 0) {
-      if (c.poll(pollfds, ports.length, 1) <= 0) break;
-    }
+      if (c.poll(pollfds, ports.length, idlePollMs(pipeline.now)) <= 0) break;
+    } else quietSince = -1;
   } while (clock() < deadline);
   dpCounters[DP_MALFORMED] = pipeline.malformed;
+}
+
+function idlePollMs(now: number): number {
+  if (quietSince < 0) quietSince = now;
+  if (now - quietSince < IDLE_AFTER_MS) return 1;
+  for (const p of shapedPorts) if (egress[p.portNo - 1]!.backlog > 0) return 1;
+  return IDLE_POLL_MAX_MS;
 }
 
 let lastExpiry = 0;
@@ -211,6 +228,7 @@ function queueConfig(portNo: number): PacketQueue[] | OfError {
 
 function handle(req: DatapathRequest): void {
   pipeline.now = clock();
+  quietSince = -1;
   switch (req.kind) {
     case 'flow_mod': {
       const r = pipeline.flowMod(req.msg);
