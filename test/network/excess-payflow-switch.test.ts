@@ -115,8 +115,9 @@ describe('excess: degrade towards payflow switch', () => {
     expect(meters).toMatch(/meter=2 kbps burst stats bands=\s*type=dscp_remark rate=100 burst_size=16 prec_level=1/);
     const flows = ofctl('dump-flows', `tcp:127.0.0.1:${OFCTL_PORT}`);
     expect(flows).toMatch(/table=2.*priority=40000.*meter:2.*goto_table:3/);
-    expect(flows).toMatch(/table=3.*priority=40000.*nw_tos=104.*actions=output:2/);
-    expect(flows).toMatch(/table=3.*priority=40000.*nw_tos=112.*meter:1,output:2/);
+    // in profile: the reservation's own egress queue; the degraded excess: the best-effort meter and queue 0
+    expect(flows).toMatch(/table=3.*priority=40000.*nw_tos=104.*actions=set_queue:\d+,output:2/);
+    expect(flows).toMatch(/table=3.*priority=40000.*nw_tos=112.*actions=meter:1,output:2/);
 
     const samples: LoadSample[] = [];
     const unsubscribe = network.onLoad((x) => samples.push(x));
