@@ -166,11 +166,11 @@ function switchFrame(p: usize, len: u32, port: u32, startTable: u32, nowMs: f64,
       break;
     }
     store<u64>(tc + 8, load<u64>(tc + 8) + 1);
-    ruleHit(r as u32, len, nowMs);
+    ruleHit(r as u32, currentLength(), nowMs);
     const rp = rules + (r as u32) * RULE_BYTES;
     const meter = load<u32>(rp + R_METER);
     if (meter != 0 && meterInUse(meter - 1)) {
-      const m = meterApply(meter - 1, len, load<u8>(fieldVector + SWF_IP_DSCP), nowMs);
+      const m = meterApply(meter - 1, currentLength(), load<u8>(fieldVector + SWF_IP_DSCP), nowMs);
       if (m == METER_DROP) {
         flags |= SWVF_METER_DROP;
         setUsed = false;

@@ -195,7 +195,13 @@ export function blocksStore(src: usize, count: u32): i32 {
     memory.copy(at, src + i * SWOP_BYTES, SWOP_BYTES);
     slot++;
   }
-  if (slot < SW_BLOCK_OPS) store<u8>(blocks + (b as u32) * BLOCK_BYTES + slot * SWOP_BYTES, SWOP_END);
+  if (slot < SW_BLOCK_OPS) {
+    const base = blocks + (b as u32) * BLOCK_BYTES;
+    store<u8>(base + slot * SWOP_BYTES, SWOP_END);
+    // blocksFree follows a chain by the kind in the last slot: a reused block must not keep a
+    // link from its last life there.
+    store<u8>(base + (SW_BLOCK_OPS - 1) * SWOP_BYTES, SWOP_END);
+  }
   return first;
 }
 
