@@ -303,10 +303,13 @@ describe('payflow switch', () => {
     ofctl('add-group', `tcp:127.0.0.1:${OFCTL_PORT}`, 'group_id=6,type=all,bucket=push_vlan:0x8100,set_field:4102->vlan_vid,output:2');
     ofctl('add-flow', `tcp:127.0.0.1:${OFCTL_PORT}`, 'priority=34,udp,in_port=1,tp_dst=5003,actions=group:5');
     const groups = ofctl('dump-groups', `tcp:127.0.0.1:${OFCTL_PORT}`);
-    expect(groups).toMatch(/group_id=5,type=select,bucket=weight:2,actions=output:2,bucket=weight:1,actions=set_field:10\.9\.0\.7->ip_dst,output:2/);
+    expect(groups).toMatch(/group_id=5,type=select,bucket=weight:2,actions=output:2,bucket=actions=set_field:10\.9\.0\.7->ip_dst,output:2/);
     expect(groups).toMatch(/group_id=6,type=all,bucket=actions=push_vlan:0x8100,set_field:4102->vlan_vid,output:2/);
     expect(ofctl('dump-group-stats', `tcp:127.0.0.1:${OFCTL_PORT}`)).toMatch(/group_id=5,duration=[\d.]+s,ref_count=1,packet_count=0,byte_count=0/);
-    expect(ofctl('dump-group-features', `tcp:127.0.0.1:${OFCTL_PORT}`)).toMatch(/all: .*\n.*select/s);
+    const features = ofctl('dump-group-features', `tcp:127.0.0.1:${OFCTL_PORT}`);
+    expect(features).toMatch(/all group:\s+max_groups=0x1000\s+actions: output set_field strip_vlan push_vlan set_queue/);
+    expect(features).toMatch(/select group:/);
+    expect(features).not.toMatch(/fast failover/);
     expect(() => ofctl('add-group', `tcp:127.0.0.1:${OFCTL_PORT}`, 'group_id=7,type=ff,bucket=watch_port:2,output:2')).toThrow(/OFPGMFC_BAD_TYPE/);
     ofctl('del-groups', `tcp:127.0.0.1:${OFCTL_PORT}`);
   });
