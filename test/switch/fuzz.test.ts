@@ -6,7 +6,7 @@
 // that rewrite addresses and ports, push tags, run a select group and a meter. Afterwards it
 // must still run, show the malformed frames in its port statistics (rx_frame_err) and table
 // lookups, and forward a good frame with the right rewrite.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OFPMF, OFPP, applyActions, dropBand, flowMod, meterInstruction, meterMod, output, setField } from '../../src/openflow/codec/index.js';
@@ -90,7 +90,8 @@ function udp4(sport: number): Uint8Array {
 beforeAll(async () => {
   a = createHost('pffzA', 'pffza');
   b = createHost('pffzB', 'pffzb');
-  listener = new OpenFlowListener({ host: '127.0.0.1', port: 0, echoIntervalMs: 60_000 });
+  // Echoes every 2 s: the controller keeps hearing from the switch while the frames go through.
+  listener = new OpenFlowListener({ host: '127.0.0.1', port: 0, echoIntervalMs: 2_000 });
   const { port } = await listener.listen();
   const connected = new Promise<SwitchConnection>((r) => listener.once('switchConnected', r));
   sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${port}`, '--port', 'pffza', '--port', 'pffzb'], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -123,7 +124,15 @@ describe(`payflow switch under ${FRAMES} fuzzed frames`, () => {
   it('does not crash, counts the malformed frames, and forwards correctly afterwards', async () => {
     const before = (await conn.multipart({ bodyType: 'port_stats', portNo: 1 })).stats[0]!;
     const started = Date.now();
-    const gen = spawnSync('ip', ['netns', 'exec', a.ns, 'node', '--input-type=module', '-e', GENERATOR, String(FRAMES), '12345'], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    // Asynchronously, so that this process keeps answering the switch's OpenFlow echoes meanwhile.
+    const gen = await new Promise<{ stdout: string; stderr: string }>((done) => {
+      const child = spawn('ip', ['netns', 'exec', a.ns, 'node', '--input-type=module', '-e', GENERATOR, String(FRAMES), '12345'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', () => done({ stdout, stderr }));
+    });
     expect(gen.stderr).toBe('');
     expect(gen.stdout).toBe(String(FRAMES));
     const seconds = (Date.now() - started) / 1000;
