@@ -206,12 +206,13 @@ export const S_FLOW: u32 = 8; // i32: entry found in stage 2, -1 none
 
 // The OpenFlow switch module (build/payflow-switch.wasm, assembly/switch/): its own interface
 // version, checked by src/switch/wasm-pipeline.ts. docs/switch.md draws these tables.
-export const SW_ABI_VERSION: u32 = 1;
+export const SW_ABI_VERSION: u32 = 2;
 export const SW_MAX_BATCH: u32 = 1024;
 export const SW_TABLES: u32 = 64; // OpenFlow tables 0..63
 export const SW_TUPLES_PER_TABLE: u32 = 64; // distinct masks per table
 export const SW_MAX_BANDS: u32 = 8; // bands per meter
-export const SW_STAGING_OPS: u32 = 256; // ops one staged rule may carry (apply + write)
+export const SW_STAGING_OPS: u32 = 256; // ops one staged rule may carry (apply + write), or one staged group (all buckets)
+export const SW_MAX_BUCKETS: u32 = 16; // buckets per group
 
 // OpenFlow field vector (88 bytes, network byte order, 11 u64 words): what a switch rule matches,
 // the same vector as src/switch/fields.ts F_*. Unset fields are 0.
@@ -267,16 +268,18 @@ export const SWO_PIN_REASON: u32 = 7; // u8: OFPR_NO_MATCH (table-miss rule) or 
 export const SWO_RULE: u32 = 8; // i32: rule id, -1 from the action set
 export const SWO_FRAME: u32 = 12; // u32: 0 or the address of the bytes
 export const SWO_QUEUE: u32 = 16; // u32: queue id when the output ran
+export const SWO_LEN: u32 = 20; // u32: frame length when the output ran (push/pop VLAN change it)
 export const SW_OUTPUTS: u32 = 8192; // output records per batch
-export const SW_SNAPSHOT_BYTES: u32 = 1048576; // room for frame snapshots per batch
+export const SW_SNAPSHOT_BYTES: u32 = 4194304; // room per batch for frame snapshots, pushed VLAN tags and group bucket copies
 
-// Switch op (16 bytes): one action of an instruction program. Kinds are those of
+// Switch op (32 bytes): one action of an instruction program. Kinds are those of
 // src/switch/pipeline.ts; SWOP_NEXT continues in another op block, SWOP_END ends a list.
-export const SWOP_BYTES: u32 = 16;
+export const SWOP_BYTES: u32 = 32;
 export const SWOP_KIND: u32 = 0; // u8
-export const SWOP_MAX_LEN: u32 = 2; // u16
-export const SWOP_ARG: u32 = 4; // u32: port, DSCP, ECN, queue id, or next block
+export const SWOP_MAX_LEN: u32 = 2; // u16: max_len of an output; the IP protocol a port or ICMP rewrite needs
+export const SWOP_ARG: u32 = 4; // u32: port, DSCP, ECN, queue id, VLAN id/PCP, L4 port, ICMP type/code, ethertype, group slot, or next block
 export const SWOP_MAC: u32 = 8; // 6 bytes
+export const SWOP_VALUE: u32 = 8; // up to 16 bytes: a MAC, IPv4 or IPv6 address
 export const SWOP_END: u8 = 0;
 export const SWOP_OUTPUT: u8 = 1;
 export const SWOP_SET_DSCP: u8 = 2;
@@ -284,8 +287,22 @@ export const SWOP_SET_ECN: u8 = 3;
 export const SWOP_SET_ETH_DST: u8 = 4;
 export const SWOP_SET_ETH_SRC: u8 = 5;
 export const SWOP_SET_QUEUE: u8 = 6;
+export const SWOP_SET_VLAN_VID: u8 = 7;
+export const SWOP_SET_VLAN_PCP: u8 = 8;
+export const SWOP_SET_IPV4_SRC: u8 = 9;
+export const SWOP_SET_IPV4_DST: u8 = 10;
+export const SWOP_SET_IPV6_SRC: u8 = 11;
+export const SWOP_SET_IPV6_DST: u8 = 12;
+export const SWOP_SET_L4_SRC: u8 = 13;
+export const SWOP_SET_L4_DST: u8 = 14;
+export const SWOP_SET_ICMP_TYPE: u8 = 15;
+export const SWOP_SET_ICMP_CODE: u8 = 16;
+export const SWOP_PUSH_VLAN: u8 = 17;
+export const SWOP_POP_VLAN: u8 = 18;
+export const SWOP_GROUP: u8 = 19;
+export const SW_ACTION_SET_SLOTS: u32 = 19; // action set slots, one per op kind, in the execution order of OpenFlow 1.3.5 §5.10
 export const SWOP_NEXT: u8 = 255;
-export const SW_BLOCK_OPS: u32 = 8; // ops per block (the last slot may be SWOP_NEXT)
+export const SW_BLOCK_OPS: u32 = 4; // ops per block (the last slot may be SWOP_NEXT)
 
 // Switch rule record, staged by the host before ruleAdd(id) / ruleProgram(id).
 export const SWR_VALUE: u32 = 0; // field vector value, 88 bytes (bits outside the mask are 0)
@@ -301,7 +318,7 @@ export const SWR_META_MASK: u32 = 208; // 8 bytes
 export const SWR_APPLY_COUNT: u32 = 216; // u32: apply-actions ops
 export const SWR_WRITE_COUNT: u32 = 220; // u32: write-actions ops, after them
 export const SWR_OPS: u32 = 224; // SW_STAGING_OPS ops
-export const SWR_STAGING_BYTES: u32 = 4320;
+export const SWR_STAGING_BYTES: u32 = 8416;
 export const SWRF_CLEAR: u32 = 1; // clear_actions
 export const SWRF_METADATA: u32 = 2; // write_metadata
 export const SWRF_TABLE_MISS: u32 = 4; // priority 0, empty match: packet-ins say OFPR_NO_MATCH
@@ -333,8 +350,33 @@ export const SWB_OCTETS: u32 = 40; // u64
 export const SWMF_PKTPS: u32 = 1;
 export const SWMF_USED: u32 = 2;
 
-// Switch region table (40 bytes, u32 addresses): regionTable() returns it.
-export const SWRG_BYTES: u32 = 40;
+// OpenFlow group (OpenFlow 1.3.5 §5.6; 32 + SW_MAX_BUCKETS × 32 bytes per slot). The host stages a group
+// in SWGS_* (bucket weights and op counts; the ops themselves in the rule staging SWR_OPS, bucket after
+// bucket), then groupSet(slot) stores it; the module keeps the counters.
+export const SWG_BYTES: u32 = 544;
+export const SWG_TYPE: u32 = 0; // u32: OFPGT_ALL 0, OFPGT_SELECT 1, OFPGT_INDIRECT 2
+export const SWG_BUCKETS: u32 = 4; // u32: number of buckets
+export const SWG_TOTAL_WEIGHT: u32 = 8; // u32: sum of the bucket weights (select)
+export const SWG_FLAGS: u32 = 12; // u32: SWGF_*
+export const SWG_PACKETS: u32 = 16; // u64
+export const SWG_OCTETS: u32 = 24; // u64
+export const SWG_BUCKET: u32 = 32; // first bucket
+export const SWGB_BYTES: u32 = 32;
+export const SWGB_WEIGHT: u32 = 0; // u32
+export const SWGB_OPS: u32 = 4; // i32: first op block, -1 none (module only)
+export const SWGB_FLAGS: u32 = 8; // u32: SWGBF_* (module only)
+export const SWGB_PACKETS: u32 = 16; // u64
+export const SWGB_OCTETS: u32 = 24; // u64
+export const SWGF_USED: u32 = 1;
+export const SWGBF_REWRITES: u32 = 1; // the bucket changes the packet, so it works on its own copy
+export const SWGS_BYTES: u32 = 136;
+export const SWGS_TYPE: u32 = 0; // u32
+export const SWGS_BUCKETS: u32 = 4; // u32
+export const SWGS_WEIGHTS: u32 = 8; // SW_MAX_BUCKETS × u32
+export const SWGS_COUNTS: u32 = 72; // SW_MAX_BUCKETS × u32: ops of each bucket
+
+// Switch region table (52 bytes, u32 addresses): regionTable() returns it.
+export const SWRG_BYTES: u32 = 52;
 export const SWRG_INPUT: u32 = 0;
 export const SWRG_INPUT_SIZE: u32 = 4;
 export const SWRG_DESCRIPTORS: u32 = 8; // SW_MAX_BATCH descriptors
@@ -345,3 +387,6 @@ export const SWRG_RULE_COUNTERS: u32 = 24; // SWC_BYTES per rule id
 export const SWRG_METERS: u32 = 28; // SWM_BYTES per meter slot
 export const SWRG_TABLE_COUNTERS: u32 = 32; // SW_TABLES × (u64 lookups, u64 matched)
 export const SWRG_RULE_CAPACITY: u32 = 36; // u32: rule ids 0..capacity-1
+export const SWRG_GROUPS: u32 = 40; // SWG_BYTES per group slot
+export const SWRG_GROUP_STAGING: u32 = 44; // SWGS_BYTES: the group being staged (its ops in the rule staging SWR_OPS)
+export const SWRG_GROUP_CAPACITY: u32 = 48; // u32: group slots 0..capacity-1

@@ -16,6 +16,8 @@ import {
 /** Offset of the IP header inside the last parsed frame, and its version (0: not IP). */
 export let parsedL3: u32 = 0;
 export let parsedIpVersion: u32 = 0;
+/** Offset of the TCP, UDP, ICMP or ICMPv6 header when the frame holds it whole (0: none), for rewrites. */
+export let parsedL4: u32 = 0;
 
 const MAX_EXT_HEADERS: u32 = 8;
 const IP_PROTO_AH: u32 = 51;
@@ -40,6 +42,7 @@ export function parseFrame(p: usize, len: u32, inPort: u32, key: usize): u8 {
   store<u32>(key + K_IN_PORT, inPort);
   parsedL3 = 0;
   parsedIpVersion = 0;
+  parsedL4 = 0;
   if (len < 14) return R_TRUNC_ETH;
   let et = be16(p + 12);
   let off: u32 = 14;
@@ -163,14 +166,17 @@ function parseL4(p: usize, l4: u32, ipEnd: u32, len: u32, proto: u32, key: usize
     if (l4 + doff > end) return truncated ? R_TRUNC_L4 : R_BAD_L4;
     store<u16>(key + K_SPORT, be16(p + l4) as u16);
     store<u16>(key + K_DPORT, be16(p + l4 + 2) as u16);
+    parsedL4 = l4;
   } else if (proto == 17) {
     if (l4 + 8 > end) return truncated ? R_TRUNC_L4 : R_BAD_L4;
     store<u16>(key + K_SPORT, be16(p + l4) as u16);
     store<u16>(key + K_DPORT, be16(p + l4 + 2) as u16);
+    parsedL4 = l4;
   } else if (proto == 1 || proto == 58) {
     if (l4 + 4 > end) return truncated ? R_TRUNC_L4 : R_BAD_L4;
     store<u16>(key + K_SPORT, load<u8>(p + l4) as u16);
     store<u16>(key + K_DPORT, load<u8>(p + l4 + 1) as u16);
+    parsedL4 = l4;
   }
   // Other protocols (ESP, GRE, …) are keyed on addresses and protocol alone, ports 0.
   return truncated ? R_TRUNC_PAYLOAD : R_OK;

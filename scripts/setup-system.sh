@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the testbed need (Open vSwitch with the
-# userspace datapath, Mininet, iperf3, ethtool, tcpdump, ping) and starts Open vSwitch.
+# userspace datapath, Mininet, iperf3, ethtool, tcpdump, ping, ovs-testcontroller) and starts
+# Open vSwitch.
 # Needs root. Idempotent: a second run only checks. PAYFLOW_SKIP_SYSTEM=1 skips it.
 # When another apt or dpkg process holds the package lock (an unattended upgrade, a second
 # install), it waits for it, saying so, for up to PAYFLOW_APT_WAIT seconds (default 300).
@@ -26,7 +27,7 @@ apt_retry() {
   done
 }
 
-packages=(openvswitch-switch mininet iperf3 ethtool iproute2 iputils-ping tcpdump python3-matplotlib)
+packages=(openvswitch-switch openvswitch-testcontroller mininet iperf3 ethtool iproute2 iputils-ping tcpdump python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -34,6 +35,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt_retry apt-get update -qq
   apt_retry apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ovs-testcontroller drives `payflow switch` in test/switch/testcontroller.test.ts, started by
+# the test itself. The package's own service would listen on 6653, the controller's port.
+if [ -x /etc/init.d/openvswitch-testcontroller ]; then
+  systemctl disable --now openvswitch-testcontroller >/dev/null 2>&1 || /etc/init.d/openvswitch-testcontroller stop >/dev/null 2>&1 || true
 fi
 
 # The dashboard's browser test (test/api/dashboard.browser.test.ts) drives Debian's chromium

@@ -1,18 +1,27 @@
 // OpenFlow actions on one frame (OpenFlow Switch Specification 1.3.5 §5.12 "Actions",
 // §7.2.5 action structures): output (a port, IN_PORT, FLOOD, ALL, CONTROLLER), set_queue,
-// and set_field on ip_dscp / ip_ecn (IPv4 TOS with the header checksum updated
-// incrementally, RFC 1624 eqn. 3; IPv6 traffic class) and eth_dst / eth_src. Outputs are
-// recorded in the batch's output records (layout.ts SWO_*), each naming the bytes it sends:
-// the frame as received, the rewritten frame, or a snapshot taken when a rewrite follows an
-// output of an already rewritten frame — so every output carries the bytes the frame had
-// when it ran, as the TypeScript twin's copy-on-write does. A packet leaves through its
-// ingress port only by OFPP_IN_PORT (§5.12).
+// push_vlan / pop_vlan (IEEE 802.1Q tags: 0x8100, 0x88a8), and set_field on ip_dscp / ip_ecn,
+// eth_dst / eth_src, vlan_vid / vlan_pcp, ipv4 and ipv6 addresses, TCP / UDP ports and ICMP
+// type / code. Every rewrite keeps the checksums right incrementally (RFC 1624 eqn. 3): the
+// IPv4 header checksum, the TCP and UDP checksums over the pseudo-header (RFC 9293 §3.1,
+// RFC 768; a UDP/IPv4 checksum of 0 means "none" and stays 0, a computed 0 is sent as
+// 0xffff), and the ICMPv6 checksum, which covers the pseudo-header too (RFC 4443 §2.3).
+// Outputs are recorded in the batch's output records (layout.ts SWO_*), each naming the bytes
+// it sends and their length: the frame as received, the rewritten frame, or a snapshot taken
+// when a rewrite follows an output of an already rewritten frame — so every output carries
+// the bytes the frame had when it ran, as the TypeScript twin's copy-on-write does. A pushed
+// tag moves the frame into the snapshot area (4 more bytes); a group bucket that rewrites
+// works on its own copy there (§5.6.1: each bucket gets a clone of the packet). A packet
+// leaves through its ingress port only by OFPP_IN_PORT (§5.12).
 import {
-  SW_OUTPUTS, SW_SNAPSHOT_BYTES, SWF_ETH_DST, SWF_ETH_SRC, SWF_IP_DSCP, SWF_IP_ECN,
-  SWO_BYTES, SWO_FRAME, SWO_MAX_LEN, SWO_PIN_REASON, SWO_PORT, SWO_QUEUE, SWO_RULE, SWO_TABLE,
+  SW_OUTPUTS, SW_SNAPSHOT_BYTES, SWF_ETH_DST, SWF_ETH_SRC, SWF_IP_DSCP, SWF_IP_ECN, SWF_IP_PROTO, SWF_ICMP_CODE, SWF_ICMP_TYPE,
+  SWF_IPV4_DST, SWF_IPV4_SRC, SWF_IPV6_DST, SWF_IPV6_SRC, SWF_L4_DST, SWF_L4_SRC, SWF_VLAN_VID,
+  SWO_BYTES, SWO_FRAME, SWO_LEN, SWO_MAX_LEN, SWO_PIN_REASON, SWO_PORT, SWO_QUEUE, SWO_RULE, SWO_TABLE,
   SWOP_ARG, SWOP_KIND, SWOP_MAC, SWOP_MAX_LEN, SWOP_OUTPUT, SWOP_SET_DSCP, SWOP_SET_ECN, SWOP_SET_ETH_DST, SWOP_SET_ETH_SRC, SWOP_SET_QUEUE,
+  SWOP_SET_VLAN_VID, SWOP_SET_VLAN_PCP, SWOP_SET_IPV4_SRC, SWOP_SET_IPV4_DST, SWOP_SET_IPV6_SRC, SWOP_SET_IPV6_DST,
+  SWOP_SET_L4_SRC, SWOP_SET_L4_DST, SWOP_SET_ICMP_TYPE, SWOP_SET_ICMP_CODE, SWOP_PUSH_VLAN, SWOP_POP_VLAN, SWOP_VALUE,
 } from '../layout';
-import { fieldVector, ipVersion, l3Offset } from './fields';
+import { fieldVector, ipVersion, l3Offset, l4Offset, refreshFields, restoreFields, saveFields } from './fields';
 
 const OFPP_IN_PORT: u32 = 0xfffffff8;
 const OFPP_CONTROLLER: u32 = 0xfffffffd;
@@ -36,6 +45,17 @@ let current: usize = 0;
 let currentReferenced = false;
 export let queueId: u32 = 0;
 export let overflow = false;
+/** no room to push a tag: the frame goes nowhere rather than out without it */
+let abandoned = false;
+const word: usize = memory.data(16, 8);
+
+// The packet outside the group bucket being run (bucketBegin / bucketEnd).
+let savedFrame: usize = 0;
+let savedLen: u32 = 0;
+let savedCurrent: usize = 0;
+let savedReferenced = false;
+let savedQueue: u32 = 0;
+let savedAbandoned = false;
 
 export function actionsInit(): void {
   outputs = heap.alloc(SW_OUTPUTS * SWO_BYTES);
@@ -56,6 +76,11 @@ export function frameStart(p: usize, len: u32, port: u32): void {
   currentReferenced = false;
   queueId = 0;
   overflow = false;
+  abandoned = false;
+}
+
+export function currentLength(): u32 {
+  return frameLen;
 }
 
 export function frameOutputs(): u32 {
@@ -67,6 +92,7 @@ export function frameRewritten(): bool {
 }
 
 function record(port: u32, maxLen: u32, table: u32, reason: u8, rule: i32): void {
+  if (abandoned) return;
   if (outputCount >= SW_OUTPUTS) {
     overflow = true;
     return;
@@ -79,6 +105,7 @@ function record(port: u32, maxLen: u32, table: u32, reason: u8, rule: i32): void
   store<i32>(o + SWO_RULE, rule);
   store<u32>(o + SWO_FRAME, current as u32);
   store<u32>(o + SWO_QUEUE, queueId);
+  store<u32>(o + SWO_LEN, frameLen);
   outputCount++;
   if (current != 0) currentReferenced = true;
 }
@@ -108,6 +135,133 @@ function beginRewrite(): void {
     const o = outputs + k * SWO_BYTES;
     if (load<u32>(o + SWO_FRAME) == current as u32) store<u32>(o + SWO_FRAME, snap as u32);
   }
+}
+
+/** Room for `bytes` in the snapshot area for this batch, or 0. */
+function snapshotAlloc(bytes: u32): usize {
+  const size = (bytes + 7) & ~7;
+  if (snapshotUsed + size > SW_SNAPSHOT_BYTES) {
+    overflow = true;
+    return 0;
+  }
+  const at = snapshots + snapshotUsed;
+  snapshotUsed += size;
+  return at;
+}
+
+@inline function be16(p: usize): u32 {
+  return ((load<u8>(p) as u32) << 8) | (load<u8>(p + 1) as u32);
+}
+
+@inline function storeBe16(p: usize, v: u32): void {
+  store<u8>(p, (v >> 8) as u8);
+  store<u8>(p + 1, (v & 0xff) as u8);
+}
+
+/** RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one 16-bit word m changed to m'. */
+@inline function checksumAdjust(check: u32, oldWord: u32, newWord: u32): u32 {
+  let sum = (~check & 0xffff) + (~oldWord & 0xffff) + newWord;
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return ~sum & 0xffff;
+}
+
+/**
+ * Writes n bytes (n even, at an even offset of its header) from src over at, updating the
+ * checksums at ipCheck and l4Check (0: none) word by word. udp: a checksum of 0 stays 0 and
+ * a result of 0 is written as 0xffff (RFC 768).
+ */
+function replaceWords(at: usize, src: usize, n: u32, ipCheck: usize, l4Check: usize, udp: bool): void {
+  let ic: u32 = ipCheck != 0 ? be16(ipCheck) : 0;
+  let lc: u32 = l4Check != 0 ? be16(l4Check) : 0;
+  const l4 = l4Check != 0 && !(udp && lc == 0);
+  for (let i: u32 = 0; i < n; i += 2) {
+    const o = be16(at + i);
+    const w = be16(src + i);
+    if (ipCheck != 0) ic = checksumAdjust(ic, o, w);
+    if (l4) lc = checksumAdjust(lc, o, w);
+    store<u16>(at + i, load<u16>(src + i));
+  }
+  if (ipCheck != 0) storeBe16(ipCheck, ic);
+  if (l4) storeBe16(l4Check, udp && lc == 0 ? 0xffff : lc);
+}
+
+/** The transport checksum an address change touches (TCP, UDP; ICMPv6 over IPv6), or 0. */
+function pseudoHeaderChecksum(): usize {
+  if (l4Offset == 0) return 0;
+  const proto = load<u8>(fieldVector + SWF_IP_PROTO) as u32;
+  const l4 = frame + l4Offset;
+  if (proto == 6) return l4 + 16;
+  if (proto == 17) return l4 + 6;
+  if (proto == 58 && ipVersion == 6) return l4 + 2;
+  return 0;
+}
+
+@inline function tagged(): bool {
+  if (frameLen < 18) return false;
+  const et = be16(frame + 12);
+  return et == 0x8100 || et == 0x88a8 || et == 0x9100;
+}
+
+/** push_vlan: a new outer tag with this ethertype, VID and PCP copied from the old outer tag (else 0). */
+function pushVlan(ethertype: u32): void {
+  if (frameLen < 14) return;
+  const buf = snapshotAlloc(frameLen + 4);
+  if (buf == 0) {
+    abandoned = true;
+    return;
+  }
+  const tci = tagged() ? be16(frame + 14) : 0;
+  memory.copy(buf, frame, 12);
+  storeBe16(buf + 12, ethertype);
+  storeBe16(buf + 14, tci);
+  memory.copy(buf + 16, frame + 12, frameLen - 12);
+  frame = buf;
+  frameLen += 4;
+  current = buf;
+  currentReferenced = false;
+  refreshFields(frame, frameLen);
+}
+
+/** pop_vlan: removes the outer tag (a frame without one is left alone). */
+function popVlan(): void {
+  if (!tagged()) return;
+  beginRewrite();
+  memory.copy(frame + 4, frame, 12);
+  frame += 4;
+  frameLen -= 4;
+  current = frame;
+  refreshFields(frame, frameLen);
+}
+
+/** A group bucket starts: the packet is kept aside; with copy the bucket works on its own copy. */
+export function bucketBegin(copy: bool): bool {
+  savedFrame = frame;
+  savedLen = frameLen;
+  savedCurrent = current;
+  savedReferenced = currentReferenced;
+  savedQueue = queueId;
+  savedAbandoned = abandoned;
+  saveFields();
+  if (!copy) return true;
+  const buf = snapshotAlloc(frameLen);
+  if (buf == 0) return false;
+  memory.copy(buf, frame, frameLen);
+  frame = buf;
+  current = buf;
+  currentReferenced = false;
+  return true;
+}
+
+/** The bucket is done: the packet is as it was before it. */
+export function bucketEnd(copied: bool): void {
+  frame = savedFrame;
+  frameLen = savedLen;
+  current = savedCurrent;
+  if (copied) currentReferenced = savedReferenced;
+  queueId = savedQueue;
+  abandoned = savedAbandoned;
+  restoreFields();
 }
 
 /** Sets DSCP and/or ECN (-1 keeps one) in the IPv4 TOS or the IPv6 traffic class. */
@@ -163,5 +317,49 @@ export function executeOp(op: usize, rule: i32, table: u32, tableMiss: bool): vo
     memory.copy(fieldVector + (kind == SWOP_SET_ETH_DST ? SWF_ETH_DST : SWF_ETH_SRC), op + SWOP_MAC, 6);
   } else if (kind == SWOP_SET_QUEUE) {
     queueId = arg;
+  } else if (kind == SWOP_SET_VLAN_VID || kind == SWOP_SET_VLAN_PCP) {
+    if (!tagged()) return;
+    beginRewrite();
+    const tci = be16(frame + 14);
+    if (kind == SWOP_SET_VLAN_VID) {
+      storeBe16(frame + 14, (tci & 0xf000) | (arg & 0x0fff));
+      store<u16>(fieldVector + SWF_VLAN_VID, bswap<u16>((0x1000 | (arg & 0x0fff)) as u16));
+    } else storeBe16(frame + 14, (tci & 0x1fff) | ((arg & 7) << 13));
+  } else if (kind == SWOP_SET_IPV4_SRC || kind == SWOP_SET_IPV4_DST) {
+    if (ipVersion != 4) return;
+    beginRewrite();
+    const ip = frame + l3Offset;
+    const src = kind == SWOP_SET_IPV4_SRC;
+    replaceWords(ip + (src ? 12 : 16), op + SWOP_VALUE, 4, ip + 10, pseudoHeaderChecksum(), load<u8>(fieldVector + SWF_IP_PROTO) == 17);
+    memory.copy(fieldVector + (src ? SWF_IPV4_SRC : SWF_IPV4_DST), op + SWOP_VALUE, 4);
+  } else if (kind == SWOP_SET_IPV6_SRC || kind == SWOP_SET_IPV6_DST) {
+    if (ipVersion != 6) return;
+    beginRewrite();
+    const src = kind == SWOP_SET_IPV6_SRC;
+    replaceWords(frame + l3Offset + (src ? 8 : 24), op + SWOP_VALUE, 16, 0, pseudoHeaderChecksum(), load<u8>(fieldVector + SWF_IP_PROTO) == 17);
+    memory.copy(fieldVector + (src ? SWF_IPV6_SRC : SWF_IPV6_DST), op + SWOP_VALUE, 16);
+  } else if (kind == SWOP_SET_L4_SRC || kind == SWOP_SET_L4_DST) {
+    const proto = load<u8>(fieldVector + SWF_IP_PROTO) as u32;
+    if (ipVersion == 0 || l4Offset == 0 || proto != (load<u16>(op + SWOP_MAX_LEN) as u32)) return;
+    beginRewrite();
+    const l4 = frame + l4Offset;
+    const src = kind == SWOP_SET_L4_SRC;
+    storeBe16(word, arg);
+    replaceWords(l4 + (src ? 0 : 2), word, 2, 0, l4 + (proto == 6 ? 16 : 6), proto == 17);
+    store<u16>(fieldVector + (src ? SWF_L4_SRC : SWF_L4_DST), bswap<u16>(arg as u16));
+  } else if (kind == SWOP_SET_ICMP_TYPE || kind == SWOP_SET_ICMP_CODE) {
+    const proto = load<u8>(fieldVector + SWF_IP_PROTO) as u32;
+    if (ipVersion == 0 || l4Offset == 0 || proto != (load<u16>(op + SWOP_MAX_LEN) as u32)) return;
+    beginRewrite();
+    const l4 = frame + l4Offset;
+    const type = kind == SWOP_SET_ICMP_TYPE;
+    store<u8>(word, type ? arg as u8 : load<u8>(l4));
+    store<u8>(word + 1, type ? load<u8>(l4 + 1) : arg as u8);
+    replaceWords(l4, word, 2, 0, l4 + 2, false);
+    store<u8>(fieldVector + (type ? SWF_ICMP_TYPE : SWF_ICMP_CODE), arg as u8);
+  } else if (kind == SWOP_PUSH_VLAN) {
+    pushVlan(arg);
+  } else if (kind == SWOP_POP_VLAN) {
+    popVlan();
   }
 }

@@ -4,21 +4,29 @@
 // it, run the meter instruction (a drop band ends the packet, a dscp_remark band rewrites
 // the DSCP), apply-actions, clear-actions, write-actions into the action set,
 // write-metadata, goto-table; at the end execute the action set in the order of §5.10
-// (set-field, set_queue, output). One call per batch; one verdict per frame and its output
-// records; nothing allocates.
+// (pop, push, set-field, set_queue, group, output — output only when there is no group).
+// A group action runs the group's buckets (§5.6, ofgroups.ts). One call per batch; one
+// verdict per frame and its output records; nothing allocates.
 import {
   R_OK, R_BAD_DESCRIPTOR, SW_BLOCK_OPS, SW_MAX_BATCH, SWD_BYTES, SWD_IN_PORT, SWD_LENGTH, SWD_OFFSET, SWD_TABLE, SW_TABLES, SWF_IP_DSCP, SWF_METADATA,
-  SWOP_ARG, SWOP_BYTES, SWOP_END, SWOP_KIND, SWOP_NEXT, SWOP_OUTPUT,
+  SWOP_ARG, SWOP_BYTES, SWOP_END, SWOP_KIND, SWOP_NEXT, SWOP_OUTPUT, SWOP_GROUP, SWOP_POP_VLAN, SWOP_PUSH_VLAN, SWOP_SET_QUEUE,
+  SWOP_SET_VLAN_VID, SWOP_SET_VLAN_PCP, SW_ACTION_SET_SLOTS,
+  SWG_BUCKET, SWG_BUCKETS, SWG_OCTETS, SWG_PACKETS, SWG_TOTAL_WEIGHT, SWG_TYPE, SWGB_BYTES, SWGB_FLAGS, SWGB_OCTETS, SWGB_OPS, SWGB_PACKETS, SWGB_WEIGHT, SWGBF_REWRITES,
   SWRF_CLEAR, SWRF_METADATA, SWRF_TABLE_MISS,
   SWV_BYTES, SWV_COUNT, SWV_FIRST, SWV_FLAGS, SWV_QUEUE, SWV_REASON, SWV_TABLE, SWVF_METER_DROP, SWVF_NO_MATCH, SWVF_OVERFLOW, SWVF_REWRITTEN,
 } from '../layout';
-import { extractFields, fieldVector } from './fields';
-import { executeOp, frameOutputs, frameRewritten, frameStart, batchStart, outputCount, overflow, queueId, setTos } from './ofactions';
+import { extractFields, fieldHash, fieldVector } from './fields';
+import { bucketBegin, bucketEnd, currentLength, executeOp, frameOutputs, frameRewritten, frameStart, batchStart, outputCount, overflow, queueId, setTos } from './ofactions';
+import { groupAt } from './ofgroups';
 import { METER_DROP, METER_REMARK, meterApply, meterInUse, remarkedDscp } from './ofmeters';
 import { blocks, R_APPLY, R_FLAGS, R_GOTO, R_META_MASK, R_META_VALUE, R_METER, R_WRITE, RULE_BYTES, ruleHit, rules, tableCounters, tableLookup } from './oftables';
 
 const BLOCK_BYTES: u32 = SW_BLOCK_OPS * SWOP_BYTES;
-const ACTION_SET_SIZE: u32 = 6;
+const ACTION_SET_SIZE: u32 = SW_ACTION_SET_SLOTS;
+const GROUP_ALL: u32 = 0;
+const GROUP_SELECT: u32 = 1;
+const SLOT_GROUP: u32 = 17;
+const SLOT_OUTPUT: u32 = 18;
 
 export let input: usize = 0;
 export let inputSize: u32 = 0;
@@ -44,9 +52,62 @@ export function inputReserve(bytes: u32): usize {
   return input;
 }
 
-/** The action-set slot of an op kind (§5.10 order: set-field DSCP, ECN, eth_dst, eth_src, set_queue, output). */
+/**
+ * The action-set slot of an op kind, in §5.10 order: pop_vlan, push_vlan, the set-fields (DSCP,
+ * ECN, eth_dst, eth_src, vlan_vid, vlan_pcp, IPv4 src/dst, IPv6 src/dst, L4 src/dst, ICMP
+ * type/code), set_queue, group, output. src/switch/pipeline.ts ACTION_SET_SLOT is the same.
+ */
 @inline function slotOf(kind: u8): u32 {
-  return kind == SWOP_OUTPUT ? 5 : (kind as u32) - 2;
+  if (kind == SWOP_POP_VLAN) return 0;
+  if (kind == SWOP_PUSH_VLAN) return 1;
+  if (kind == SWOP_SET_QUEUE) return 16;
+  if (kind == SWOP_GROUP) return SLOT_GROUP;
+  if (kind == SWOP_OUTPUT) return SLOT_OUTPUT;
+  if (kind == SWOP_SET_VLAN_VID || kind == SWOP_SET_VLAN_PCP) return (kind as u32) - 1;
+  const k = kind as u32;
+  return k < (SWOP_SET_QUEUE as u32) ? k : k - 1;
+}
+
+/** Runs one bucket on its own copy of the packet (when it rewrites), then restores the packet. */
+function runBucket(b: usize, rule: i32, table: u32, tableMiss: bool): void {
+  store<u64>(b + SWGB_PACKETS, load<u64>(b + SWGB_PACKETS) + 1);
+  store<u64>(b + SWGB_OCTETS, load<u64>(b + SWGB_OCTETS) + currentLength());
+  const copy = (load<u32>(b + SWGB_FLAGS) & SWGBF_REWRITES) != 0;
+  if (bucketBegin(copy)) {
+    const ops = load<i32>(b + SWGB_OPS);
+    if (ops >= 0) runOps(ops, rule, table, tableMiss);
+  }
+  bucketEnd(copy);
+}
+
+/** The group action (§5.6.1): all buckets, the one a select picks, or the indirect one. */
+function runGroup(slot: u32, rule: i32, table: u32, tableMiss: bool): void {
+  const g = groupAt(slot);
+  if (g == 0) return;
+  store<u64>(g + SWG_PACKETS, load<u64>(g + SWG_PACKETS) + 1);
+  store<u64>(g + SWG_OCTETS, load<u64>(g + SWG_OCTETS) + currentLength());
+  const type = load<u32>(g + SWG_TYPE);
+  const n = load<u32>(g + SWG_BUCKETS);
+  if (type == GROUP_ALL) {
+    for (let i: u32 = 0; i < n; i++) runBucket(g + SWG_BUCKET + i * SWGB_BYTES, rule, table, tableMiss);
+    return;
+  }
+  if (type == GROUP_SELECT) {
+    const total = load<u32>(g + SWG_TOTAL_WEIGHT);
+    if (total == 0) return;
+    let pick = fieldHash() % total;
+    for (let i: u32 = 0; i < n; i++) {
+      const b = g + SWG_BUCKET + i * SWGB_BYTES;
+      const w = load<u32>(b + SWGB_WEIGHT);
+      if (pick < w) {
+        runBucket(b, rule, table, tableMiss);
+        return;
+      }
+      pick -= w;
+    }
+    return;
+  }
+  if (n > 0) runBucket(g + SWG_BUCKET, rule, table, tableMiss);
 }
 
 function runOps(first: i32, rule: i32, table: u32, tableMiss: bool): void {
@@ -60,7 +121,8 @@ function runOps(first: i32, rule: i32, table: u32, tableMiss: bool): void {
       slot = 0;
       continue;
     }
-    executeOp(op, rule, table, tableMiss);
+    if (kind == SWOP_GROUP) runGroup(load<u32>(op + SWOP_ARG), rule, table, tableMiss);
+    else executeOp(op, rule, table, tableMiss);
     op += SWOP_BYTES;
     slot++;
   }
@@ -68,11 +130,18 @@ function runOps(first: i32, rule: i32, table: u32, tableMiss: bool): void {
 
 function writeActions(first: i32): void {
   let op = blocks + (first as u32) * BLOCK_BYTES;
-  for (let slot: u32 = 0; slot < SW_BLOCK_OPS; slot++) {
+  let slot: u32 = 0;
+  while (slot < SW_BLOCK_OPS) {
     const kind = load<u8>(op);
     if (kind == SWOP_END) return;
-    store<usize>(actionSet + slotOf(kind) * 8, op); // an action set holds at most 7 ops: one block
+    if (kind == SWOP_NEXT) {
+      op = blocks + load<u32>(op + SWOP_ARG) * BLOCK_BYTES;
+      slot = 0;
+      continue;
+    }
+    store<usize>(actionSet + slotOf(kind) * 8, op);
     op += SWOP_BYTES;
+    slot++;
   }
 }
 
@@ -97,11 +166,11 @@ function switchFrame(p: usize, len: u32, port: u32, startTable: u32, nowMs: f64,
       break;
     }
     store<u64>(tc + 8, load<u64>(tc + 8) + 1);
-    ruleHit(r as u32, len, nowMs);
+    ruleHit(r as u32, currentLength(), nowMs);
     const rp = rules + (r as u32) * RULE_BYTES;
     const meter = load<u32>(rp + R_METER);
     if (meter != 0 && meterInUse(meter - 1)) {
-      const m = meterApply(meter - 1, len, load<u8>(fieldVector + SWF_IP_DSCP), nowMs);
+      const m = meterApply(meter - 1, currentLength(), load<u8>(fieldVector + SWF_IP_DSCP), nowMs);
       if (m == METER_DROP) {
         flags |= SWVF_METER_DROP;
         setUsed = false;
@@ -128,9 +197,15 @@ function switchFrame(p: usize, len: u32, port: u32, startTable: u32, nowMs: f64,
     table = next as u32;
   }
   if (setUsed) {
-    for (let i: u32 = 0; i < ACTION_SET_SIZE; i++) {
+    const group = load<usize>(actionSet + SLOT_GROUP * 8);
+    for (let i: u32 = 0; i < SLOT_GROUP; i++) {
       const op = load<usize>(actionSet + i * 8);
       if (op != 0) executeOp(op, -1, 0, false);
+    }
+    if (group != 0) runGroup(load<u32>(group + SWOP_ARG), -1, 0, false);
+    else {
+      const out = load<usize>(actionSet + SLOT_OUTPUT * 8);
+      if (out != 0) executeOp(out, -1, 0, false);
     }
   }
   clearActionSet();

@@ -149,7 +149,7 @@ export function tableLookup(table: u32, fields: usize): i32 {
 
 // ---- op blocks ----------------------------------------------------------------------------
 
-function blocksFree(first: i32): void {
+export function blocksFree(first: i32): void {
   let b = first;
   while (b >= 0) {
     const base = blocks + (b as u32) * BLOCK_BYTES;
@@ -161,20 +161,20 @@ function blocksFree(first: i32): void {
   }
 }
 
-function blocksNeeded(count: u32): u32 {
+export function blocksNeeded(count: u32): u32 {
   if (count == 0) return 0;
   if (count <= SW_BLOCK_OPS) return 1;
   return (count - 1 + (SW_BLOCK_OPS - 2)) / (SW_BLOCK_OPS - 1);
 }
 
-function freeBlocks(): u32 {
+export function freeBlocks(): u32 {
   let n: u32 = 0;
   for (let b = freeBlock; b >= 0; b = load<i32>(blocks + (b as u32) * BLOCK_BYTES)) n++;
   return n;
 }
 
 /** Copies `count` ops from `src` into a chain of blocks; returns its first block (-1 none). Room was checked. */
-function blocksStore(src: usize, count: u32): i32 {
+export function blocksStore(src: usize, count: u32): i32 {
   if (count == 0) return -1;
   let b = freeBlock;
   const first = b;
@@ -195,7 +195,13 @@ function blocksStore(src: usize, count: u32): i32 {
     memory.copy(at, src + i * SWOP_BYTES, SWOP_BYTES);
     slot++;
   }
-  if (slot < SW_BLOCK_OPS) store<u8>(blocks + (b as u32) * BLOCK_BYTES + slot * SWOP_BYTES, SWOP_END);
+  if (slot < SW_BLOCK_OPS) {
+    const base = blocks + (b as u32) * BLOCK_BYTES;
+    store<u8>(base + slot * SWOP_BYTES, SWOP_END);
+    // blocksFree follows a chain by the kind in the last slot: a reused block must not keep a
+    // link from its last life there.
+    store<u8>(base + (SW_BLOCK_OPS - 1) * SWOP_BYTES, SWOP_END);
+  }
   return first;
 }
 

@@ -206,12 +206,13 @@ export const S_FLOW = 8; // i32: entry found in stage 2, -1 none
 
 // The OpenFlow switch module (build/payflow-switch.wasm, assembly/switch/): its own interface
 // version, checked by src/switch/wasm-pipeline.ts. docs/switch.md draws these tables.
-export const SW_ABI_VERSION = 1;
+export const SW_ABI_VERSION = 2;
 export const SW_MAX_BATCH = 1024;
 export const SW_TABLES = 64; // OpenFlow tables 0..63
 export const SW_TUPLES_PER_TABLE = 64; // distinct masks per table
 export const SW_MAX_BANDS = 8; // bands per meter
-export const SW_STAGING_OPS = 256; // ops one staged rule may carry (apply + write)
+export const SW_STAGING_OPS = 256; // ops one staged rule may carry (apply + write), or one staged group (all buckets)
+export const SW_MAX_BUCKETS = 16; // buckets per group
 
 // OpenFlow field vector (88 bytes, network byte order, 11 u64 words): what a switch rule matches,
 // the same vector as src/switch/fields.ts F_*. Unset fields are 0.
@@ -267,16 +268,18 @@ export const SWO_PIN_REASON = 7; // u8: OFPR_NO_MATCH (table-miss rule) or OFPR_
 export const SWO_RULE = 8; // i32: rule id, -1 from the action set
 export const SWO_FRAME = 12; // u32: 0 or the address of the bytes
 export const SWO_QUEUE = 16; // u32: queue id when the output ran
+export const SWO_LEN = 20; // u32: frame length when the output ran (push/pop VLAN change it)
 export const SW_OUTPUTS = 8192; // output records per batch
-export const SW_SNAPSHOT_BYTES = 1048576; // room for frame snapshots per batch
+export const SW_SNAPSHOT_BYTES = 4194304; // room per batch for frame snapshots, pushed VLAN tags and group bucket copies
 
-// Switch op (16 bytes): one action of an instruction program. Kinds are those of
+// Switch op (32 bytes): one action of an instruction program. Kinds are those of
 // src/switch/pipeline.ts; SWOP_NEXT continues in another op block, SWOP_END ends a list.
-export const SWOP_BYTES = 16;
+export const SWOP_BYTES = 32;
 export const SWOP_KIND = 0; // u8
-export const SWOP_MAX_LEN = 2; // u16
-export const SWOP_ARG = 4; // u32: port, DSCP, ECN, queue id, or next block
+export const SWOP_MAX_LEN = 2; // u16: max_len of an output; the IP protocol a port or ICMP rewrite needs
+export const SWOP_ARG = 4; // u32: port, DSCP, ECN, queue id, VLAN id/PCP, L4 port, ICMP type/code, ethertype, group slot, or next block
 export const SWOP_MAC = 8; // 6 bytes
+export const SWOP_VALUE = 8; // up to 16 bytes: a MAC, IPv4 or IPv6 address
 export const SWOP_END = 0;
 export const SWOP_OUTPUT = 1;
 export const SWOP_SET_DSCP = 2;
@@ -284,8 +287,22 @@ export const SWOP_SET_ECN = 3;
 export const SWOP_SET_ETH_DST = 4;
 export const SWOP_SET_ETH_SRC = 5;
 export const SWOP_SET_QUEUE = 6;
+export const SWOP_SET_VLAN_VID = 7;
+export const SWOP_SET_VLAN_PCP = 8;
+export const SWOP_SET_IPV4_SRC = 9;
+export const SWOP_SET_IPV4_DST = 10;
+export const SWOP_SET_IPV6_SRC = 11;
+export const SWOP_SET_IPV6_DST = 12;
+export const SWOP_SET_L4_SRC = 13;
+export const SWOP_SET_L4_DST = 14;
+export const SWOP_SET_ICMP_TYPE = 15;
+export const SWOP_SET_ICMP_CODE = 16;
+export const SWOP_PUSH_VLAN = 17;
+export const SWOP_POP_VLAN = 18;
+export const SWOP_GROUP = 19;
+export const SW_ACTION_SET_SLOTS = 19; // action set slots, one per op kind, in the execution order of OpenFlow 1.3.5 §5.10
 export const SWOP_NEXT = 255;
-export const SW_BLOCK_OPS = 8; // ops per block (the last slot may be SWOP_NEXT)
+export const SW_BLOCK_OPS = 4; // ops per block (the last slot may be SWOP_NEXT)
 
 // Switch rule record, staged by the host before ruleAdd(id) / ruleProgram(id).
 export const SWR_VALUE = 0; // field vector value, 88 bytes (bits outside the mask are 0)
@@ -301,7 +318,7 @@ export const SWR_META_MASK = 208; // 8 bytes
 export const SWR_APPLY_COUNT = 216; // u32: apply-actions ops
 export const SWR_WRITE_COUNT = 220; // u32: write-actions ops, after them
 export const SWR_OPS = 224; // SW_STAGING_OPS ops
-export const SWR_STAGING_BYTES = 4320;
+export const SWR_STAGING_BYTES = 8416;
 export const SWRF_CLEAR = 1; // clear_actions
 export const SWRF_METADATA = 2; // write_metadata
 export const SWRF_TABLE_MISS = 4; // priority 0, empty match: packet-ins say OFPR_NO_MATCH
@@ -333,8 +350,33 @@ export const SWB_OCTETS = 40; // u64
 export const SWMF_PKTPS = 1;
 export const SWMF_USED = 2;
 
-// Switch region table (40 bytes, u32 addresses): regionTable() returns it.
-export const SWRG_BYTES = 40;
+// OpenFlow group (OpenFlow 1.3.5 §5.6; 32 + SW_MAX_BUCKETS × 32 bytes per slot). The host stages a group
+// in SWGS_* (bucket weights and op counts; the ops themselves in the rule staging SWR_OPS, bucket after
+// bucket), then groupSet(slot) stores it; the module keeps the counters.
+export const SWG_BYTES = 544;
+export const SWG_TYPE = 0; // u32: OFPGT_ALL 0, OFPGT_SELECT 1, OFPGT_INDIRECT 2
+export const SWG_BUCKETS = 4; // u32: number of buckets
+export const SWG_TOTAL_WEIGHT = 8; // u32: sum of the bucket weights (select)
+export const SWG_FLAGS = 12; // u32: SWGF_*
+export const SWG_PACKETS = 16; // u64
+export const SWG_OCTETS = 24; // u64
+export const SWG_BUCKET = 32; // first bucket
+export const SWGB_BYTES = 32;
+export const SWGB_WEIGHT = 0; // u32
+export const SWGB_OPS = 4; // i32: first op block, -1 none (module only)
+export const SWGB_FLAGS = 8; // u32: SWGBF_* (module only)
+export const SWGB_PACKETS = 16; // u64
+export const SWGB_OCTETS = 24; // u64
+export const SWGF_USED = 1;
+export const SWGBF_REWRITES = 1; // the bucket changes the packet, so it works on its own copy
+export const SWGS_BYTES = 136;
+export const SWGS_TYPE = 0; // u32
+export const SWGS_BUCKETS = 4; // u32
+export const SWGS_WEIGHTS = 8; // SW_MAX_BUCKETS × u32
+export const SWGS_COUNTS = 72; // SW_MAX_BUCKETS × u32: ops of each bucket
+
+// Switch region table (52 bytes, u32 addresses): regionTable() returns it.
+export const SWRG_BYTES = 52;
 export const SWRG_INPUT = 0;
 export const SWRG_INPUT_SIZE = 4;
 export const SWRG_DESCRIPTORS = 8; // SW_MAX_BATCH descriptors
@@ -345,3 +387,6 @@ export const SWRG_RULE_COUNTERS = 24; // SWC_BYTES per rule id
 export const SWRG_METERS = 28; // SWM_BYTES per meter slot
 export const SWRG_TABLE_COUNTERS = 32; // SW_TABLES × (u64 lookups, u64 matched)
 export const SWRG_RULE_CAPACITY = 36; // u32: rule ids 0..capacity-1
+export const SWRG_GROUPS = 40; // SWG_BYTES per group slot
+export const SWRG_GROUP_STAGING = 44; // SWGS_BYTES: the group being staged (its ops in the rule staging SWR_OPS)
+export const SWRG_GROUP_CAPACITY = 48; // u32: group slots 0..capacity-1

@@ -7,12 +7,17 @@
 // the meters to the datapath thread in arrival order — a barrier goes the same way, so its
 // reply follows every earlier request, and so do queue-get-config (§7.3.6) and queue stats,
 // since the datapath owns the egress queues. Anything it does not implement is refused with the
-// error §7.4.4 names. On losing the controller it keeps its flows (fail-secure, §6.4).
+// error §7.4.4 names. Group-mods and group statistics go to the datapath too (§5.6).
+// On losing the controller it dialled (§6.3.6 "Connection Interruption") it keeps its flows
+// either way: fail-secure (the default) goes on switching through them and sends nothing to a
+// controller; fail-standalone switches as a learning bridge (standalone.ts) until a controller
+// is back, then through the flow table the controller left, unchanged (existing entries
+// remain, §6.3.6). Flows expire on their timeouts in both modes.
 import { EventEmitter } from 'node:events';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import {
-  OFPBRC, OFPET, OFPHFC, OFPTFFC, OFPMBT, OFPMF, OFPPF, OFPPR, OFPPS, OFP_NO_BUFFER, decodeMessage, encodeMessage,
+  OFPAT, OFPBRC, OFPET, OFPHFC, OFPTFFC, OFPMBT, OFPMF, OFPPF, OFPPR, OFPPS, OFP_NO_BUFFER, decodeMessage, encodeMessage,
   type MultipartReplyBody, type MultipartRequestMessage, type OfpMessage, type Port, type PortStats,
 } from '../openflow/codec/index.js';
 import { MessageFramer } from '../openflow/framing.js';
@@ -20,6 +25,7 @@ import { C_RX_BYTES, C_RX_DROPPED, C_RX_ERRORS, C_RX_MALFORMED, C_RX_PACKETS, C_
 import { N_TABLES } from './pipeline.js';
 import type { Scheduler } from './egress-queues.js';
 import { PAYFLOW_SWITCH_DESC } from '../util/flow-queues.js';
+import { groupFeatures } from './groups.js';
 import { tableFeatures } from './table-features.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
 
@@ -40,6 +46,8 @@ export interface SwitchOptions {
   scheduler?: Scheduler;
   /** the datapath: the WebAssembly pipeline (default) or its TypeScript twin */
   datapath?: 'wasm' | 'ts';
+  /** without the dialled controller: keep to the flow table (secure, default) or be a learning bridge (standalone) */
+  failMode?: 'secure' | 'standalone';
   retryMinMs?: number;
   retryMaxMs?: number;
 }
@@ -56,12 +64,15 @@ const PORT_WATCH_MS = 1000;
 const OFPC_FLOW_STATS = 1;
 const OFPC_TABLE_STATS = 2;
 const OFPC_PORT_STATS = 4;
+const OFPC_GROUP_STATS = 8;
 const OFPC_QUEUE_STATS = 64;
+/** The actions a bucket may hold, as ofp_action_type bits (§7.3.5.11): output, push/pop VLAN, set_queue, set_field. */
+const GROUP_ACTIONS = (1 << OFPAT.OUTPUT) | (1 << OFPAT.PUSH_VLAN) | (1 << OFPAT.POP_VLAN) | (1 << OFPAT.SET_QUEUE) | (1 << OFPAT.SET_FIELD);
 
 class Channel {
   readonly framer = new MessageFramer();
   ready = false;
-  constructor(readonly id: number, readonly socket: Socket) {}
+  constructor(readonly id: number, readonly socket: Socket, readonly dialled: boolean) {}
   send(msg: OfpMessage): void {
     if (this.socket.destroyed) return;
     this.socket.write(encodeMessage(msg, { checkPrerequisites: false }));
@@ -80,6 +91,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
   private portWatch: NodeJS.Timeout | undefined;
   private portState: Port[];
   private readonly started = Date.now();
+  private bridging = false;
   private missSendLen = 128;
   private xid = 1;
 
@@ -118,10 +130,29 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     worker.on('message', (e: DatapathEvent) => sw.onDatapath(e));
     worker.on('error', (err) => sw.emit('log', `datapath failed: ${err.message}`));
     if (options.listen) await sw.listen(options.listen);
-    if (options.controller) sw.dial(options.controller, options.retryMinMs ?? 500);
+    if (options.controller) {
+      if (sw.standalone) sw.setStandalone(true);
+      sw.dial(options.controller, options.retryMinMs ?? 500);
+    }
     sw.portWatch = setInterval(() => sw.watchPorts(), PORT_WATCH_MS);
     sw.portWatch.unref();
     return sw;
+  }
+
+  private get standalone(): boolean {
+    return this.options.failMode === 'standalone';
+  }
+
+  /** Whether frames go through the learning bridge (fail-standalone without a controller). */
+  get bridgingNow(): boolean {
+    return this.bridging;
+  }
+
+  private setStandalone(on: boolean): void {
+    if (on === this.bridging) return;
+    this.bridging = on;
+    this.post({ kind: 'standalone', on });
+    this.emit('log', on ? 'no controller: switching as a learning bridge (fail-standalone)' : 'controller connected: switching through its flow table');
   }
 
   get listenAddress(): AddressInfo | undefined {
@@ -176,21 +207,24 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     socket.once('connect', () => {
       connected = true;
       this.emit('log', `connected to controller ${target.host}:${target.port}`);
-      this.attach(socket);
+      this.attach(socket, true);
     });
     socket.once('close', () => {
       if (this.stopped) return;
       const min = this.options.retryMinMs ?? 500;
       const next = connected ? min : Math.min(waitMs * 2, this.options.retryMaxMs ?? 8000);
-      if (connected) this.emit('log', `lost controller ${target.host}:${target.port}; keeping flows (fail-secure), redialling`);
+      if (connected) {
+        this.emit('log', `lost controller ${target.host}:${target.port}; keeping flows (${this.standalone ? 'fail-standalone' : 'fail-secure'}), redialling`);
+        if (this.standalone) this.setStandalone(true);
+      }
       this.redial = setTimeout(() => this.dial(target, next), connected ? min : waitMs);
     });
     socket.on('error', () => {});
   }
 
-  private attach(socket: Socket): void {
+  private attach(socket: Socket, dialled = false): void {
     socket.setNoDelay(true);
-    const ch = new Channel(this.nextChannel++, socket);
+    const ch = new Channel(this.nextChannel++, socket, dialled);
     this.channels.set(ch.id, ch);
     socket.on('error', () => {});
     socket.on('close', () => this.channels.delete(ch.id));
@@ -227,6 +261,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
       }
       ch.ready = true;
       ch.framer.version = 4;
+      if (ch.dialled) this.setStandalone(false);
       return;
     }
     const conn = ch.id;
@@ -246,7 +281,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
           nBuffers: 0,
           nTables: N_TABLES,
           auxiliaryId: 0,
-          capabilities: OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_QUEUE_STATS,
+          capabilities: OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_GROUP_STATS | OFPC_QUEUE_STATS,
           reserved: 0,
         });
         return;
@@ -274,6 +309,9 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
       case 'meter_mod':
         this.post({ kind: 'meter_mod', conn, xid: msg.xid, msg, head });
         return;
+      case 'group_mod':
+        this.post({ kind: 'group_mod', conn, xid: msg.xid, msg, head });
+        return;
       case 'packet_out':
         this.post({ kind: 'packet_out', conn, xid: msg.xid, msg, head });
         return;
@@ -287,7 +325,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
         ch.send({ type: 'error', xid: msg.xid, errorType: OFPET.BAD_REQUEST, code: OFPBRC.BAD_EXPERIMENTER, data: head });
         return;
       default:
-        // group_mod, port_mod and the switch-to-controller types.
+        // port_mod and the switch-to-controller types.
         ch.send({ type: 'error', xid: msg.xid, errorType: OFPET.BAD_REQUEST, code: OFPBRC.BAD_TYPE, data: head });
     }
   }
@@ -308,11 +346,8 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
       case 'meter_features':
         reply({ bodyType: 'meter_features', maxMeter: 0xffff, bandTypes: (1 << OFPMBT.DROP) | (1 << OFPMBT.DSCP_REMARK), capabilities: OFPMF.KBPS | OFPMF.PKTPS | OFPMF.BURST | OFPMF.STATS, maxBands: 8, maxColor: 0 });
         return;
-      case 'group_desc':
-        reply({ bodyType: 'group_desc', groups: [] });
-        return;
-      case 'group':
-        reply({ bodyType: 'group', stats: [] });
+      case 'group_features':
+        reply({ bodyType: 'group_features', ...groupFeatures(GROUP_ACTIONS) });
         return;
       case 'table_features': {
         if (body.tables.length > 0) {
@@ -331,6 +366,8 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
       case 'table':
       case 'meter':
       case 'meter_config':
+      case 'group':
+      case 'group_desc':
       case 'queue':
         this.post({ kind: 'multipart', conn: ch.id, xid: msg.xid, body, head });
         return;

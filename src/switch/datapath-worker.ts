@@ -6,6 +6,8 @@
 // poll(2) instead of spinning: for a millisecond, and for a few once the ports have been quiet
 // a while. A port with a rate sends through its egress queues (egress-queues.ts, in
 // WebAssembly egress-wasm.ts), which are serviced on every turn of the loop.
+// In fail-standalone mode, while the agent has no controller, frames bypass the OpenFlow
+// tables and go through a learning bridge (standalone.ts); the tables stay as they were.
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   OFPCML_NO_BUFFER, OFPM, OFPMC, OFPP, type FlowRemovedMessage, type MultipartReplyBody, type MultipartRequestBody, type PacketQueue, type QueueStats,
@@ -15,6 +17,7 @@ import { WasmPortEgress } from './egress-wasm.js';
 import { libc, POLLIN } from './libc.js';
 import { C_RX_MALFORMED, PacketPort, PORT_COUNTERS, SLOT_SIZE } from './ports.js';
 import { Pipeline, type OfError, type PacketSink, type RemovedFlow, type SwitchPipeline } from './pipeline.js';
+import { LearningSwitch } from './standalone.js';
 import { WasmPipeline } from './wasm-pipeline.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
 
@@ -63,6 +66,8 @@ const shapedPorts = ports.filter((_, i) => egress[i]!.shaped);
 let current: PacketPort = ports[0]!;
 /** when the ports went quiet (clock ms), or -1 while there is traffic or a request */
 let quietSince = -1;
+const bridge = new LearningSwitch();
+let standalone = false;
 let packetInBudget = PACKET_INS_PER_SLICE;
 
 const sink: PacketSink = {
@@ -115,16 +120,22 @@ function forwardSlice(): void {
       if (n === 0) continue;
       got += n;
       current = p;
-      const malformedBefore = pipeline.malformed;
-      pipeline.processBatch(p.rx, SLOT_SIZE, p.rxLengths, n, p.portNo, sink);
-      p.counters[C_RX_MALFORMED]! += pipeline.malformed - malformedBefore;
+      if (standalone) {
+        const malformedBefore = bridge.malformed;
+        bridge.processBatch(p.rx, SLOT_SIZE, p.rxLengths, n, p.portNo, sink, pipeline.now);
+        p.counters[C_RX_MALFORMED]! += bridge.malformed - malformedBefore;
+      } else {
+        const malformedBefore = pipeline.malformed;
+        pipeline.processBatch(p.rx, SLOT_SIZE, p.rxLengths, n, p.portNo, sink);
+        p.counters[C_RX_MALFORMED]! += pipeline.malformed - malformedBefore;
+      }
       transmit(pipeline.now);
     }
     if (got === 0) {
       if (c.poll(pollfds, ports.length, idlePollMs(pipeline.now)) <= 0) break;
     } else quietSince = -1;
   } while (clock() < deadline);
-  dpCounters[DP_MALFORMED] = pipeline.malformed;
+  dpCounters[DP_MALFORMED] = pipeline.malformed + bridge.malformed;
 }
 
 function idlePollMs(now: number): number {
@@ -183,6 +194,10 @@ function multipart(body: MultipartRequestBody): MultipartReplyBody | OfError {
       return { bodyType: 'meter', stats: pipeline.meters.stats(body.meterId, clock()) };
     case 'meter_config':
       return { bodyType: 'meter_config', meters: pipeline.meters.configs(body.meterId) };
+    case 'group':
+      return { bodyType: 'group', stats: pipeline.groupStats(body.groupId) };
+    case 'group_desc':
+      return { bodyType: 'group_desc', groups: pipeline.groupDescs() };
     case 'queue': {
       const selected = queuePorts(body.portNo);
       if (!Array.isArray(selected)) return selected;
@@ -236,6 +251,12 @@ function handle(req: DatapathRequest): void {
       reportRemoved(r.removed);
       return;
     }
+    case 'group_mod': {
+      const r = pipeline.groupMod(req.msg);
+      if (r.error) fail(req, r.error);
+      reportRemoved(r.removed);
+      return;
+    }
     case 'meter_mod': {
       const m = req.msg;
       const e = pipeline.meters.modify(m.command, m.flags, m.meterId, m.bands, clock());
@@ -281,6 +302,10 @@ function handle(req: DatapathRequest): void {
     case 'barrier':
       post({ kind: 'barrier', conn: req.conn, xid: req.xid });
       return;
+    case 'standalone':
+      standalone = req.on;
+      bridge.clear();
+      return;
     case 'stop':
       for (const p of ports) p.close();
       process.exit(0);
@@ -292,7 +317,7 @@ port.on('message', (req: DatapathRequest) => {
     handle(req);
   } catch (err) {
     // A request the checks above let through must not take the datapath down.
-    if (req.kind !== 'stop' && req.kind !== 'barrier') fail(req, { errorType: 1, code: 0, reason: `internal error: ${String(err)}` });
+    if (req.kind !== 'stop' && req.kind !== 'barrier' && req.kind !== 'standalone') fail(req, { errorType: 1, code: 0, reason: `internal error: ${String(err)}` });
   }
 });
 

@@ -8,20 +8,27 @@
 //
 // Supported actions: output (a port, IN_PORT, FLOOD, ALL, CONTROLLER with max_len, TABLE
 // in packet-out), set_field on ip_dscp and ip_ecn (the IPv4 header checksum updated as in
-// RFC 1624, the IPv6 traffic class rewritten), eth_src and eth_dst, and set_queue (the
-// queue id goes with each output to the port's egress queues). Anything else is refused at flow-mod time with the error §7.4.4
-// names, so the hot path only ever meets actions it can execute. The hot path never
-// throws on a frame: a frame the parser refuses is counted and switched on the fields it has.
+// RFC 1624, the IPv6 traffic class rewritten), eth_src and eth_dst, vlan_vid and vlan_pcp,
+// IPv4 / IPv6 addresses, TCP / UDP ports and ICMP type / code (checksums in rewrite.ts),
+// push_vlan (0x8100, 0x88a8) and pop_vlan, group (§5.6: all, select, indirect; groups.ts),
+// and set_queue (the queue id goes with each output to the port's egress queues). Anything
+// else is refused at flow-mod time with the error §7.4.4 names, so the hot path only ever
+// meets actions it can execute. A rewrite that needs a header the packet lacks does
+// nothing. The hot path never throws on a frame: a frame the parser refuses is counted and
+// switched on the fields it has.
 import {
-  OFPBAC, OFPBIC, OFPBRC, OFPFC, OFPFF, OFPFMFC, OFPM, OFPMMFC, OFPP, OFPR, OFPRR, OFPTT, OFP_NO_BUFFER,
-  type Action, type FlowModMessage, type FlowStats, type FlowStatsRequest, type Instruction, type Match, type TableStats,
+  OFPBAC, OFPBIC, OFPBRC, OFPFC, OFPFF, OFPFMFC, OFPG, OFPGC, OFPGT, OFPM, OFPMMFC, OFPP, OFPR, OFPRR, OFPTT, OFP_NO_BUFFER,
+  type Action, type FlowModMessage, type FlowStats, type FlowStatsRequest, type GroupDesc, type GroupModMessage, type GroupStats, type Instruction, type Match, type TableStats,
 } from '../openflow/codec/index.js';
 import { R_OK } from '../dataplane/layout.js';
 import {
-  F_ETH_DST, F_ETH_SRC, F_IP_DSCP, F_IP_ECN, F_METADATA, PacketFields, compileMatch, covers, matches, overlaps, sameMatch, writeOxmValue,
+  F_ETH_DST, F_ETH_SRC, F_ICMP_CODE, F_ICMP_TYPE, F_IP_DSCP, F_IP_ECN, F_IP_PROTO, F_IPV4_DST, F_IPV4_SRC, F_IPV6_DST, F_IPV6_SRC, F_L4_DST, F_L4_SRC,
+  F_METADATA, F_VLAN_VID, FIELDS_LEN, PacketFields, compileMatch, covers, matches, overlaps, sameMatch, writeOxmValue,
   type CompiledMatch,
 } from './fields.js';
+import { checkGroupMod, groupDesc, makeGroup, selectBucket, type Group, type GroupBucket } from './groups.js';
 import { METER_DROP, METER_REMARK, MeterTable } from './meters.js';
+import { setIcmp, setIpv4Address, setIpv6Address, setTransportPort, type HeaderPlace } from './rewrite.js';
 
 export const N_TABLES = 64;
 
@@ -31,18 +38,63 @@ const OP_SET_ECN = 3;
 const OP_SET_ETH_DST = 4;
 const OP_SET_ETH_SRC = 5;
 const OP_SET_QUEUE = 6;
+const OP_SET_VLAN_VID = 7;
+const OP_SET_VLAN_PCP = 8;
+const OP_SET_IPV4_SRC = 9;
+const OP_SET_IPV4_DST = 10;
+const OP_SET_IPV6_SRC = 11;
+const OP_SET_IPV6_DST = 12;
+const OP_SET_L4_SRC = 13;
+const OP_SET_L4_DST = 14;
+const OP_SET_ICMP_TYPE = 15;
+const OP_SET_ICMP_CODE = 16;
+const OP_PUSH_VLAN = 17;
+const OP_POP_VLAN = 18;
+const OP_GROUP = 19;
 
 interface Op {
   op: number;
-  /** output port, DSCP, ECN or queue id */
+  /** output port, DSCP, ECN, queue id, VLAN id / PCP, L4 port, ICMP type / code, ethertype or group id */
   arg: number;
+  /** max_len of an output; the IP protocol a port or ICMP rewrite applies to */
   maxLen: number;
-  mac?: Uint8Array;
+  /** a MAC, IPv4 or IPv6 address */
+  value?: Uint8Array;
 }
 
-/** The slot of each op kind in the action set, in §5.10 execution order (set-field, qos, output). */
-const ACTION_SET_SLOT: Record<number, number> = { [OP_SET_DSCP]: 0, [OP_SET_ECN]: 1, [OP_SET_ETH_DST]: 2, [OP_SET_ETH_SRC]: 3, [OP_SET_QUEUE]: 4, [OP_OUTPUT]: 5 };
-const ACTION_SET_SIZE = 6;
+/**
+ * The slot of each op kind in the action set, in §5.10 execution order: pop, push, the
+ * set-fields, qos (set_queue), group, output (output only when there is no group).
+ */
+const ACTION_SET_SLOT: Record<number, number> = {
+  [OP_POP_VLAN]: 0, [OP_PUSH_VLAN]: 1, [OP_SET_DSCP]: 2, [OP_SET_ECN]: 3, [OP_SET_ETH_DST]: 4, [OP_SET_ETH_SRC]: 5,
+  [OP_SET_VLAN_VID]: 6, [OP_SET_VLAN_PCP]: 7, [OP_SET_IPV4_SRC]: 8, [OP_SET_IPV4_DST]: 9, [OP_SET_IPV6_SRC]: 10, [OP_SET_IPV6_DST]: 11,
+  [OP_SET_L4_SRC]: 12, [OP_SET_L4_DST]: 13, [OP_SET_ICMP_TYPE]: 14, [OP_SET_ICMP_CODE]: 15, [OP_SET_QUEUE]: 16, [OP_GROUP]: 17, [OP_OUTPUT]: 18,
+};
+const ACTION_SET_SIZE = 19;
+const SLOT_GROUP = 17;
+const SLOT_OUTPUT = 18;
+const SCRATCH_BYTES = 65536 + 64;
+const ETH_P_8021Q = 0x8100;
+const ETH_P_8021AD = 0x88a8;
+
+/** set_field targets beyond DSCP / ECN / MACs: op kind, size and, for ports and ICMP, the IP protocol. */
+const SET_FIELD_OPS: Partial<Record<string, { op: number; size: number; proto?: number }>> = {
+  vlan_vid: { op: OP_SET_VLAN_VID, size: 0 },
+  vlan_pcp: { op: OP_SET_VLAN_PCP, size: 0 },
+  ipv4_src: { op: OP_SET_IPV4_SRC, size: 4 },
+  ipv4_dst: { op: OP_SET_IPV4_DST, size: 4 },
+  ipv6_src: { op: OP_SET_IPV6_SRC, size: 16 },
+  ipv6_dst: { op: OP_SET_IPV6_DST, size: 16 },
+  tcp_src: { op: OP_SET_L4_SRC, size: 0, proto: 6 },
+  tcp_dst: { op: OP_SET_L4_DST, size: 0, proto: 6 },
+  udp_src: { op: OP_SET_L4_SRC, size: 0, proto: 17 },
+  udp_dst: { op: OP_SET_L4_DST, size: 0, proto: 17 },
+  icmpv4_type: { op: OP_SET_ICMP_TYPE, size: 0, proto: 1 },
+  icmpv4_code: { op: OP_SET_ICMP_CODE, size: 0, proto: 1 },
+  icmpv6_type: { op: OP_SET_ICMP_TYPE, size: 0, proto: 58 },
+  icmpv6_code: { op: OP_SET_ICMP_CODE, size: 0, proto: 58 },
+};
 
 interface Program {
   meterId: number;
@@ -80,7 +132,7 @@ export interface OfError {
   reason: string;
 }
 
-const ERR = { BAD_REQUEST: 1, BAD_ACTION: 2, BAD_INSTRUCTION: 3, BAD_MATCH: 4, FLOW_MOD_FAILED: 5, METER_MOD_FAILED: 12 } as const;
+const ERR = { BAD_REQUEST: 1, BAD_ACTION: 2, BAD_INSTRUCTION: 3, BAD_MATCH: 4, FLOW_MOD_FAILED: 5, GROUP_MOD_FAILED: 6, METER_MOD_FAILED: 12 } as const;
 
 export interface RemovedFlow {
   entry: FlowEntry;
@@ -123,6 +175,9 @@ export interface SwitchPipeline {
   readonly meters: MeterTable;
   flowMod(msg: FlowModMessage): { error?: OfError; removed: RemovedFlow[] };
   meterDeleted(meterId: number): RemovedFlow[];
+  groupMod(msg: GroupModMessage): { error?: OfError; removed: RemovedFlow[] };
+  groupStats(groupId: number): GroupStats[];
+  groupDescs(): GroupDesc[];
   expire(nowMs: number): RemovedFlow[];
   flowStats(req: FlowStatsRequest): { ok: true; stats: FlowStats[] } | { ok: false; error: OfError };
   aggregate(req: FlowStatsRequest): { ok: true; packetCount: bigint; byteCount: bigint; flowCount: number } | { ok: false; error: OfError };
@@ -142,12 +197,19 @@ export class Pipeline implements SwitchPipeline {
   malformed = 0;
   /** clock in ms, set by the caller once per batch */
   now = 0;
+  readonly groups = new Map<number, Group<Op>>();
   private seq = 0;
-  private readonly scratch = new Uint8Array(2048);
+  // Room for the largest frame and pushed tags, so rewrites of a private copy happen in place.
+  private readonly scratch = new Uint8Array(SCRATCH_BYTES);
+  private readonly bucketScratch = new Uint8Array(SCRATCH_BYTES);
+  private readonly savedFields = new Uint8Array(FIELDS_LEN);
+  private readonly savedKey = new Uint8Array(52);
+  private readonly place: HeaderPlace = { ipVersion: 0, l3: 0, l4: -1, proto: 0 };
   private readonly actionSet: (Op | undefined)[] = new Array<Op | undefined>(ACTION_SET_SIZE).fill(undefined);
   private queueId = 0;
 
   private readonly batchCtx: PacketContext = { frame: this.scratch, at: 0, len: 0, inPort: 0, private: false, referenced: false };
+  private readonly bucketCtx: PacketContext = { frame: this.bucketScratch, at: 0, len: 0, inPort: 0, private: true, referenced: false };
 
   constructor(
     readonly validPorts: () => ReadonlySet<number>,
@@ -167,7 +229,7 @@ export class Pipeline implements SwitchPipeline {
       for (const table of this.selectTables(msg.tableId)) {
         const keep: FlowEntry[] = [];
         for (const e of table) {
-          const hit = this.selected(e, msg, filter.match, cmd === OFPFC.DELETE_STRICT) && outputsTo(e, msg.outPort);
+          const hit = this.selected(e, msg, filter.match, cmd === OFPFC.DELETE_STRICT) && outputsTo(e, msg.outPort) && usesGroup(e, msg.outGroup);
           if (hit) {
             removed.push({ entry: e, reason: OFPRR.DELETE, nowMs: this.now });
             this.meterUse(e, -1);
@@ -257,6 +319,63 @@ export class Pipeline implements SwitchPipeline {
       }
     }
     return removed;
+  }
+
+  // ---- group-mod (§6.5) ------------------------------------------------------------------------
+
+  /** Applies a group-mod; deleting a group deletes the flows that use it (OFPRR_GROUP_DELETE). */
+  groupMod(msg: GroupModMessage): { error?: OfError; removed: RemovedFlow[] } {
+    const removed: RemovedFlow[] = [];
+    const refused = checkGroupMod(msg, this.groups);
+    if (refused) return { error: refused, removed };
+    if (msg.command === OFPGC.DELETE) {
+      const ids = msg.groupId === OFPG.ALL ? [...this.groups.keys()] : this.groups.has(msg.groupId) ? [msg.groupId] : [];
+      for (const id of ids) {
+        for (const table of this.tables) {
+          for (let i = table.length - 1; i >= 0; i--) {
+            const e = table[i]!;
+            if (!programUsesGroup(e.program, id)) continue;
+            removed.push({ entry: e, reason: OFPRR.GROUP_DELETE, nowMs: this.now });
+            table.splice(i, 1);
+            this.meterUse(e, -1);
+          }
+        }
+        this.groups.delete(id);
+      }
+      return { removed };
+    }
+    const ops: Op[][] = [];
+    for (const b of msg.buckets) {
+      const compiled = this.compileActions(b.actions, false);
+      if (!Array.isArray(compiled)) return { error: compiled, removed };
+      ops.push(compiled);
+    }
+    this.groups.set(msg.groupId, makeGroup(msg, ops, this.groups.get(msg.groupId), this.now));
+    return { removed };
+  }
+
+  /** Group statistics (§7.3.5.9) of one group or of all (OFPG_ALL). */
+  groupStats(groupId: number): GroupStats[] {
+    const selected = groupId === OFPG.ALL ? [...this.groups.values()] : this.groups.has(groupId) ? [this.groups.get(groupId)!] : [];
+    return selected.map((g) => {
+      let refCount = 0;
+      for (const table of this.tables) for (const e of table) if (programUsesGroup(e.program, g.id)) refCount++;
+      const age = Math.max(0, this.now - g.createdAt);
+      return {
+        groupId: g.id,
+        refCount,
+        packetCount: BigInt(g.packets),
+        byteCount: BigInt(g.bytes),
+        durationSec: Math.floor(age / 1000),
+        durationNsec: Math.floor((age % 1000) * 1e6),
+        bucketStats: g.buckets.map((b) => ({ packetCount: BigInt(b.packets), byteCount: BigInt(b.bytes) })),
+      };
+    });
+  }
+
+  /** Group descriptions (§7.3.5.10), by group id. */
+  groupDescs(): GroupDesc[] {
+    return [...this.groups.values()].sort((a, b) => a.id - b.id).map(groupDesc);
   }
 
   /** Removes the entries whose idle or hard timeout has passed (§5.5). */
@@ -365,10 +484,12 @@ export class Pipeline implements SwitchPipeline {
       tableId = p.gotoTable;
     }
     if (!setUsed) return;
-    for (let i = 0; i < ACTION_SET_SIZE; i++) {
+    for (let i = 0; i < SLOT_GROUP; i++) {
       const op = set[i];
       if (op) this.executeOne(op, ctx, sink, undefined);
     }
+    const last = set[SLOT_GROUP] ?? set[SLOT_OUTPUT]; // §5.10: with a group, the output action is ignored
+    if (last) this.executeOne(last, ctx, sink, undefined);
     set.fill(undefined);
   }
 
@@ -429,14 +550,172 @@ export class Pipeline implements SwitchPipeline {
         if (ctx.len < 14) return;
         this.ownFrame(ctx);
         const at = op.op === OP_SET_ETH_DST ? 0 : 6;
-        ctx.frame.set(op.mac!, ctx.at + at);
-        this.fields.bytes.set(op.mac!, op.op === OP_SET_ETH_DST ? F_ETH_DST : F_ETH_SRC);
+        ctx.frame.set(op.value!, ctx.at + at);
+        this.fields.bytes.set(op.value!, op.op === OP_SET_ETH_DST ? F_ETH_DST : F_ETH_SRC);
         return;
       }
       case OP_SET_QUEUE:
         this.queueId = op.arg;
         return;
+      case OP_SET_VLAN_VID:
+      case OP_SET_VLAN_PCP: {
+        if (!tagged(ctx)) return;
+        this.ownFrame(ctx);
+        const f = ctx.frame;
+        const tci = (f[ctx.at + 14]! << 8) | f[ctx.at + 15]!;
+        const next = op.op === OP_SET_VLAN_VID ? (tci & 0xf000) | (op.arg & 0x0fff) : (tci & 0x1fff) | ((op.arg & 7) << 13);
+        f[ctx.at + 14] = next >> 8;
+        f[ctx.at + 15] = next & 0xff;
+        if (op.op === OP_SET_VLAN_VID) {
+          this.fields.bytes[F_VLAN_VID] = 0x10 | ((op.arg >> 8) & 0x0f);
+          this.fields.bytes[F_VLAN_VID + 1] = op.arg & 0xff;
+        }
+        return;
+      }
+      case OP_SET_IPV4_SRC:
+      case OP_SET_IPV4_DST: {
+        if (this.fields.key.ipVersion !== 4) return;
+        this.ownFrame(ctx);
+        const src = op.op === OP_SET_IPV4_SRC;
+        setIpv4Address(ctx.frame, this.headerPlace(ctx), src ? 12 : 16, op.value!);
+        this.fields.bytes.set(op.value!, src ? F_IPV4_SRC : F_IPV4_DST);
+        return;
+      }
+      case OP_SET_IPV6_SRC:
+      case OP_SET_IPV6_DST: {
+        if (this.fields.key.ipVersion !== 6) return;
+        this.ownFrame(ctx);
+        const src = op.op === OP_SET_IPV6_SRC;
+        setIpv6Address(ctx.frame, this.headerPlace(ctx), src ? 8 : 24, op.value!);
+        this.fields.bytes.set(op.value!, src ? F_IPV6_SRC : F_IPV6_DST);
+        return;
+      }
+      case OP_SET_L4_SRC:
+      case OP_SET_L4_DST: {
+        const key = this.fields.key;
+        if (key.ipVersion === 0 || key.l4 === 0 || this.fields.bytes[F_IP_PROTO] !== op.maxLen) return;
+        this.ownFrame(ctx);
+        const src = op.op === OP_SET_L4_SRC;
+        setTransportPort(ctx.frame, this.headerPlace(ctx), src ? 0 : 2, op.arg);
+        const at = src ? F_L4_SRC : F_L4_DST;
+        this.fields.bytes[at] = op.arg >> 8;
+        this.fields.bytes[at + 1] = op.arg & 0xff;
+        return;
+      }
+      case OP_SET_ICMP_TYPE:
+      case OP_SET_ICMP_CODE: {
+        const key = this.fields.key;
+        if (key.ipVersion === 0 || key.l4 === 0 || this.fields.bytes[F_IP_PROTO] !== op.maxLen) return;
+        this.ownFrame(ctx);
+        const type = op.op === OP_SET_ICMP_TYPE;
+        setIcmp(ctx.frame, this.headerPlace(ctx), type ? 0 : 1, op.arg);
+        this.fields.bytes[type ? F_ICMP_TYPE : F_ICMP_CODE] = op.arg;
+        return;
+      }
+      case OP_PUSH_VLAN:
+        this.pushVlan(ctx, op.arg);
+        return;
+      case OP_POP_VLAN:
+        this.popVlan(ctx);
+        return;
+      case OP_GROUP:
+        this.runGroup(op.arg, ctx, sink, entry);
+        return;
     }
+  }
+
+  /** The parser's header offsets for the frame as it now lies in ctx. */
+  private headerPlace(ctx: PacketContext): HeaderPlace {
+    const key = this.fields.key;
+    const h = this.place;
+    h.ipVersion = key.ipVersion;
+    h.l3 = ctx.at + key.l3;
+    h.l4 = key.l4 === 0 ? -1 : ctx.at + key.l4;
+    h.proto = this.fields.bytes[F_IP_PROTO]!;
+    return h;
+  }
+
+  /** Moves the frame into the scratch buffer (for changes of length, which a receive slot cannot take). */
+  private moveToScratch(ctx: PacketContext): void {
+    this.scratch.set(ctx.frame.subarray(ctx.at, ctx.at + ctx.len), 0);
+    ctx.frame = this.scratch;
+    ctx.at = 0;
+    ctx.private = true;
+  }
+
+  /** push_vlan: a new outer tag with this ethertype, VID and PCP copied from the old outer tag (else 0). */
+  private pushVlan(ctx: PacketContext, ethertype: number): void {
+    if (ctx.len < 14) return;
+    const tci = tagged(ctx) ? (ctx.frame[ctx.at + 14]! << 8) | ctx.frame[ctx.at + 15]! : 0;
+    if (!ctx.private || ctx.at + ctx.len + 4 > ctx.frame.length) this.moveToScratch(ctx);
+    const f = ctx.frame;
+    const at = ctx.at;
+    f.copyWithin(at + 16, at + 12, at + ctx.len);
+    f[at + 12] = ethertype >> 8;
+    f[at + 13] = ethertype & 0xff;
+    f[at + 14] = tci >> 8;
+    f[at + 15] = tci & 0xff;
+    ctx.len += 4;
+    this.refreshFields(ctx);
+  }
+
+  /** pop_vlan: removes the outer tag (a frame without one is left alone). */
+  private popVlan(ctx: PacketContext): void {
+    if (!tagged(ctx)) return;
+    if (!ctx.private) this.moveToScratch(ctx);
+    ctx.frame.copyWithin(ctx.at + 4, ctx.at, ctx.at + 12);
+    ctx.at += 4;
+    ctx.len -= 4;
+    this.refreshFields(ctx);
+  }
+
+  /** Re-reads the headers after a tag was pushed or popped; in_port and metadata stay. */
+  private refreshFields(ctx: PacketContext): void {
+    const b = this.fields.bytes;
+    const metadata = b.slice(F_METADATA, F_METADATA + 8);
+    this.fields.extract(ctx.frame, ctx.at, ctx.len, ctx.inPort);
+    b.set(metadata, F_METADATA);
+  }
+
+  /** The group action (§5.6.1): every bucket of an all group, the one a select group picks, the indirect one. */
+  private runGroup(groupId: number, ctx: PacketContext, sink: PacketSink, entry: FlowEntry | undefined): void {
+    const g = this.groups.get(groupId);
+    if (!g) return;
+    g.packets++;
+    g.bytes += ctx.len;
+    if (g.type === OFPGT.ALL) {
+      for (const b of g.buckets) this.runBucket(b, ctx, sink, entry);
+      return;
+    }
+    const b = selectBucket(g, this.fields.bytes);
+    if (b) this.runBucket(b, ctx, sink, entry);
+  }
+
+  /** Runs a bucket's actions on a clone of the packet; the packet itself stays as it was. */
+  private runBucket(b: GroupBucket<Op>, ctx: PacketContext, sink: PacketSink, entry: FlowEntry | undefined): void {
+    b.packets++;
+    b.bytes += ctx.len;
+    const fields = this.fields;
+    const key = fields.key;
+    this.savedFields.set(fields.bytes);
+    this.savedKey.set(key.u8);
+    const { l3, l4, ipVersion } = key;
+    const queueId = this.queueId;
+    const clone = this.bucketCtx;
+    this.bucketScratch.set(ctx.frame.subarray(ctx.at, ctx.at + ctx.len), 0);
+    clone.frame = this.bucketScratch;
+    clone.at = 0;
+    clone.len = ctx.len;
+    clone.inPort = ctx.inPort;
+    clone.private = true;
+    clone.referenced = false;
+    for (const op of b.ops) this.executeOne(op, clone, sink, entry);
+    fields.bytes.set(this.savedFields);
+    key.u8.set(this.savedKey);
+    key.l3 = l3;
+    key.l4 = l4;
+    key.ipVersion = ipVersion;
+    this.queueId = queueId;
   }
 
   private output(op: Op, ctx: PacketContext, sink: PacketSink, entry: FlowEntry | undefined): void {
@@ -572,12 +851,26 @@ export class Pipeline implements SwitchPipeline {
           else if ((f.field === 'eth_dst' || f.field === 'eth_src') && typeof f.value === 'string' && f.mask === undefined) {
             const mac = new Uint8Array(6);
             if (!writeOxmValue(f.field, f.value, mac, 0, 6)) return err(ERR.BAD_ACTION, OFPBAC.BAD_SET_ARGUMENT, `bad MAC ${f.value}`);
-            ops.push({ op: f.field === 'eth_dst' ? OP_SET_ETH_DST : OP_SET_ETH_SRC, arg: 0, maxLen: 0, mac });
-          } else return err(ERR.BAD_ACTION, OFPBAC.BAD_SET_TYPE, `set_field on ${f.field} is not supported`);
+            ops.push({ op: f.field === 'eth_dst' ? OP_SET_ETH_DST : OP_SET_ETH_SRC, arg: 0, maxLen: 0, value: mac });
+          } else {
+            if (f.field === 'unknown') return err(ERR.BAD_ACTION, OFPBAC.BAD_SET_TYPE, 'set_field on an unknown field');
+            const op = compileSetField(f.field, f.value, f.mask);
+            if ('errorType' in op) return op;
+            ops.push(op);
+          }
           break;
         }
+        case 'push_vlan':
+          if (a.ethertype !== ETH_P_8021Q && a.ethertype !== ETH_P_8021AD) return err(ERR.BAD_ACTION, OFPBAC.BAD_ARGUMENT, `push_vlan ethertype 0x${a.ethertype.toString(16)}: 0x8100 or 0x88a8`);
+          ops.push({ op: OP_PUSH_VLAN, arg: a.ethertype, maxLen: 0 });
+          break;
+        case 'pop_vlan':
+          ops.push({ op: OP_POP_VLAN, arg: 0, maxLen: 0 });
+          break;
         case 'group':
-          return err(ERR.BAD_ACTION, OFPBAC.BAD_OUT_GROUP, `group ${a.groupId}: the switch has no group table yet`);
+          if (!this.groups.has(a.groupId)) return err(ERR.BAD_ACTION, OFPBAC.BAD_OUT_GROUP, `no group ${a.groupId}`);
+          ops.push({ op: OP_GROUP, arg: a.groupId, maxLen: 0 });
+          break;
         default:
           return err(ERR.BAD_ACTION, OFPBAC.BAD_TYPE, `action ${a.type} is not supported`);
       }
@@ -605,7 +898,7 @@ export class Pipeline implements SwitchPipeline {
     for (const table of this.selectTables(req.tableId)) {
       for (const e of table) {
         if (req.cookieMask !== 0n && (e.cookie & req.cookieMask) !== (req.cookie & req.cookieMask)) continue;
-        if (!covers(filter.match, e.compiled) || !outputsTo(e, req.outPort)) continue;
+        if (!covers(filter.match, e.compiled) || !outputsTo(e, req.outPort) || !usesGroup(e, req.outGroup)) continue;
         entries.push(e);
       }
     }
@@ -619,6 +912,17 @@ export class Pipeline implements SwitchPipeline {
   }
 }
 
+/** The out_group filter of delete and stats requests (§6.4): OFPG_ANY passes every entry. */
+function usesGroup(e: FlowEntry, groupId: number): boolean {
+  if (groupId === OFPG.ANY) return true;
+  return programUsesGroup(e.program, groupId);
+}
+
+function programUsesGroup(p: Program, groupId: number): boolean {
+  for (const ops of [p.apply, p.write]) if (ops?.some((op) => op.op === OP_GROUP && op.arg === groupId)) return true;
+  return false;
+}
+
 /** The out_port filter of delete and stats requests (§6.4): OFPP_ANY passes every entry. */
 function outputsTo(e: FlowEntry, outPort: number): boolean {
   if (outPort === OFPP.ANY) return true;
@@ -627,6 +931,27 @@ function outputsTo(e: FlowEntry, outPort: number): boolean {
     if (ins.actions.some((a) => a.type === 'output' && a.port === outPort)) return true;
   }
   return false;
+}
+
+/** A frame with an outer 802.1Q / 802.1ad tag (and room for it). */
+function tagged(ctx: PacketContext): boolean {
+  if (ctx.len < 18) return false;
+  const et = (ctx.frame[ctx.at + 12]! << 8) | ctx.frame[ctx.at + 13]!;
+  return et === ETH_P_8021Q || et === ETH_P_8021AD || et === 0x9100;
+}
+
+/** Compiles set_field on a VLAN, address, port or ICMP field (the table SET_FIELD_OPS). */
+function compileSetField(field: string, value: unknown, mask: unknown): Op | OfError {
+  const spec = SET_FIELD_OPS[field];
+  if (!spec || mask !== undefined) return err(ERR.BAD_ACTION, OFPBAC.BAD_SET_TYPE, `set_field on ${field}${mask !== undefined ? ' with a mask' : ''} is not supported`);
+  if (spec.size > 0) {
+    const bytes = new Uint8Array(spec.size);
+    if (!writeOxmValue(field as never, value, bytes, 0, spec.size)) return err(ERR.BAD_ACTION, OFPBAC.BAD_SET_ARGUMENT, `bad value for ${field}`);
+    return { op: spec.op, arg: 0, maxLen: 0, value: bytes };
+  }
+  const limit = field === 'vlan_vid' ? 0x1fff : field === 'vlan_pcp' ? 7 : spec.proto === 1 || spec.proto === 58 ? 0xff : 0xffff;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > limit) return err(ERR.BAD_ACTION, OFPBAC.BAD_SET_ARGUMENT, `bad value for ${field}`);
+  return { op: spec.op, arg: field === 'vlan_vid' ? value & 0x0fff : value, maxLen: spec.proto ?? 0 };
 }
 
 function err(errorType: number, code: number, reason: string): OfError {

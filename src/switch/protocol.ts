@@ -4,7 +4,7 @@
 // mean "every earlier request has been applied" (OpenFlow 1.3.5 §6.2 "Message Handling").
 import type { EgressConfig } from './egress-queues.js';
 import type {
-  FlowModMessage, FlowRemovedMessage, MeterModMessage, MultipartReplyBody, MultipartRequestBody, PacketOutMessage, PacketQueue,
+  FlowModMessage, FlowRemovedMessage, GroupModMessage, MeterModMessage, MultipartReplyBody, MultipartRequestBody, PacketOutMessage, PacketQueue,
 } from '../openflow/codec/index.js';
 
 /** The first bytes of a request, echoed in an error reply (§7.4.4: at least 64). */
@@ -13,10 +13,13 @@ type Head = Uint8Array;
 export type DatapathRequest =
   | { kind: 'flow_mod'; conn: number; xid: number; msg: FlowModMessage; head: Head }
   | { kind: 'meter_mod'; conn: number; xid: number; msg: MeterModMessage; head: Head }
+  | { kind: 'group_mod'; conn: number; xid: number; msg: GroupModMessage; head: Head }
   | { kind: 'packet_out'; conn: number; xid: number; msg: PacketOutMessage; head: Head }
   | { kind: 'multipart'; conn: number; xid: number; body: MultipartRequestBody; head: Head }
   | { kind: 'queue_config'; conn: number; xid: number; port: number; head: Head }
   | { kind: 'barrier'; conn: number; xid: number }
+  /** fail-standalone: switch as a learning bridge (true) or through the OpenFlow tables again (false) */
+  | { kind: 'standalone'; on: boolean }
   | { kind: 'stop' };
 
 export type DatapathEvent =

@@ -6,24 +6,32 @@
 // Frames are switched in wasm a batch at a time: the frames go into the module's input
 // buffer, one call classifies and acts on all of them, and the verdicts and output records
 // are executed here against the PacketSink (outputs, FLOOD/ALL expansion, packet-ins).
-// Rule and meter counters live in the module and are read back before anything reports
-// them (flow stats, FLOW_REMOVED, expiry, meter stats). docs/switch.md draws the layout.
+// Groups (§5.6) are mirrored the same way, one slot per group id, their buckets staged like a
+// rule's ops. Rule, meter and group counters live in the module and are read back before
+// anything reports them (flow stats, FLOW_REMOVED, expiry, meter and group stats).
+// docs/switch.md draws the layout.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { OFPFC, OFPFF, OFPM, OFPMC, OFPMF, OFPMMFC, OFPFMFC, OFPP, type FlowModMessage, type FlowStats, type FlowStatsRequest, type MeterBand, type MeterStats, type TableStats } from '../openflow/codec/index.js';
+import {
+  OFPFC, OFPFF, OFPGC, OFPGMFC, OFPM, OFPMC, OFPMF, OFPMMFC, OFPFMFC, OFPP,
+  type FlowModMessage, type FlowStats, type FlowStatsRequest, type GroupModMessage, type GroupStats, type MeterBand, type MeterStats, type TableStats,
+} from '../openflow/codec/index.js';
 import {
   R_OK, SW_ABI_VERSION, SW_MAX_BANDS, SW_MAX_BATCH, SW_STAGING_OPS,
   SWB_BYTES, SWB_DEPTH, SWB_OCTETS, SWB_PACKETS, SWB_PER_MS, SWB_PREC, SWB_TOKENS, SWB_TYPE,
   SWC_BYTES, SWC_LAST_USED, SWC_OCTETS, SWC_PACKETS, SWD_BYTES, SWD_IN_PORT, SWD_LENGTH, SWD_OFFSET, SWD_TABLE,
   SWM_BAND, SWM_BANDS, SWM_BYTES, SWM_FLAGS, SWM_LAST, SWM_OCTETS, SWM_PACKETS, SWMF_PKTPS,
-  SWO_BYTES, SWO_FRAME, SWO_MAX_LEN, SWO_PIN_REASON, SWO_PORT, SWO_QUEUE, SWO_RULE, SWO_TABLE,
-  SWOP_ARG, SWOP_BYTES, SWOP_KIND, SWOP_MAC, SWOP_MAX_LEN,
+  SWO_BYTES, SWO_FRAME, SWO_LEN, SWO_MAX_LEN, SWO_PIN_REASON, SWO_PORT, SWO_QUEUE, SWO_RULE, SWO_TABLE,
+  SWOP_ARG, SWOP_BYTES, SWOP_GROUP, SWOP_KIND, SWOP_MAX_LEN, SWOP_VALUE,
+  SWG_BUCKET, SWG_BYTES, SWG_OCTETS, SWG_PACKETS, SWGB_BYTES, SWGB_OCTETS, SWGB_PACKETS, SWGS_BUCKETS, SWGS_COUNTS, SWGS_TYPE, SWGS_WEIGHTS,
+  SWRG_GROUPS, SWRG_GROUP_STAGING,
   SWR_APPLY_COUNT, SWR_FLAGS, SWR_GOTO, SWR_MASK, SWR_META_MASK, SWR_META_VALUE, SWR_METER, SWR_OPS, SWR_PRIORITY, SWR_SEQ,
   SWR_STAGING_BYTES, SWR_TABLE, SWR_VALUE, SWR_WRITE_COUNT, SWRF_CLEAR, SWRF_METADATA, SWRF_TABLE_MISS, SWRF_WRITE,
   SWRG_BYTES, SWRG_DESCRIPTORS, SWRG_INPUT, SWRG_INPUT_SIZE, SWRG_METERS, SWRG_OUTPUTS, SWRG_RULE_COUNTERS, SWRG_RULE_STAGING,
   SWRG_TABLE_COUNTERS, SWRG_VERDICTS, SWV_BYTES, SWV_COUNT, SWV_FIRST, SWV_REASON,
 } from '../dataplane/layout.js';
 import { compileMatch, type CompiledMatch } from './fields.js';
+import { MAX_GROUPS, type Group } from './groups.js';
 import { MeterTable, type Meter, type MeterModError } from './meters.js';
 import { N_TABLES, Pipeline, type FlowEntry, type OfError, type Op, type PacketContext, type PacketSink, type RemovedFlow } from './pipeline.js';
 
@@ -31,7 +39,7 @@ import { N_TABLES, Pipeline, type FlowEntry, type OfError, type Op, type PacketC
 interface SwitchExports {
   memory: WebAssembly.Memory;
   abiVersion(): number;
-  switchInit(ruleCapacity: number, meterCapacity: number, initialInput: number): number;
+  switchInit(ruleCapacity: number, meterCapacity: number, groupCapacity: number, initialInput: number): number;
   regionTable(): number;
   inputBuffer(minBytes: number): number;
   batch(n: number, nowMs: number): number;
@@ -40,6 +48,8 @@ interface SwitchExports {
   ruleRemove(id: number): number;
   meterSet(slot: number): number;
   meterRemove(slot: number): number;
+  groupSet(slot: number): number;
+  groupRemove(slot: number): number;
 }
 
 export interface WasmPipelineOptions {
@@ -78,6 +88,8 @@ class SwitchModule {
   readonly ruleCounters: number;
   readonly meters: number;
   readonly tableCounters: number;
+  readonly groups: number;
+  readonly groupStaging: number;
   private readonly regions: number;
 
   constructor(readonly ruleCapacity: number, readonly meterCapacity: number, path: string) {
@@ -97,7 +109,7 @@ class SwitchModule {
     if (typeof this.w.abiVersion !== 'function' || this.w.abiVersion() !== SW_ABI_VERSION) {
       throw new Error(`${path}: switch ABI ${typeof this.w.abiVersion === 'function' ? this.w.abiVersion() : 'none'}, expected ${SW_ABI_VERSION}`);
     }
-    if (this.w.switchInit(ruleCapacity, meterCapacity, SW_MAX_BATCH * 2048) !== 0) throw new Error('switchInit failed');
+    if (this.w.switchInit(ruleCapacity, meterCapacity, MAX_GROUPS, SW_MAX_BATCH * 2048) !== 0) throw new Error('switchInit failed');
     this.regions = this.w.regionTable() >>> 0;
     const table = new Uint32Array(this.w.memory.buffer, this.regions, SWRG_BYTES >> 2);
     const region = (field: number): number => table[field >> 2]!;
@@ -108,6 +120,8 @@ class SwitchModule {
     this.ruleCounters = region(SWRG_RULE_COUNTERS);
     this.meters = region(SWRG_METERS);
     this.tableCounters = region(SWRG_TABLE_COUNTERS);
+    this.groups = region(SWRG_GROUPS);
+    this.groupStaging = region(SWRG_GROUP_STAGING);
     this.refresh();
   }
 
@@ -260,6 +274,9 @@ export class WasmPipeline extends Pipeline {
   private readonly freeIds: number[] = [];
   private nextId = 0;
   private readonly one = new Uint32Array(1);
+  private readonly groupSlots = new Map<number, number>();
+  private readonly freeGroupSlots: number[] = [];
+  private nextGroupSlot = 0;
 
   constructor(validPorts: () => ReadonlySet<number>, options: WasmPipelineOptions = {}) {
     const ruleCapacity = options.ruleCapacity ?? 65536;
@@ -316,6 +333,78 @@ export class WasmPipeline extends Pipeline {
       }
     }
     return result;
+  }
+
+  override groupMod(msg: GroupModMessage): { error?: OfError; removed: RemovedFlow[] } {
+    const old = this.groups.get(msg.groupId);
+    if (old) this.pullGroup(old); // a modified group's counters carry over
+    const before = [...this.groups.keys()];
+    const result = super.groupMod(msg);
+    if (result.error) return result;
+    for (const r of result.removed) this.unmirror(r.entry);
+    if (msg.command === OFPGC.DELETE) {
+      for (const id of before) if (!this.groups.has(id)) this.releaseGroup(id);
+      return result;
+    }
+    const g = this.groups.get(msg.groupId)!;
+    let slot = this.groupSlots.get(g.id);
+    const fresh = slot === undefined;
+    slot ??= this.freeGroupSlots.pop() ?? this.nextGroupSlot++;
+    const status = this.stageGroup(g) ? this.mod.w.groupSet(slot) : -1;
+    if (status !== 0) {
+      if (old) this.groups.set(old.id, old);
+      else this.groups.delete(g.id);
+      if (fresh) this.freeGroupSlots.push(slot);
+      return { error: { errorType: 6, code: OFPGMFC.OUT_OF_BUCKETS, reason: `the wasm datapath has no room for these buckets (${status})` }, removed: result.removed };
+    }
+    this.groupSlots.set(g.id, slot);
+    return result;
+  }
+
+  override groupStats(groupId: number): GroupStats[] {
+    for (const g of this.groups.values()) this.pullGroup(g);
+    return super.groupStats(groupId);
+  }
+
+  /** Stages a group's type, weights and bucket ops; false when its ops do not fit the staging area. */
+  private stageGroup(g: Group<Op>): boolean {
+    const mod = this.mod;
+    const v = mod.view;
+    const s = mod.groupStaging;
+    const total = g.buckets.reduce((n, b) => n + b.ops.length, 0);
+    if (total > SW_STAGING_OPS) return false;
+    mod.u8.fill(0, mod.staging, mod.staging + SWR_STAGING_BYTES);
+    v.setUint32(s + SWGS_TYPE, g.type, true);
+    v.setUint32(s + SWGS_BUCKETS, g.buckets.length, true);
+    let k = 0;
+    g.buckets.forEach((b, i) => {
+      v.setUint32(s + SWGS_WEIGHTS + 4 * i, b.bucket.weight, true);
+      v.setUint32(s + SWGS_COUNTS + 4 * i, b.ops.length, true);
+      for (const op of b.ops) this.stageOp(mod.staging + SWR_OPS + k++ * SWOP_BYTES, op);
+    });
+    return true;
+  }
+
+  private releaseGroup(id: number): void {
+    const slot = this.groupSlots.get(id);
+    if (slot === undefined) return;
+    this.mod.w.groupRemove(slot);
+    this.groupSlots.delete(id);
+    this.freeGroupSlots.push(slot);
+  }
+
+  /** Reads a group's counters back from the module. */
+  private pullGroup(g: Group<Op>): void {
+    const slot = this.groupSlots.get(g.id);
+    if (slot === undefined) return;
+    const mod = this.mod;
+    const at = mod.groups + slot * SWG_BYTES;
+    g.packets = mod.u64(at + SWG_PACKETS);
+    g.bytes = mod.u64(at + SWG_OCTETS);
+    g.buckets.forEach((b, i) => {
+      b.packets = mod.u64(at + SWG_BUCKET + i * SWGB_BYTES + SWGB_PACKETS);
+      b.bytes = mod.u64(at + SWG_BUCKET + i * SWGB_BYTES + SWGB_OCTETS);
+    });
   }
 
   override meterDeleted(meterId: number): RemovedFlow[] {
@@ -432,8 +521,8 @@ export class WasmPipeline extends Pipeline {
     const v = this.mod.view;
     v.setUint8(at + SWOP_KIND, op.op);
     v.setUint16(at + SWOP_MAX_LEN, op.maxLen & 0xffff, true);
-    v.setUint32(at + SWOP_ARG, op.arg >>> 0, true);
-    if (op.mac) this.mod.u8.set(op.mac, at + SWOP_MAC);
+    v.setUint32(at + SWOP_ARG, (op.op === SWOP_GROUP ? (this.groupSlots.get(op.arg) ?? 0xffffffff) : op.arg) >>> 0, true);
+    if (op.value) this.mod.u8.set(op.value, at + SWOP_VALUE);
   }
 
   private pushCounters(e: FlowEntry, id: number): void {
@@ -496,13 +585,13 @@ export class WasmPipeline extends Pipeline {
       if (u8[vd + SWV_REASON] !== R_OK) this.malformed++;
       const count = u8[vd + SWV_COUNT]! | (u8[vd + SWV_COUNT + 1]! << 8);
       if (count === 0) continue;
-      const len = lengths[i]!;
       const at = first + i * stride;
       const firstOut = u32[(vd + SWV_FIRST) >> 2]!;
       for (let k = 0; k < count; k++) {
         const o = mod.outputs + (firstOut + k) * SWO_BYTES;
         const port = u32[(o + SWO_PORT) >> 2]!;
         if (port === 0) continue; // cancelled (no room for a snapshot)
+        const len = u32[(o + SWO_LEN) >> 2]!;
         const addr = u32[(o + SWO_FRAME) >> 2]!;
         const buf = addr === 0 ? frames : u8;
         const off = addr === 0 ? at : addr;

@@ -3,14 +3,16 @@
 // rule sets over 3 tables (masked matches on ports, MACs, VLAN, IPv4/IPv6 prefixes, flow label,
 // DSCP/ECN, protocol, L4 ports, ICMP type, metadata; priorities with ties; goto_table,
 // write_metadata, apply / write / clear actions with outputs to ports, IN_PORT, FLOOD, ALL and
-// CONTROLLER, set_field DSCP / ECN / MACs, set_queue; meters with drop and dscp_remark bands in
-// kbps and pktps) and random, truncated and garbage frames go through both; every output and
-// packet-in (port, bytes, reason, table, cookie), every flow-mod result, flow, table and meter
-// counters must be identical. Needs `npm run build:wasm` first.
+// CONTROLLER, set_field DSCP / ECN / MACs / VLAN id and PCP / IPv4 and IPv6 addresses / TCP and
+// UDP ports / ICMP type, push_vlan and pop_vlan, set_queue, group; groups of type all, select
+// and indirect, added, modified and deleted; meters with drop and dscp_remark bands in kbps and
+// pktps) and random, truncated and garbage frames go through both; every output and packet-in
+// (port, bytes, reason, table, cookie), every flow-mod and group-mod result, flow, table, meter
+// and group counters must be identical. Needs `npm run build:wasm` first.
 import { describe, expect, it } from 'vitest';
 import {
-  OFPFC, OFPFF, OFPMC, OFPMF, OFPP, OFPTT, applyActions, flowMod, gotoTable, ipv4Mask, ipv6Mask, meterInstruction, output, setField, writeActions,
-  type Action, type FlowModMessage, type Instruction, type Match, type MeterBand, type Oxm,
+  OFPFC, OFPFF, OFPG, OFPGC, OFPGT, OFPMC, OFPMF, OFPP, OFPTT, applyActions, flowMod, gotoTable, ipv4Mask, ipv6Mask, meterInstruction, output, setField, writeActions,
+  type Action, type FlowModMessage, type GroupModMessage, type Instruction, type Match, type MeterBand, type Oxm,
 } from '../../src/openflow/codec/index.js';
 import { Rng, udpFrame } from '../../src/dataplane/synthetic.js';
 import { Pipeline, type PacketSink, type SwitchPipeline } from '../../src/switch/pipeline.js';
@@ -86,18 +88,53 @@ function matchOf(rng: Rng, table: number): Match {
   return m;
 }
 
-function actionsOf(rng: Rng, forWrite: boolean): Action[] {
+/** The group ids the current scenario has (group actions name only these, buckets never). */
+let groupIds: number[] = [];
+
+const REWRITES: (() => Oxm)[] = [
+  () => ({ field: 'ipv4_src', value: '10.1.2.3' }),
+  () => ({ field: 'ipv4_dst', value: '192.168.7.7' }),
+  () => ({ field: 'ipv6_src', value: '2001:db8:ffff::1' }),
+  () => ({ field: 'ipv6_dst', value: 'fd00::42' }),
+  () => ({ field: 'tcp_src', value: 2222 }),
+  () => ({ field: 'udp_dst', value: 5001 }),
+  () => ({ field: 'udp_src', value: 0 }),
+  () => ({ field: 'icmpv4_type', value: 0 }),
+  () => ({ field: 'icmpv6_code', value: 1 }),
+  () => ({ field: 'vlan_vid', value: 0x1000 | 77 }),
+  () => ({ field: 'vlan_pcp', value: 5 }),
+];
+
+function actionsOf(rng: Rng, forWrite: boolean, inBucket = false): Action[] {
   const out: Action[] = [];
-  const kinds = forWrite ? [0, 1, 2, 3, 4] : Array.from({ length: rng.below(5) }, () => rng.below(6));
+  const kinds = forWrite ? [0, 1, 2, 3, 4, 5, 6, 7, 8] : Array.from({ length: rng.below(6) }, () => rng.below(inBucket ? 8 : 9));
   for (const k of kinds) {
     if (forWrite && rng.below(2)) continue;
     if (k === 0) out.push(setField({ field: 'ip_dscp', value: AF[rng.below(AF.length)]! }));
     else if (k === 1) out.push(setField({ field: 'ip_ecn', value: rng.below(4) }));
     else if (k === 2) out.push({ type: 'set_queue', queueId: rng.below(8) });
     else if (k === 3) out.push(setField({ field: rng.below(2) ? 'eth_dst' : 'eth_src', value: `0a:00:00:00:00:0${rng.below(10)}` }));
-    else out.push(output([1, 2, 3, 4, OFPP.IN_PORT, OFPP.FLOOD, OFPP.ALL, OFPP.CONTROLLER][rng.below(8)]!, rng.below(2) ? 0xffff : 32 + rng.below(64)));
+    else if (k === 4) out.push(output([1, 2, 3, 4, OFPP.IN_PORT, OFPP.FLOOD, OFPP.ALL, OFPP.CONTROLLER][rng.below(8)]!, rng.below(2) ? 0xffff : 32 + rng.below(64)));
+    else if (k === 5) out.push(setField(REWRITES[rng.below(REWRITES.length)]!()));
+    else if (k === 6) out.push({ type: 'push_vlan', ethertype: rng.below(2) ? 0x8100 : 0x88a8 });
+    else if (k === 7) out.push({ type: 'pop_vlan' });
+    else if (groupIds.length > 0) out.push({ type: 'group', groupId: groupIds[rng.below(groupIds.length)]! });
+    else out.push(output(2));
   }
   return out;
+}
+
+function groupModOf(rng: Rng, id: number, command: number): GroupModMessage {
+  const groupType = [OFPGT.ALL, OFPGT.SELECT, OFPGT.INDIRECT][rng.below(3)]!;
+  const n = groupType === OFPGT.INDIRECT ? 1 : 1 + rng.below(4);
+  return {
+    type: 'group_mod',
+    xid: 1,
+    command,
+    groupType,
+    groupId: id,
+    buckets: Array.from({ length: n }, () => ({ weight: groupType === OFPGT.SELECT ? rng.below(4) : 0, watchPort: OFPP.ANY, watchGroup: OFPG.ANY, actions: actionsOf(rng, false, true) })),
+  };
 }
 
 function instructionsOf(rng: Rng, table: number, meters: number[]): Instruction[] {
@@ -135,6 +172,7 @@ function summary(p: SwitchPipeline): unknown {
     flows: flows.ok ? flows.stats.map((s) => [s.tableId, s.priority, s.cookie, s.packetCount, s.byteCount, s.durationSec]) : flows,
     tables: p.tableStats().filter((t) => t.lookupCount > 0n || t.activeCount > 0),
     meters: p.meters.stats(0xffffffff, p.now),
+    groups: p.groupStats(OFPG.ALL),
   };
 }
 
@@ -159,7 +197,19 @@ function scenario(seed: number, rounds: number): { flowMods: number; frames: num
     expect(results[1]).toEqual(results[0]);
     meters.push(id);
   }
+  groupIds = [];
+  const compareGroupMod = (msg: GroupModMessage): void => {
+    const results = both.map((p) => p.groupMod(msg));
+    const shape = (r: (typeof results)[number]) => ({ error: r.error, removed: r.removed.map((x) => [x.entry.tableId, x.entry.priority, x.entry.packets, x.reason]) });
+    expect(shape(results[1]!)).toEqual(shape(results[0]!));
+    groupIds = [...(ts.groups.keys())];
+  };
+  for (let id = 1; id <= 3; id++) compareGroupMod(groupModOf(rng, id, OFPGC.ADD));
   for (let round = 0; round < rounds; round++) {
+    if (rng.below(15) === 0) {
+      const id = 1 + rng.below(4);
+      compareGroupMod(groupModOf(rng, id, [OFPGC.ADD, OFPGC.MODIFY, OFPGC.DELETE][rng.below(3)]!));
+    }
     const mods = round === 0 ? 25 : rng.below(4);
     for (let k = 0; k < mods; k++) {
       const msg = flowModOf(rng, meters);

@@ -59,7 +59,8 @@ function ofctl(...args: string[]): string {
 beforeAll(async () => {
   a = createHost('pfswA', 'pfswa');
   b = createHost('pfswB', 'pfswb');
-  listener = new OpenFlowListener({ host: '127.0.0.1', port: 0, echoIntervalMs: 60_000 });
+  // Echoes every 2 s, so that a slow stretch of frame tools under load does not read as a dead switch.
+  listener = new OpenFlowListener({ host: '127.0.0.1', port: 0, echoIntervalMs: 2_000 });
   const { port } = await listener.listen();
   const connected = new Promise<SwitchConnection>((resolve) => listener.once('switchConnected', resolve));
   sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${port}`, '--listen', `ptcp:${OFCTL_PORT}:127.0.0.1`, '--port', 'pfswa', '--port', 'pfswb', '--dpid', DPID.toString(16)], {
@@ -178,8 +179,63 @@ describe('payflow switch', () => {
     expect(await refused(flowMod({ instructions: [applyActions(output(7))] }))).toBe('OFPET_BAD_ACTION/OFPBAC_BAD_OUT_PORT');
     expect(await refused(flowMod({ instructions: [meterInstruction(9)] }))).toBe('OFPET_METER_MOD_FAILED/OFPMMFC_UNKNOWN_METER');
     expect(await refused(flowMod({ tableId: 200, instructions: [] }))).toBe('OFPET_FLOW_MOD_FAILED/OFPFMFC_BAD_TABLE_ID');
-    expect(await refused({ type: 'group_mod', command: 0, groupType: 0, groupId: 1, buckets: [] })).toBe('OFPET_BAD_REQUEST/OFPBRC_BAD_TYPE');
+    expect(await refused({ type: 'group_mod', command: 0, groupType: 3, groupId: 1, buckets: [] })).toBe('OFPET_GROUP_MOD_FAILED/OFPGMFC_BAD_TYPE');
+    expect(await refused({ type: 'group_mod', command: 1, groupType: 0, groupId: 77, buckets: [] })).toBe('OFPET_GROUP_MOD_FAILED/OFPGMFC_UNKNOWN_GROUP');
+    expect(await refused({ type: 'port_mod', portNo: 1, hwAddr: '00:00:00:00:00:00', config: 0, mask: 0, advertise: 0 } as never)).toBe('OFPET_BAD_REQUEST/OFPBRC_BAD_TYPE');
     expect(await refused(flowMod({ instructions: [applyActions(output(2))] }))).toBe('accepted');
+  });
+
+  it('a flow-mod, then a barrier, then traffic: the traffic sees the rule', async () => {
+    await reset();
+    for (let round = 0; round < 3; round++) {
+      const dscp = 8 * (round + 1);
+      conn.send(flowMod({ command: OFPFC.DELETE, tableId: OFPTT.ALL, outPort: OFPP.ANY }));
+      conn.send(flowMod({ priority: 5, match: [{ field: 'in_port', value: 1 }, { field: 'eth_type', value: 0x0800 }], instructions: [applyActions(setField({ field: 'ip_dscp', value: dscp }), output(2))] }));
+      await conn.barrier();
+      const cap = new Capture(b);
+      await cap.ready;
+      sendFrames(a, [udp4(0)]);
+      // A frame that comes out rewritten by an older rule would fail here; a longer wait only
+      // keeps a loaded machine from losing the frame before the capture reads it.
+      const out = ipv4Frames(await cap.stop(1500));
+      expect(out.map((f) => f[15]! >> 2)).toEqual([dscp]);
+    }
+  });
+
+  it('groups from the controller: all and select over live ports, group stats and desc', async () => {
+    await reset();
+    await conn.sendConfirmed({ type: 'group_mod', command: 2, groupType: 0, groupId: 0xfffffffc, buckets: [] });
+    const bucket = (actions: Parameters<typeof applyActions>, weight = 0) => ({ weight, watchPort: OFPP.ANY, watchGroup: 0xffffffff, actions });
+    await conn.sendConfirmed([
+      { type: 'group_mod', command: 0, groupType: 0, groupId: 1, buckets: [bucket([setField({ field: 'ipv4_dst', value: '10.9.0.99' }), setField({ field: 'udp_dst', value: 7000 }), output(2)]), bucket([{ type: 'push_vlan', ethertype: 0x8100 }, setField({ field: 'vlan_vid', value: 0x1000 | 10 }), output(2)])] },
+      { type: 'group_mod', command: 0, groupType: 1, groupId: 2, buckets: [bucket([output(2)], 1), bucket([setField({ field: 'ip_dscp', value: 10 }), output(2)], 1)] },
+      flowMod({ priority: 5, match: [{ field: 'in_port', value: 1 }, { field: 'eth_type', value: 0x0800 }, { field: 'ip_proto', value: 17 }, { field: 'udp_dst', value: 5001 }], instructions: [applyActions({ type: 'group', groupId: 1 })] }),
+      flowMod({ priority: 5, match: [{ field: 'in_port', value: 1 }, { field: 'eth_type', value: 0x0800 }, { field: 'ip_proto', value: 17 }, { field: 'udp_dst', value: 5002 }], instructions: [applyActions({ type: 'group', groupId: 2 })] }),
+    ]);
+    // Both buckets' copies arrive; the receiving kernel takes the pushed tag off into the packet
+    // socket's auxiliary data, so the second shows as the frame sent (the tag bytes are checked
+    // in test/switch/rewrite.test.ts).
+    const sent = udp4(0);
+    const out = ipv4Frames(await through(a, b, [sent]));
+    expect(out).toHaveLength(2);
+    expect([...out[0]!.subarray(30, 34)]).toEqual([10, 9, 0, 99]);
+    expect((out[0]![36]! << 8) | out[0]![37]!).toBe(7000);
+    expect(ipv4HeaderChecksum(out[0]!, 14)).toBe(0);
+    expect(out[1]).toEqual(sent);
+    // select: each flow (source port) keeps its bucket; over 40 flows both buckets are used
+    const flows = Array.from({ length: 40 }, (_, i) => udp4(0, 2000 + i, 5002));
+    const first = ipv4Frames(await through(a, b, flows)).map((f) => f[15]! >> 2);
+    const again = ipv4Frames(await through(a, b, flows)).map((f) => f[15]! >> 2);
+    expect(first).toHaveLength(40);
+    expect(again).toEqual(first);
+    expect(new Set(first)).toEqual(new Set([0, 10]));
+    const stats = await conn.multipart({ bodyType: 'group', groupId: 0xfffffffc });
+    expect(stats.stats.map((g) => [g.groupId, g.refCount, Number(g.packetCount)])).toEqual([[1, 1, 1], [2, 1, 80]]);
+    const desc = await conn.multipart({ bodyType: 'group_desc' });
+    expect(desc.groups.map((g) => [g.groupId, g.groupType, g.buckets.length])).toEqual([[1, 0, 2], [2, 1, 2]]);
+    const features = await conn.multipart({ bodyType: 'group_features' });
+    expect(features.types).toBe(0b111);
+    await conn.sendConfirmed({ type: 'group_mod', command: 2, groupType: 0, groupId: 0xfffffffc, buckets: [] });
   });
 
   it('meters: a drop band of 1 packet/s passes the burst and drops the rest, and counts them', async () => {
@@ -249,6 +305,19 @@ describe('payflow switch', () => {
     // The controller's own connection sees the flow ovs-ofctl installed.
     const viaController = await conn.multipart({ bodyType: 'flow', tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: 0xffffffff, cookie: 0n, cookieMask: 0n, match: [] });
     expect(viaController.stats.map((f) => f.priority)).toEqual([33]);
+    ofctl('add-group', `tcp:127.0.0.1:${OFCTL_PORT}`, 'group_id=5,type=select,bucket=weight=2,output:2,bucket=weight=1,set_field:10.9.0.7->ip_dst,output:2');
+    ofctl('add-group', `tcp:127.0.0.1:${OFCTL_PORT}`, 'group_id=6,type=all,bucket=push_vlan:0x8100,set_field:4102->vlan_vid,output:2');
+    ofctl('add-flow', `tcp:127.0.0.1:${OFCTL_PORT}`, 'priority=34,udp,in_port=1,tp_dst=5003,actions=group:5');
+    const groups = ofctl('dump-groups', `tcp:127.0.0.1:${OFCTL_PORT}`);
+    expect(groups).toMatch(/group_id=5,type=select,bucket=weight:2,actions=output:2,bucket=actions=set_field:10\.9\.0\.7->ip_dst,output:2/);
+    expect(groups).toMatch(/group_id=6,type=all,bucket=actions=push_vlan:0x8100,set_field:4102->vlan_vid,output:2/);
+    expect(ofctl('dump-group-stats', `tcp:127.0.0.1:${OFCTL_PORT}`)).toMatch(/group_id=5,duration=[\d.]+s,ref_count=1,packet_count=0,byte_count=0/);
+    const features = ofctl('dump-group-features', `tcp:127.0.0.1:${OFCTL_PORT}`);
+    expect(features).toMatch(/all group:\s+max_groups=0x1000\s+actions: output set_field strip_vlan push_vlan set_queue/);
+    expect(features).toMatch(/select group:/);
+    expect(features).not.toMatch(/fast failover/);
+    expect(() => ofctl('add-group', `tcp:127.0.0.1:${OFCTL_PORT}`, 'group_id=7,type=ff,bucket=watch_port:2,output:2')).toThrow(/OFPGMFC_BAD_TYPE/);
+    ofctl('del-groups', `tcp:127.0.0.1:${OFCTL_PORT}`);
   });
 });
 

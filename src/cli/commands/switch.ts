@@ -10,6 +10,7 @@ import type { SwitchOptions } from '../../switch/agent.js';
 const usage = [
   'usage: payflow switch (--controller tcp:HOST:PORT | --listen ptcp:PORT[:HOST]) --port NAME[@RATE] [--port NAME[@RATE] ...]',
   '                      [--dpid HEX] [--queue ID:WEIGHT ...] [--sched drr|strict] [--datapath wasm|ts] [--batch N]',
+  '                      [--fail secure|standalone]',
   '',
   '  --controller tcp:HOST:PORT  dial this controller, redialling with backoff when it is lost',
   '  --listen ptcp:PORT[:HOST]   listen for controllers (and ovs-ofctl) on PORT (HOST default 0.0.0.0)',
@@ -25,8 +26,11 @@ const usage = [
   '  --dpid HEX                  datapath id (default: the first port\'s MAC address)',
   '  --batch N                   frames per recvmmsg/sendmmsg (default 64)',
   '  --datapath wasm|ts          the pipeline: WebAssembly (default) or its TypeScript twin',
+  '  --fail secure|standalone    without its --controller: keep to the flow table and send nothing to a',
+  '                              controller (secure, default), or switch as a learning bridge until the',
+  '                              controller is back, then through its flow table again (standalone)',
   '',
-  'Needs root (raw sockets). Flows stay installed when the controller goes (fail-secure).',
+  'Needs root (raw sockets). Flows stay installed when the controller goes, in both fail modes.',
   'A shaped port queues at most 50 ms of its rate; when full, the lowest queue id loses frames first.',
 ].join('\n');
 
@@ -100,6 +104,12 @@ function parse(argv: string[]): SwitchOptions {
         const v = value();
         if (v !== 'wasm' && v !== 'ts') throw new UsageError('--datapath takes wasm or ts');
         options.datapath = v;
+        break;
+      }
+      case '--fail': {
+        const v = value();
+        if (v !== 'secure' && v !== 'standalone') throw new UsageError('--fail takes secure or standalone');
+        options.failMode = v;
         break;
       }
       default:

@@ -20,6 +20,8 @@ export class KeyBuffer {
   /** set by parse: IP header offset in the frame and IP version (0: not IP) */
   l3 = 0;
   ipVersion = 0;
+  /** offset of the TCP, UDP, ICMP or ICMPv6 header when the frame holds it whole (0: none) */
+  l4 = 0;
 }
 
 /** Byte copy without creating subarray views (no objects per frame). */
@@ -37,6 +39,7 @@ export function parseFrame(buf: Uint8Array, p: number, len: number, inPort: numb
   key.u32[K_IN_PORT >> 2] = inPort;
   key.l3 = 0;
   key.ipVersion = 0;
+  key.l4 = 0;
   if (len < 14) return R_TRUNC_ETH;
   let et = be16(buf, p + 12);
   let off = 14;
@@ -157,14 +160,17 @@ function parseL4(buf: Uint8Array, p: number, l4: number, ipEnd: number, len: num
     if (l4 + doff > end) return truncated ? R_TRUNC_L4 : R_BAD_L4;
     key.u16[K_SPORT >> 1] = be16(buf, p + l4);
     key.u16[K_DPORT >> 1] = be16(buf, p + l4 + 2);
+    key.l4 = l4;
   } else if (proto === 17) {
     if (l4 + 8 > end) return truncated ? R_TRUNC_L4 : R_BAD_L4;
     key.u16[K_SPORT >> 1] = be16(buf, p + l4);
     key.u16[K_DPORT >> 1] = be16(buf, p + l4 + 2);
+    key.l4 = l4;
   } else if (proto === 1 || proto === 58) {
     if (l4 + 4 > end) return truncated ? R_TRUNC_L4 : R_BAD_L4;
     key.u16[K_SPORT >> 1] = buf[p + l4]!;
     key.u16[K_DPORT >> 1] = buf[p + l4 + 1]!;
+    key.l4 = l4;
   }
   // Other protocols (ESP, GRE, …) are keyed on addresses and protocol alone, ports 0.
   return truncated ? R_TRUNC_PAYLOAD : R_OK;

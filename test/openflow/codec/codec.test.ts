@@ -347,6 +347,52 @@ describe('round-trips per message type', () => {
         .replace(/\s+/g, ''),
     );
   });
+
+  test('exact bytes of a select group-mod with weighted buckets (§7.3.4.2), and back', () => {
+    const msg: OfpMessage = {
+      type: 'group_mod',
+      xid: 7,
+      command: 0,
+      groupType: 1,
+      groupId: 0x10,
+      buckets: [
+        { weight: 3, watchPort: 0xffffffff, watchGroup: 0xffffffff, actions: [output(2)] },
+        { weight: 1, watchPort: 0xffffffff, watchGroup: 0xffffffff, actions: [{ type: 'push_vlan', ethertype: 0x88a8 }, setField({ field: 'ipv4_dst', value: '10.0.0.9' }), output(3)] },
+      ],
+    };
+    const expected = [
+      '040f 0068 00000007', // header: OFPT_GROUP_MOD, length 104
+      '0000 01 00 00000010', // command add, type select, pad, group id
+      '0020 0003 ffffffff ffffffff 00000000', // bucket: length 32, weight 3, watch port/group, pad
+      '0000 0010 00000002 ffff 000000000000', // output 2
+      '0038 0001 ffffffff ffffffff 00000000', // bucket: length 56, weight 1
+      '0011 0008 88a8 0000', // push_vlan 0x88a8
+      '0019 0010 80001804 0a000009 00000000', // set_field ipv4_dst 10.0.0.9, padded
+      '0000 0010 00000003 ffff 000000000000', // output 3
+    ].join('').replace(/\s+/g, '');
+    expect(hex(encodeMessage(msg, { checkPrerequisites: false }))).toBe(expected);
+    const decoded = decodeMessage(bytes(expected));
+    expect(decoded.ok && decoded.message).toEqual(msg);
+  });
+
+  test('exact bytes of a group stats reply (§7.3.5.9), and back', () => {
+    const msg: OfpMessage = {
+      type: 'multipart_reply',
+      xid: 9,
+      flags: 0,
+      body: { bodyType: 'group', stats: [{ groupId: 2, refCount: 1, packetCount: 5n, byteCount: 300n, durationSec: 4, durationNsec: 5, bucketStats: [{ packetCount: 5n, byteCount: 300n }] }] },
+    };
+    const expected = [
+      '0413 0048 00000009', // header: OFPT_MULTIPART_REPLY, length 72
+      '0006 0000 00000000', // OFPMP_GROUP, flags, pad
+      '0038 0000 00000002 00000001 00000000', // length 56, pad, group id, ref count, pad
+      '0000000000000005 000000000000012c 00000004 00000005', // packets, bytes, duration
+      '0000000000000005 000000000000012c', // bucket counter
+    ].join('').replace(/\s+/g, '');
+    expect(hex(encodeMessage(msg))).toBe(expected);
+    const decoded = decodeMessage(bytes(expected));
+    expect(decoded.ok && decoded.message).toEqual(msg);
+  });
 });
 
 describe('OXM fields', () => {
