@@ -133,7 +133,7 @@ export class ApiClient {
     return this.call('GET', `/v1/prices${history ? '?history=true' : ''}`);
   }
 
-  revenue(): Promise<{ classes: ClassRevenue[]; total: string }> {
+  revenue(): Promise<{ classes: ClassRevenue[]; total: string; unsettled: string }> {
     return this.call('GET', '/v1/revenue');
   }
 

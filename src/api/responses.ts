@@ -196,8 +196,8 @@ const ROUTES: Record<string, RouteDescription> = {
   },
   'GET /v1/revenue': {
     tag: 'market',
-    summary: 'Revenue per class and in total, in base units of the ledger',
-    response: { 200: object({ classes: array(object({ classId: string, amount: baseUnits, payments: integer })), total: baseUnits }), ...e(400) },
+    summary: 'Revenue per class and in total, in base units of the ledger: settled amounts, with channel vouchers not yet settled apart',
+    response: { 200: object({ classes: array(object({ classId: string, amount: baseUnits, unsettled: baseUnits, payments: integer })), total: baseUnits, unsettled: baseUnits }), ...e(400) },
   },
   'GET /v1/topology': { tag: 'network', summary: 'Switches, links, hosts, per-link capacity use per class, and network counters', response: { 200: topology, ...e(400) } },
   'GET /metrics': { tag: 'operations', summary: 'Prometheus metrics', response: { 200: text('text/plain', 'Prometheus text exposition format 0.0.4'), ...e(400) } },

@@ -147,7 +147,13 @@ export async function startController(config: PayflowConfig, options: StartOptio
       ledger,
       operatorKey,
       pricing,
-      ...(localLedger ? { channels: new ChannelBook(store, localLedger, operatorKey.address, 'local'), refunds: new LocalRefunds(localLedger, operatorKey) } : {}),
+      ...(localLedger
+        ? {
+            channels: new ChannelBook(store, localLedger, operatorKey.address, 'local', { settleMarginMs: config.reservations.channelSettleMarginMs }),
+            settlement: localLedger,
+            refunds: new LocalRefunds(localLedger, operatorKey),
+          }
+        : {}),
       logger: logger.child({ component: 'reservations' }),
       ...(options.now ? { now: options.now } : {}),
     });

@@ -41,7 +41,7 @@ import type { PayflowConfig } from '../config/types.js';
 import type { Ledger, PaymentProof } from '../payments/ledger.js';
 import type { SigningKey } from '../payments/keys.js';
 import { signQuote, signReceipt, type Terms } from '../payments/quotes.js';
-import { checkVoucher, type ChannelBook, type Voucher } from '../payments/channels.js';
+import { checkVoucher, type ChannelBook, type SettlementLedger, type Voucher } from '../payments/channels.js';
 import type { AdmissionControl } from '../qos/admission.js';
 import type { ServiceClass, ServiceClasses } from '../qos/classes.js';
 import { quoteReservation } from '../qos/quote.js';
@@ -80,6 +80,8 @@ export interface ReservationServiceOptions {
   pricing: PricingAgent;
   /** the operator's channel book (local ledger): extensions paid by vouchers; absent = not offered */
   channels?: ChannelBook;
+  /** where the channel book settles vouchers (the local ledger, sharing the store) */
+  settlement?: SettlementLedger;
   /** pays cancellation refunds from the operator's account; absent = the ledger cannot (refund_unsupported) */
   refunds?: RefundPayer;
   logger: Logger;
@@ -121,6 +123,8 @@ export class ReservationService {
   /** active reservations as enforced, by id (installing ones too) */
   private readonly live = new Map<string, EnforcedReservation>();
   private sweeper: NodeJS.Timeout | undefined;
+  /** channels that timed out unsettled (logged once) */
+  private readonly lapsedChannels = new Set<string>();
   private readonly counters = { quotes: 0, capacityRefusals: 0, purchases: 0, extensions: 0, cancelled: 0, expired: 0, installFailures: 0 };
 
   constructor(private readonly o: ReservationServiceOptions) {
@@ -182,7 +186,46 @@ export class ReservationService {
       if (this.reservations.stateOf(id) !== 'active') continue; // an installation in progress ends on its own
       await this.end(id, 'expired', 'the reserved time is over');
     }
+    this.settleChannels(now);
     return due;
+  }
+
+  /**
+   * Settles on the ledger every channel whose last voucher is final: once the settlement
+   * margin before its timeout has begun (no voucher counts any more), or once the
+   * reservation it paid for is over (or it pays for none). A channel past its timeout can
+   * no longer be settled: that is logged once. Returns the channels settled.
+   */
+  settleChannels(now: number = this.now()): string[] {
+    const book = this.o.channels;
+    const ledger = this.o.settlement;
+    if (!book || !ledger) return [];
+    const margin = this.o.config.reservations.channelSettleMarginMs;
+    const settled: string[] = [];
+    for (const c of book.unsettled()) {
+      if (now >= c.timeoutAt) {
+        if (!this.lapsedChannels.has(c.channel)) {
+          this.lapsedChannels.add(c.channel);
+          this.log.error({ channel: c.channel, sequence: c.sequence, cumulative: c.cumulative.toString() }, 'a channel timed out before its last voucher was settled');
+        }
+        continue;
+      }
+      const reservation = this.reservations.channelReservation(c.channel);
+      const due = now >= c.timeoutAt - margin || reservation === undefined || !this.live.has(reservation);
+      if (due && this.settleChannel(c.channel, now)) settled.push(c.channel);
+    }
+    return settled;
+  }
+
+  private settleChannel(channel: string, now: number): boolean {
+    try {
+      const s = this.o.channels!.settle(channel, this.o.settlement!, now);
+      if (s) this.log.info({ channel, sequence: s.sequence, cumulative: s.cumulative.toString(), increment: s.increment.toString() }, 'channel settled');
+      return s !== null;
+    } catch (err) {
+      this.log.error({ err, channel }, 'settling a channel failed (retried on the next sweep)');
+      return false;
+    }
   }
 
   private async end(id: string, state: 'expired' | 'cancelled', reason: string): Promise<void> {
@@ -198,6 +241,8 @@ export class ReservationService {
     if (state === 'expired') this.counters.expired++;
     else this.counters.cancelled++;
     this.log.info({ reservation: id, state }, `reservation ${state}`);
+    // What its channels paid is final now: settle it before anything else can go wrong.
+    if (this.o.settlement) for (const channel of this.reservations.channelsOf(id)) this.settleChannel(channel, this.now());
     try {
       await this.o.enforcer.remove(id);
     } catch (err) {
@@ -418,13 +463,25 @@ export class ReservationService {
     const now = this.now();
     const view = await book.view(voucher.channel);
     if (!view) throw new Refusal('unknown_channel', `no open channel ${voucher.channel} pays this operator`);
+    const { channelMinLifetimeMs, channelSettleMarginMs } = this.o.config.reservations;
+    if (view.timeoutAt - now < channelMinLifetimeMs) {
+      throw new Refusal('channel_expiring', `channel ${voucher.channel} times out at ${new Date(view.timeoutAt).toISOString()}, sooner than the ${channelMinLifetimeMs / 1000} s of remaining lifetime a channel needs here; open one with a later timeout`);
+    }
     const pre = checkVoucher(view, voucher, now);
     if (!pre.ok) throw new Refusal(pre.reason, pre.message);
     const unitPrice = this.o.pricing.priceOf(stored.classId) ?? 0;
     const perSecond = BigInt(Math.max(1, Math.ceil(unitPrice * (stored.rateBps / 1e6) * this.o.config.ledger.baseUnitsPerCurrencyUnit)));
     const extendedByMs = Number((pre.increment * 1000n) / perSecond);
     if (extendedByMs < 1000) throw new Refusal('too_little', `the voucher pays ${pre.increment} base units, less than one second (${perSecond} base units) of this reservation`);
-    this.checkLongest(this.live.get(reservationId)!.expiresAtMs + extendedByMs, now);
+    const newEnd = this.live.get(reservationId)!.expiresAtMs + extendedByMs;
+    this.checkLongest(newEnd, now);
+    // The payer may take the deposit back at the channel's timeout: the time a voucher
+    // buys must end a settlement margin before that, so the operator is paid first.
+    const payableUntil = view.timeoutAt - channelSettleMarginMs;
+    if (newEnd > payableUntil) {
+      const room = BigInt(Math.max(0, payableUntil - this.live.get(reservationId)!.expiresAtMs));
+      throw new Refusal('beyond_channel', `the voucher would extend reservation ${reservationId} to ${new Date(newEnd).toISOString()}, past ${new Date(payableUntil).toISOString()} (the channel's timeout minus the ${channelSettleMarginMs / 1000} s settlement margin); this channel can pay for at most ${(room * perSecond) / 1000n} more base units`);
+    }
     const verdict = await book.accept(voucher, now);
     if (!verdict.ok) throw new Refusal(verdict.reason, verdict.message);
     // Accepted and stored by the book: from here on the time is the client's.

@@ -170,6 +170,7 @@ function prepareAll(db: Database.Database) {
     refund: db.prepare<[string], RefundRow>('SELECT * FROM controller_refunds WHERE reservation_id = ?').safeIntegers(true),
 
     channel: db.prepare<[string], { reservation_id: string }>('SELECT reservation_id FROM controller_channels WHERE channel = ?'),
+    channelsOf: db.prepare<[string], { channel: string }>('SELECT channel FROM controller_channels WHERE reservation_id = ?'),
     bindChannel: db.prepare<[string, string, number]>('INSERT INTO controller_channels (channel, reservation_id, bound_at) VALUES (?, ?, ?) ON CONFLICT (channel) DO NOTHING'),
   };
 }
@@ -272,6 +273,11 @@ export class ReservationStore {
   /** The reservation a payment channel extends, once its first voucher bound it. */
   channelReservation(channel: string): string | undefined {
     return this.sql.channel.get(channel)?.reservation_id;
+  }
+
+  /** The channels whose vouchers extended a reservation. */
+  channelsOf(reservationId: string): string[] {
+    return this.sql.channelsOf.all(reservationId).map((r) => r.channel);
   }
 
   // ---- writing: one method, one transaction ---------------------------------------------------
