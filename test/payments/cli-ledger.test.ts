@@ -3,7 +3,7 @@
 // verify naming the entry that was edited in the ledger file. `serve` runs as a real
 // child process on a real socket and the other commands talk to it with --url.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
