@@ -7,6 +7,8 @@
 //   DELETE /v1/reservations/:id             the owner or an admin token; refunds the owner
 //   POST   /v1/reservations/:id/extensions  the owner or an admin token (Idempotency-Key)
 //   POST   /v1/reservations/:id/vouchers    the owner or an admin token (Idempotency-Key)
+//   POST   /v1/payments/stranded            the payer of a payment that could not buy its
+//                                           quote: refunded or credited (the policy)
 // Routes only translate: who asks comes from auth.ts, whether they may from the service.
 // Every operator action is written to the audit log (api_audit) and logged. This plugin
 // also keeps the request bytes (the signature covers the body's digest) and runs the
@@ -169,6 +171,13 @@ export async function reservationRoutes(app: FastifyInstance, o: ReservationRout
       return reply.status(201).send(r);
     },
   );
+
+  // A payment that could not buy what it was sent for, claimed back by its payer (signed).
+  app.post<{ Body: PaymentRequest }>('/v1/payments/stranded', { schema: { body: paymentBody } }, async (request, reply) => {
+    const who = await requester(request, reply);
+    const { first, ...claim } = await o.service.claimStranded(request.body, asService(who));
+    return reply.status(first ? 201 : 200).send(claim);
+  });
 
   // Housekeeping: nonces past their window, idempotency answers past retention, expired quotes.
   const purge = (): void => {

@@ -51,6 +51,17 @@ const quoteView = object({
   bottleneck: nullable(bottleneck),
 });
 
+const stranded = object({
+  payment: proof,
+  quoteId: hex32,
+  payer: string,
+  amount: baseUnits,
+  reason: { type: 'string', enum: ['quote_expired', 'quote_used', 'too_little', 'not_active'] },
+  policy: { type: 'string', enum: ['credit', 'refund'] },
+  refund: nullable(object({ transfer: string, amount: baseUnits })),
+  credit: nullable(object({ quote: quoteView, until: ms })),
+});
+
 const reservation = object({
   id: hex32,
   state: { type: 'string', enum: RESERVATION_STATES },
@@ -176,6 +187,15 @@ const ROUTES: Record<string, RouteDescription> = {
     tag: 'reservations',
     summary: 'Extend by a payment-channel voucher',
     response: { 201: { allOf: [reservation, object({ extendedByMs: integer })] }, ...e(400, 402, 404, 409) },
+  },
+  'POST /v1/payments/stranded': {
+    tag: 'reservations',
+    summary: 'Claim back a payment that could not buy its quote (signed by the payer): refunded, or credited towards a new quote at the old price',
+    response: {
+      201: stranded,
+      200: stranded,
+      ...e(400, 401, 402, 403, 404, 409, 410),
+    },
   },
   'GET /v1/reservation-stats': {
     tag: 'reservations',

@@ -94,4 +94,14 @@ export const controllerMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'credit quotes for stranded payments',
+    up: `
+      -- A quote issued to credit a stranded payment: only that payment (credit_proof) pays
+      -- it, and that payment's memo names the quote it was first sent for (credit_memo).
+      ALTER TABLE controller_quotes ADD COLUMN credit_proof TEXT;
+      ALTER TABLE controller_quotes ADD COLUMN credit_memo  TEXT;
+    `,
+  },
 ];

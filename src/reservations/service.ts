@@ -53,6 +53,7 @@ import { admissionRefusal, capacityRefusal, Refusal } from './refusal.js';
 import { feePpmOf, refundOf } from './refund.js';
 import { amountOf, durationOf, flowMatchOf, proofOf, quoteIdOf, rateOf, reservationIdOf } from './request.js';
 import { ReservationStore, type RecordedPayment, type RefundRecord, type StoredQuote, type StoredReservation } from './store.js';
+import type { StrandedRecord } from '../payments/stranded.js';
 import {
   pathFromView,
   pathView,
@@ -65,6 +66,7 @@ import {
   type Requester,
   type ReservationState,
   type ReservationView,
+  type StrandedView,
 } from './types.js';
 
 export interface ReservationServiceOptions {
@@ -320,7 +322,8 @@ export class ReservationService {
     const quote = this.storedQuote(req.quoteId);
     if (quote.kind !== 'new') throw new Refusal('wrong_quote', 'this quote extends a reservation; pay it as an extension of that reservation');
     const proof = this.unredeemed(req.payment);
-    if (quote.usedBy !== null) throw new Refusal('quote_used', `quote ${quote.id} has already bought reservation ${quote.usedBy}`);
+    if (quote.usedBy !== null) throw new Refusal('quote_used', `quote ${quote.id} has already bought reservation ${quote.usedBy}${STRANDED_HINT}`);
+    if (quote.credit && quote.credit.proofId !== proof.id) throw new Refusal('wrong_quote', `quote ${quote.id} is paid only by the payment it credits (${quote.credit.proofId})`);
     this.checkValid(quote);
     const terms = quote.signed.quote.terms as unknown as NewTerms;
     const cls = this.o.classes.get(terms.classId);
@@ -349,7 +352,7 @@ export class ReservationService {
       path,
       expiresAtMs: now + terms.durationMs,
     };
-    const payment: RecordedPayment = { reservationId: id, quoteId: quote.id, proof, classId: cls.id, amount: paid, at: now };
+    const payment: RecordedPayment = { reservationId: id, quoteId: quote.id, proof, classId: cls.id, amount: paid, at: now, ...(quote.credit ? { memo: quote.credit.memo } : {}) };
     const record = (): void =>
       this.reservations.recordPurchase(
         { id, quoteId: quote.id, classId: cls.id, rateBps: enforced.rateBps, burstBits: enforced.burstBits, dscp: cls.dscp, match: terms.match, path: pathView(path), createdAt: now, startsAt: now, expiresAt: enforced.expiresAtMs, owner: payer },
@@ -388,7 +391,7 @@ export class ReservationService {
 
     const now = this.now();
     const before = this.live.get(reservationId);
-    if (!before || this.reservations.stateOf(reservationId) !== 'active') throw new Refusal('not_active', `reservation ${reservationId} ended meanwhile`);
+    if (!before || this.reservations.stateOf(reservationId) !== 'active') throw new Refusal('not_active', `reservation ${reservationId} ended meanwhile${STRANDED_HINT}`);
     const after: EnforcedReservation = { ...before, expiresAtMs: before.expiresAtMs + terms.durationMs };
     const payment: RecordedPayment = { reservationId, quoteId: quote.id, proof, classId: stored.classId, amount: paid, at: now };
     // Re-installing an id replaces it in the switches (new hard timeout).
@@ -592,9 +595,116 @@ export class ReservationService {
     };
   }
 
-  /** Deletes the quotes that expired more than reservations.quoteRetention ago unused; returns how many. */
+  /**
+   * Deletes the quotes that expired unused more than reservations.quoteRetention ago (and
+   * at least reservations.stranded.grace: a payment for one may still be claimed); returns how many.
+   */
   purgeQuotes(): number {
-    return this.reservations.purgeQuotes(this.now() - this.o.config.reservations.quoteRetentionMs);
+    const r = this.o.config.reservations;
+    return this.reservations.purgeQuotes(this.now() - Math.max(r.quoteRetentionMs, r.stranded.graceMs));
+  }
+
+  // ---- payments that could not buy what they were sent for ---------------------------------
+
+  /**
+   * A payment for `quoteId` that cannot buy it (the quote expired or was used, the payment
+   * is short, the reservation it would extend is over), claimed by its payer within
+   * reservations.stranded.grace of the quote's expiry. Policy refund: paid back in full
+   * by a ledger transfer, and the payment is redeemed; policy credit: a new quote for the
+   * same flow, class and rate at the old price, for the time the payment covers, valid
+   * for the grace period and payable only by this payment (a payment too small for the
+   * shortest reservation is refunded instead). Once only: a repeated or concurrent claim
+   * gets the first one's answer.
+   */
+  async claimStranded(req: PaymentRequest, who: Requester): Promise<StrandedView & { first: boolean }> {
+    const proof = proofOf(req.payment);
+    if (proof.ledger !== this.o.ledger.kind) throw new Refusal('wrong_ledger', `this controller is paid on the ${this.o.ledger.kind} ledger`);
+    const quote = this.storedQuote(req.quoteId);
+    const earlier = this.reservations.strandedClaim(proof);
+    if (earlier) {
+      this.checkPayer(earlier.payer, who);
+      return { ...this.strandedView(earlier), first: false };
+    }
+    const verdict = await this.o.ledger.verifyPayment(proof, { payTo: this.o.ledger.operatorAddress, amount: 0n, memo: quote.id });
+    if (!verdict.ok) {
+      if (verdict.reason === 'memo_mismatch' || verdict.reason === 'unknown' || verdict.reason === 'wrong_recipient') throw new Refusal('unknown_payment', `payment ${proof.id} is not a payment to this operator for quote ${quote.id} (${verdict.message})`);
+      throw new Refusal(verdict.reason, verdict.message);
+    }
+    if (verdict.payer === null) throw new Refusal('refund_unsupported', `the ${this.o.ledger.kind} ledger does not name the payer of ${proof.id}`);
+    this.checkPayer(verdict.payer, who);
+    const now = this.now();
+    const reason = this.whyStranded(quote, verdict.amount, now);
+    if (reason === null) throw new Refusal('payment_usable', `payment ${proof.id} can still buy quote ${quote.id} (until ${new Date(quote.expiresAt).toISOString()}): use it`);
+    const grace = this.o.config.reservations.stranded;
+    if (now > quote.expiresAt + grace.graceMs) throw new Refusal('grace_expired', `payments for quote ${quote.id} could be claimed until ${new Date(quote.expiresAt + grace.graceMs).toISOString()}`);
+    const payer = verdict.payer;
+    const credit = grace.policy === 'credit' ? this.creditTerms(quote, verdict.amount) : null;
+    const { record, first } = this.reservations.claimStranded(proof, () => {
+      const base = { ledger: proof.ledger, proofId: proof.id, payer, quoteId: quote.id, amount: verdict.amount, reason, at: now };
+      if (credit) {
+        const signed = signQuote(this.o.operatorKey, { ledger: this.o.ledger.kind, payTo: this.o.ledger.operatorAddress, amount: credit.amount, terms: credit.terms, validForMs: grace.graceMs, now });
+        this.reservations.saveQuote(signed, 'new', null, credit.terms.classId, credit.amount, { proofId: proof.id, memo: quote.id });
+        return { ...base, policy: 'credit' as const, refundTransfer: null, creditQuote: signed.quote.id, creditUntil: signed.quote.expiresAt };
+      }
+      if (!this.o.refunds) throw new Refusal('refund_unsupported', `this controller's ${this.o.ledger.kind} ledger cannot pay refunds`);
+      const transfer = this.o.refunds.pay(payer, verdict.amount, `stranded-refund:${proof.id}`);
+      return { ...base, policy: 'refund' as const, refundTransfer: transfer, creditQuote: null, creditUntil: null };
+    });
+    this.log.info({ payment: proof.id, quote: quote.id, reason, policy: record.policy, amount: record.amount.toString() }, 'stranded payment claimed');
+    return { ...this.strandedView(record), first };
+  }
+
+  /** Why `amount` paid for `quote` cannot buy it now, or null when it can. */
+  private whyStranded(quote: StoredQuote, amount: bigint, now: number): string | null {
+    if (quote.usedBy !== null) return 'quote_used';
+    if (amount < quote.amount) return 'too_little';
+    if (now > quote.expiresAt) return 'quote_expired';
+    if (quote.kind === 'extension' && (quote.reservationId === null || this.reservations.stateOf(quote.reservationId) !== 'active')) return 'not_active';
+    return null;
+  }
+
+  /** A credit quote's terms: the old flow, class, rate and unit price, for the time `paid` covers. */
+  private creditTerms(quote: StoredQuote, paid: bigint): { terms: Terms & { classId: string }; amount: bigint } | null {
+    const old = quote.signed.quote.terms as unknown as NewTerms & { unitPrice: string; reservationId?: string };
+    let match = old.match;
+    if (quote.kind === 'extension') {
+      const r = quote.reservationId === null ? undefined : this.reservations.reservation(quote.reservationId);
+      if (!r) return null;
+      match = r.match;
+    }
+    const covered = paid >= quote.amount ? old.durationMs : Number((BigInt(old.durationMs) * paid) / quote.amount);
+    if (covered < this.o.config.reservations.minDurationMs) return null;
+    const amount = (quote.amount * BigInt(covered)) / BigInt(old.durationMs);
+    return { terms: { kind: 'new', classId: old.classId, rateBps: old.rateBps, durationMs: covered, match: { ...match }, unitPrice: old.unitPrice }, amount };
+  }
+
+  private checkPayer(payer: string, who: Requester): void {
+    if (who.kind !== 'account' || who.address !== payer) throw new Refusal('not_payer', `only the payer (${payer}) may claim this payment; sign with its key`);
+  }
+
+  private strandedView(r: StrandedRecord): StrandedView {
+    let credit: StrandedView['credit'] = null;
+    if (r.creditQuote) {
+      const q = this.reservations.quote(r.creditQuote);
+      const terms = q?.signed.quote.terms as unknown as { unitPrice: string; rateBps: number; durationMs: number } | undefined;
+      const unitPrice = Number(terms?.unitPrice ?? 0);
+      if (q && terms) {
+        credit = {
+          quote: { quote: q.signed.quote, signature: q.signed.signature, unitPrice, totalPrice: unitPrice * (terms.rateBps / 1e6) * (terms.durationMs / 1000), available: true, maxFitBps: terms.rateBps, bottleneck: null },
+          until: r.creditUntil ?? q.expiresAt,
+        };
+      }
+    }
+    return {
+      payment: { ledger: r.ledger as PaymentProof['ledger'], id: r.proofId },
+      quoteId: r.quoteId,
+      payer: r.payer,
+      amount: r.amount.toString(),
+      reason: r.reason,
+      policy: r.policy,
+      refund: r.refundTransfer ? { transfer: r.refundTransfer, amount: r.amount.toString() } : null,
+      credit,
+    };
   }
 
   list(options: { state?: ReservationState; limit?: number } = {}): ReservationView[] {
@@ -634,7 +744,7 @@ export class ReservationService {
   }
 
   private checkValid(quote: StoredQuote): void {
-    if (this.now() > quote.expiresAt) throw new Refusal('quote_expired', `quote ${quote.id} expired at ${new Date(quote.expiresAt).toISOString()}`);
+    if (this.now() > quote.expiresAt) throw new Refusal('quote_expired', `quote ${quote.id} expired at ${new Date(quote.expiresAt).toISOString()}${STRANDED_HINT}`);
   }
 
   private checkActive(stored: StoredReservation): void {
@@ -656,8 +766,8 @@ export class ReservationService {
   }
 
   private async verify(proof: PaymentProof, quote: StoredQuote): Promise<{ amount: bigint; payer: string | null }> {
-    const verdict = await this.o.ledger.verifyPayment(proof, { payTo: this.o.ledger.operatorAddress, amount: quote.amount, memo: quote.id });
-    if (!verdict.ok) throw new Refusal(verdict.reason, verdict.message);
+    const verdict = await this.o.ledger.verifyPayment(proof, { payTo: this.o.ledger.operatorAddress, amount: quote.amount, memo: quote.credit?.memo ?? quote.id });
+    if (!verdict.ok) throw new Refusal(verdict.reason, verdict.message + (verdict.reason === 'too_little' ? STRANDED_HINT : ''));
     return { amount: verdict.amount, payer: verdict.payer };
   }
 
@@ -687,6 +797,9 @@ export class ReservationService {
     return refusal;
   }
 }
+
+/** Added to the refusals that leave a payment unable to buy its quote. */
+const STRANDED_HINT = '; a payment made for it can be claimed back by its payer (POST /v1/payments/stranded)';
 
 function viewOf(stored: StoredReservation): ReservationView {
   return { ...stored, paid: stored.paid.toString() };
