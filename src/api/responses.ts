@@ -188,6 +188,19 @@ const ROUTES: Record<string, RouteDescription> = {
     summary: 'Extend by a payment-channel voucher',
     response: { 201: { allOf: [reservation, object({ extendedByMs: integer })] }, ...e(400, 402, 404, 409) },
   },
+  'PATCH /v1/classes/:id': {
+    tag: 'market',
+    summary: "Change a class's basePrice, maxPrice, target or share at run time (admin token; validated like the config, kept across restarts)",
+    response: {
+      200: object({ id: string, name: string, basePrice: number, maxPrice: number, target: number, share: number, dscp: integer, bestEffort: boolean, policing: { type: 'object' } }),
+      ...e(400, 401, 403),
+    },
+  },
+  'POST /v1/admin/mint': {
+    tag: 'ledger',
+    summary: 'Mint on a testbed ledger (admin token; refused on a production ledger)',
+    response: { 201: object({ id: string, seq: integer, hash: string }), ...e(400, 401, 403) },
+  },
   'POST /v1/payments/stranded': {
     tag: 'reservations',
     summary: 'Claim back a payment that could not buy its quote (signed by the payer): refunded, or credited towards a new quote at the old price',

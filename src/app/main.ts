@@ -38,6 +38,7 @@ import { ReservationService } from '../reservations/service.js';
 import { formatDpid } from '../util/dpid.js';
 import { CONTROLLER_COMPONENT, controllerMigrations } from '../reservations/migrations.js';
 import { auditRecords } from '../reservations/audit.js';
+import { withStoredChanges } from '../reservations/class-changes.js';
 
 export { StaticNetwork } from '../network/static.js';
 
@@ -133,7 +134,8 @@ export async function startController(config: PayflowConfig, options: StartOptio
       ledger = new IotaLedger(iota);
     }
 
-    const classes = new ServiceClasses(config.classes);
+    // the operator's run-time changes (PATCH /v1/classes/:id) over the config's values
+    const classes = new ServiceClasses(withStoredChanges(store, config.classes));
     const admission = new AdmissionControl(classes);
     let network = options.network;
     if (!network) {

@@ -145,6 +145,15 @@ export class PricingAgent {
     this.update(true);
   }
 
+  /** A class's prices, target or share changed (ServiceClasses.update): the engine is set up again. */
+  classesChanged(): void {
+    for (const s of this.state) {
+      s.cls = this.options.classes.get(s.cls.id) ?? s.cls;
+      s.configured = undefined;
+    }
+    this.update(false);
+  }
+
   /** Demand changed (a reservation was admitted or released): exponential prices move at once. */
   reservationsChanged(): void {
     this.update(false);

@@ -37,7 +37,8 @@
 // - Bad input changes no row: every check that can refuse runs before the first write.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { PayflowConfig } from '../config/types.js';
+import type { PayflowConfig, ServiceClassConfig } from '../config/types.js';
+import { changeClass, type ClassChange } from './class-changes.js';
 import type { Ledger, PaymentProof } from '../payments/ledger.js';
 import type { SigningKey } from '../payments/keys.js';
 import { signQuote, signReceipt, type Terms } from '../payments/quotes.js';
@@ -602,6 +603,14 @@ export class ReservationService {
   purgeQuotes(): number {
     const r = this.o.config.reservations;
     return this.reservations.purgeQuotes(this.now() - Math.max(r.quoteRetentionMs, r.stranded.graceMs));
+  }
+
+  /** The operator changes a class's prices, target or share (class-changes.ts). */
+  changeClass(id: string, change: ClassChange, who: Requester): ServiceClassConfig {
+    if (who.kind !== 'operator') throw new Refusal('not_allowed', 'only an operator (admin token) changes classes');
+    const changed = changeClass({ store: this.o.store, classes: this.o.classes, pricing: this.o.pricing, now: this.now() }, id, change, who.token);
+    this.log.info({ classId: id, change, by: who.token }, 'class changed');
+    return changed;
   }
 
   // ---- payments that could not buy what they were sent for ---------------------------------
