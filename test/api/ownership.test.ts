@@ -190,6 +190,8 @@ describe('idempotency, limits and housekeeping', () => {
       patch: (c) => {
         c.reservations.maxActivePerPayer = 2;
         c.reservations.quoteRetentionMs = 0;
+        // a payment for an expired quote can be claimed during the grace period: the quote is kept that long
+        c.reservations.stranded.graceMs = 500;
         c.http.rateLimit.perKey = { max: 40, windowMs: 60_000 };
       },
     });
