@@ -3,7 +3,7 @@
 // the reservation side's vocabulary (src/reservations/types.ts). Given a signer (the key
 // that paid, request-signature.ts) it signs every request, which reading, extending and
 // cancelling a reservation need; given an operator token it sends it instead.
-import type { ExtensionQuoteRequest, LoadView, QuoteRequest, QuoteView, RefundView, ReservationState, ReservationView } from '../reservations/types.js';
+import type { ExtensionQuoteRequest, LoadView, QuoteRequest, QuoteView, RefundView, ReservationState, ReservationView, StrandedView } from '../reservations/types.js';
 import type { ClassPrice, ClassRevenue, PricePoint } from '../pricing/agent.js';
 import type { PaymentProof } from '../payments/ledger.js';
 import type { Voucher } from '../payments/channels.js';
@@ -104,6 +104,11 @@ export class ApiClient {
     return this.call('POST', `/v1/reservations/${encodeURIComponent(reservationId)}/vouchers`, { voucher }, retry);
   }
 
+  /** Claims a payment that could not buy `quoteId` back (refund or credit, the controller's policy); signed by its payer. */
+  claimStranded(quoteId: string, payment: PaymentProof): Promise<StrandedView> {
+    return this.call('POST', '/v1/payments/stranded', { quoteId, payment });
+  }
+
   /** One reservation in full (signed by its owner, or with an operator token). */
   reservation(id: string): Promise<ReservationView & { refund: RefundView | null }> {
     return this.call('GET', `/v1/reservations/${encodeURIComponent(id)}`);
@@ -133,7 +138,7 @@ export class ApiClient {
     return this.call('GET', `/v1/prices${history ? '?history=true' : ''}`);
   }
 
-  revenue(): Promise<{ classes: ClassRevenue[]; total: string }> {
+  revenue(): Promise<{ classes: ClassRevenue[]; total: string; unsettled: string }> {
     return this.call('GET', '/v1/revenue');
   }
 

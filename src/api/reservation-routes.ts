@@ -7,6 +7,10 @@
 //   DELETE /v1/reservations/:id             the owner or an admin token; refunds the owner
 //   POST   /v1/reservations/:id/extensions  the owner or an admin token (Idempotency-Key)
 //   POST   /v1/reservations/:id/vouchers    the owner or an admin token (Idempotency-Key)
+//   PATCH  /v1/classes/:id                  an admin token: basePrice, maxPrice, target, share
+//   POST   /v1/admin/mint                   an admin token, on a testbed ledger only
+//   POST   /v1/payments/stranded            the payer of a payment that could not buy its
+//                                           quote: refunded or credited (the policy)
 // Routes only translate: who asks comes from auth.ts, whether they may from the service.
 // Every operator action is written to the audit log (api_audit) and logged. This plugin
 // also keeps the request bytes (the signature covers the body's digest) and runs the
@@ -31,7 +35,23 @@ export interface ReservationRoutesOptions {
   purgeEveryMs: number;
   idempotencyRetentionMs: number;
   now: () => number;
+  /** mints on the local ledger (its faucet: refused on a production ledger); absent = no ledger to mint on */
+  mint?: (address: string, amount: bigint) => { txId: string; seq: number; hash: string };
 }
+
+const classChangeBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { basePrice: { type: 'number' }, maxPrice: { type: 'number' }, target: { type: 'number' }, share: { type: 'number' } },
+} as const;
+
+const mintBody = {
+  type: 'object',
+  required: ['address', 'amount'],
+  additionalProperties: false,
+  properties: { address: { type: 'string', pattern: '^pf1[0-9a-f]{64}$' }, amount: { type: 'string', pattern: '^[1-9][0-9]{0,18}$' } },
+} as const;
 
 const hex32 = { type: 'string', pattern: '^[0-9a-f]{32}$' } as const;
 const idParams = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', maxLength: 64 } } } as const;
@@ -169,6 +189,43 @@ export async function reservationRoutes(app: FastifyInstance, o: ReservationRout
       return reply.status(201).send(r);
     },
   );
+
+  // The operator's run-time changes: admin tokens only (a signed account gets 403, nobody 401), audited.
+  const adminOnly = async (request: FastifyRequest, reply: FastifyReply): Promise<Authenticated & { kind: 'operator' }> => {
+    const who = await requester(request, reply);
+    if (who.kind !== 'operator') throw new Refusal('not_allowed', 'this needs an operator token with scope admin');
+    return who;
+  };
+
+  app.patch<{ Params: { id: string }; Body: { basePrice?: number; maxPrice?: number; target?: number; share?: number } }>(
+    '/v1/classes/:id',
+    { schema: { params: idParams, body: classChangeBody } },
+    async (request, reply) => {
+      const who = await adminOnly(request, reply);
+      return audited(request, who, 'change', request.params.id, async () => o.service.changeClass(request.params.id, request.body, asService(who)));
+    },
+  );
+
+  app.post<{ Body: { address: string; amount: string } }>('/v1/admin/mint', { schema: { body: mintBody } }, async (request, reply) => {
+    const who = await adminOnly(request, reply);
+    const minted = await audited(request, who, 'change', request.body.address, async () => {
+      if (!o.mint) throw new Refusal('faucet_disabled', 'this controller keeps no local ledger to mint on');
+      try {
+        return o.mint(request.body.address, BigInt(request.body.amount));
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'faucet_disabled') throw new Refusal('faucet_disabled', (err as Error).message);
+        throw err;
+      }
+    });
+    return reply.status(201).send({ id: minted.txId, seq: minted.seq, hash: minted.hash });
+  });
+
+  // A payment that could not buy what it was sent for, claimed back by its payer (signed).
+  app.post<{ Body: PaymentRequest }>('/v1/payments/stranded', { schema: { body: paymentBody } }, async (request, reply) => {
+    const who = await requester(request, reply);
+    const { first, ...claim } = await o.service.claimStranded(request.body, asService(who));
+    return reply.status(first ? 201 : 200).send(claim);
+  });
 
   // Housekeeping: nonces past their window, idempotency answers past retention, expired quotes.
   const purge = (): void => {

@@ -51,6 +51,17 @@ const quoteView = object({
   bottleneck: nullable(bottleneck),
 });
 
+const stranded = object({
+  payment: proof,
+  quoteId: hex32,
+  payer: string,
+  amount: baseUnits,
+  reason: { type: 'string', enum: ['quote_expired', 'quote_used', 'too_little', 'not_active'] },
+  policy: { type: 'string', enum: ['credit', 'refund'] },
+  refund: nullable(object({ transfer: string, amount: baseUnits })),
+  credit: nullable(object({ quote: quoteView, until: ms })),
+});
+
 const reservationProperties = {
   id: hex32,
   state: { type: 'string', enum: RESERVATION_STATES },
@@ -201,6 +212,28 @@ const ROUTES: Record<string, RouteDescription> = {
     summary: 'Extend by a payment-channel voucher',
     response: { 201: { allOf: [reservation, object({ extendedByMs: integer })] }, ...e(400, 402, 404, 409) },
   },
+  'PATCH /v1/classes/:id': {
+    tag: 'market',
+    summary: "Change a class's basePrice, maxPrice, target or share at run time (admin token; validated like the config, kept across restarts)",
+    response: {
+      200: object({ id: string, name: string, basePrice: number, maxPrice: number, target: number, share: number, dscp: integer, bestEffort: boolean, policing: { type: 'object' } }),
+      ...e(400, 401, 403),
+    },
+  },
+  'POST /v1/admin/mint': {
+    tag: 'ledger',
+    summary: 'Mint on a testbed ledger (admin token; refused on a production ledger)',
+    response: { 201: object({ id: string, seq: integer, hash: string }), ...e(400, 401, 403) },
+  },
+  'POST /v1/payments/stranded': {
+    tag: 'reservations',
+    summary: 'Claim back a payment that could not buy its quote (signed by the payer): refunded, or credited towards a new quote at the old price',
+    response: {
+      201: stranded,
+      200: stranded,
+      ...e(400, 401, 402, 403, 404, 409, 410),
+    },
+  },
   'GET /v1/reservation-stats': {
     tag: 'reservations',
     summary: 'Reservations as aggregates: how many in each state, and per class the active count and reserved rate',
@@ -220,8 +253,8 @@ const ROUTES: Record<string, RouteDescription> = {
   },
   'GET /v1/revenue': {
     tag: 'market',
-    summary: 'Revenue per class and in total, in base units of the ledger',
-    response: { 200: object({ classes: array(object({ classId: string, amount: baseUnits, payments: integer })), total: baseUnits }), ...e(400) },
+    summary: 'Revenue per class and in total, in base units of the ledger: settled amounts, with channel vouchers not yet settled apart',
+    response: { 200: object({ classes: array(object({ classId: string, amount: baseUnits, unsettled: baseUnits, payments: integer })), total: baseUnits, unsettled: baseUnits }), ...e(400) },
   },
   'GET /v1/topology': { tag: 'network', summary: 'Switches, links, hosts, per-link capacity use per class, and network counters', response: { 200: topology, ...e(400) } },
   'GET /metrics': { tag: 'operations', summary: 'Prometheus metrics', response: { 200: text('text/plain', 'Prometheus text exposition format 0.0.4'), ...e(400) } },

@@ -112,7 +112,16 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const requests = new RequestStore(o.store);
   const auth = new Authenticator({ requests, tokens: o.http.tokens, signatureWindowMs: o.http.signatureWindowMs, perKey, now, ...(o.localLedger ? { channel: (id: string) => o.localLedger!.channel(id) } : {}) });
   const idempotency = new Idempotency(requests, o.http.requestTimeoutMs + o.http.connectionTimeoutMs, now);
-  await app.register(reservationRoutes, { service: o.service, auth, idempotency, requests, purgeEveryMs: Math.min(60_000, o.http.signatureWindowMs), idempotencyRetentionMs: o.http.idempotencyRetentionMs, now });
+  await app.register(reservationRoutes, {
+    service: o.service,
+    auth,
+    idempotency,
+    requests,
+    purgeEveryMs: Math.min(60_000, o.http.signatureWindowMs),
+    idempotencyRetentionMs: o.http.idempotencyRetentionMs,
+    now,
+    ...(o.localLedger ? { mint: (address: string, amount: bigint) => o.localLedger!.faucet(address, amount, 'admin-mint') } : {}),
+  });
 
   app.get('/v1/menu', { schema: { querystring: emptyQuery } }, async () => o.service.menu());
 

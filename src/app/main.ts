@@ -16,6 +16,7 @@ import { buildApi } from '../api/server.js';
 import { createMetrics } from '../api/metrics.js';
 import { controllerReadiness } from '../api/health.js';
 import { auditLedger } from '../payments/audit.js';
+import { LEDGER_CHECKPOINT_FILE } from '../payments/checkpoint.js';
 import type { PayflowConfig } from '../config/types.js';
 import { Engine } from '../dataplane/engine.js';
 import { IotaLedger } from '../payments/iota-ledger.js';
@@ -36,6 +37,8 @@ import { HostStore } from '../network/host-store.js';
 import { ReservationService } from '../reservations/service.js';
 import { formatDpid } from '../util/dpid.js';
 import { CONTROLLER_COMPONENT, controllerMigrations } from '../reservations/migrations.js';
+import { auditRecords } from '../reservations/audit.js';
+import { withStoredChanges } from '../reservations/class-changes.js';
 
 export { StaticNetwork } from '../network/static.js';
 
@@ -64,6 +67,22 @@ export interface RunningController {
   service: ReservationService;
   logger: Logger;
   close(): Promise<void>;
+}
+
+/**
+ * The ledger checks itself before the controller serves anything: the whole journal
+ * (hashes, links, signatures, replayed state), its checkpoint (a journal cut short), and
+ * the controller's redemptions and reservations against it. A failure stops the start,
+ * naming the first bad entry; a ledger is restored from a backup, never repaired.
+ */
+function refuseBrokenLedger(store: Store, checkpointFile: string, operatorAddress: string): void {
+  const audit = auditLedger(store, { checkpointFile });
+  if (!audit.ok) {
+    const where = audit.problem.seq === null ? 'its state' : `entry ${audit.problem.seq}`;
+    throw new Error(`the ledger in ${store.path} fails its audit at ${where}: ${audit.problem.reason}. The controller does not start on it (restore the file from a backup; 'payflow ledger verify' shows the same)`);
+  }
+  const records = auditRecords(store, operatorAddress);
+  if (!records.ok) throw new Error(`the controller's records in ${store.path} do not match the ledger: ${records.problem}. The controller does not start on them`);
 }
 
 function loadOrCreateKey(path: string, create: boolean): SigningKey | undefined {
@@ -102,7 +121,10 @@ export async function startController(config: PayflowConfig, options: StartOptio
     if (config.ledger.kind === 'local') {
       // The authority key is created with a new ledger (as `payflow ledger` does).
       const authorityKey = loadOrCreateKey(join(dataDir, 'ledger-authority.json'), isNew);
-      localLedger = LocalLedger.open(store, { ...(authorityKey ? { authorityKey } : {}), testbed: config.ledger.testbed, operatorAddress: operatorKey.address });
+      const checkpointFile = join(dataDir, LEDGER_CHECKPOINT_FILE);
+      localLedger = LocalLedger.open(store, { ...(authorityKey ? { authorityKey } : {}), testbed: config.ledger.testbed, operatorAddress: operatorKey.address, checkpointFile });
+      if (config.ledger.testbed && !localLedger.genesisTestbed) logger.warn('ledger.testbed is set, but this ledger was created as a production ledger (its genesis entry says so): the faucet stays off');
+      refuseBrokenLedger(store, checkpointFile, operatorKey.address);
       ledger = localLedger;
     } else {
       const iota: ConstructorParameters<typeof IotaLedger>[0] = { rpcUrl: config.ledger.rpcUrl, store };
@@ -112,7 +134,8 @@ export async function startController(config: PayflowConfig, options: StartOptio
       ledger = new IotaLedger(iota);
     }
 
-    const classes = new ServiceClasses(config.classes);
+    // the operator's run-time changes (PATCH /v1/classes/:id) over the config's values
+    const classes = new ServiceClasses(withStoredChanges(store, config.classes));
     const admission = new AdmissionControl(classes);
     let network = options.network;
     if (!network) {
@@ -147,7 +170,13 @@ export async function startController(config: PayflowConfig, options: StartOptio
       ledger,
       operatorKey,
       pricing,
-      ...(localLedger ? { channels: new ChannelBook(store, localLedger, operatorKey.address, 'local'), refunds: new LocalRefunds(localLedger, operatorKey) } : {}),
+      ...(localLedger
+        ? {
+            channels: new ChannelBook(store, localLedger, operatorKey.address, 'local', { settleMarginMs: config.reservations.channelSettleMarginMs }),
+            settlement: localLedger,
+            refunds: new LocalRefunds(localLedger, operatorKey),
+          }
+        : {}),
       logger: logger.child({ component: 'reservations' }),
       ...(options.now ? { now: options.now } : {}),
     });
@@ -171,7 +200,7 @@ export async function startController(config: PayflowConfig, options: StartOptio
     // ready: the store open, the local ledger's journal audited, the allow-listed switches in the topology
     const readiness = controllerReadiness({
       store,
-      ...(localLedger ? { audit: () => auditLedger(store) } : {}),
+      ...(localLedger ? { audit: () => auditLedger(store, { checkpointFile: localLedger!.checkpointFile! }) } : {}),
       ...(config.openflow.switches ? { requiredSwitches: config.openflow.switches } : {}),
       connectedSwitches: () => net.topology.listSwitches().map((s) => formatDpid(s.dpid)),
     });

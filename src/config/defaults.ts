@@ -85,6 +85,9 @@ export function defaultConfig(): PayflowConfig {
       quoteRetentionMs: 3_600_000,
       cancelFee: 0,
       maxActivePerPayer: 100,
+      channelSettleMarginMs: 10 * 60_000,
+      channelMinLifetimeMs: 15 * 60_000,
+      stranded: { policy: 'refund', graceMs: 3_600_000 },
     },
     classes: DEFAULT_CLASSES.map((c) => ({ ...c, policing: { ...c.policing } })),
   };

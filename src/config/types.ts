@@ -208,6 +208,23 @@ export interface ReservationsConfig {
   cancelFee: number;
   /** at most this many installing or active reservations per payer */
   maxActivePerPayer: number;
+  /** a voucher extends a reservation only up to its channel's timeout minus this, ms (time left to settle) */
+  channelSettleMarginMs: number;
+  /** a channel whose timeout is nearer than this is refused, ms (more than the settle margin) */
+  channelMinLifetimeMs: number;
+  /** what happens to a payment that cannot buy what it was sent for */
+  stranded: StrandedConfig;
+}
+
+/**
+ * A payment that cannot buy what it was sent for (its quote expired or was used, it paid
+ * too little, the reservation it extends ended): `credit` makes it pay for a new quote at
+ * the old price, `refund` pays it back; either is claimed by the payer within graceMs of
+ * the quote's expiry.
+ */
+export interface StrandedConfig {
+  policy: 'credit' | 'refund';
+  graceMs: number;
 }
 
 export type LedgerConfig =

@@ -454,7 +454,7 @@ function readLinks(r: Reader, top: Obj, config: PayflowConfig): void {
 }
 
 function readReservations(r: Reader, top: Obj, config: PayflowConfig): void {
-  const res = r.section(top, 'reservations', '', ['minRate', 'maxRate', 'minDuration', 'maxDuration', 'burst', 'quoteTtl', 'quoteRetention', 'cancelFee', 'maxActivePerPayer']);
+  const res = r.section(top, 'reservations', '', ['minRate', 'maxRate', 'minDuration', 'maxDuration', 'burst', 'quoteTtl', 'quoteRetention', 'cancelFee', 'maxActivePerPayer', 'channelSettleMargin', 'channelMinLifetime', 'stranded']);
   if (!res) return;
   const c = config.reservations;
   c.minRateBps = r.rate(res, 'minRate', 'reservations') ?? c.minRateBps;
@@ -466,6 +466,16 @@ function readReservations(r: Reader, top: Obj, config: PayflowConfig): void {
   c.quoteRetentionMs = r.duration(res, 'quoteRetention', 'reservations', { minMs: 0, maxMs: 30 * 24 * 3_600_000 }) ?? c.quoteRetentionMs;
   c.cancelFee = r.number(res, 'cancelFee', 'reservations', { min: 0, max: 1 }) ?? c.cancelFee;
   c.maxActivePerPayer = r.number(res, 'maxActivePerPayer', 'reservations', { min: 1, max: 1_000_000, integer: true }) ?? c.maxActivePerPayer;
+  c.channelSettleMarginMs = r.duration(res, 'channelSettleMargin', 'reservations', { minMs: 1000, maxMs: 7 * 24 * 3_600_000 }) ?? c.channelSettleMarginMs;
+  c.channelMinLifetimeMs = r.duration(res, 'channelMinLifetime', 'reservations', { minMs: 1000, maxMs: 30 * 24 * 3_600_000 }) ?? c.channelMinLifetimeMs;
+  if (c.channelMinLifetimeMs <= c.channelSettleMarginMs) r.add('reservations.channelMinLifetime', 'must exceed reservations.channelSettleMargin (a channel must be able to pay for some time)');
+  const stranded = r.section(res, 'stranded', 'reservations', ['policy', 'grace']);
+  if (stranded) {
+    c.stranded = {
+      policy: r.oneOf(stranded, 'policy', 'reservations.stranded', ['credit', 'refund'] as const) ?? c.stranded.policy,
+      graceMs: r.duration(stranded, 'grace', 'reservations.stranded', { minMs: 1000, maxMs: 30 * 24 * 3_600_000 }) ?? c.stranded.graceMs,
+    };
+  }
   if (c.minRateBps > c.maxRateBps) r.add('reservations.minRate', 'must not exceed reservations.maxRate');
   if (c.minDurationMs > c.maxDurationMs) r.add('reservations.minDuration', 'must not exceed reservations.maxDuration');
 }

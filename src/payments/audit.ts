@@ -3,7 +3,8 @@
 // every entry through the same state machine the live ledger uses (journal.ts), then
 // compares the replayed balances, nonces and channels with the stored state tables.
 // Reports the first bad entry by sequence number, or the first state row that the
-// chain does not explain.
+// chain does not explain. With the ledger's checkpoint file it also catches a journal
+// whose last entries were cut off (checkpoint.ts).
 import type { Store } from '../store/index.js';
 import {
   applyEntry,
@@ -21,6 +22,7 @@ import {
 import { LedgerError } from './ledger.js';
 import { channelFromRow, type EntryRow } from './local-ledger.js';
 import { isPublicKeyHex } from './keys.js';
+import { readCheckpoint } from './checkpoint.js';
 
 export interface AuditProblem {
   /** the first bad entry's sequence number, or null for a state-table problem */
@@ -52,7 +54,13 @@ class MemoryState implements LedgerState {
 
 const KINDS: readonly EntryKind[] = ['mint', 'transfer', 'channel-open', 'channel-settle', 'channel-reclaim', 'receipt'];
 
-export function auditLedger(store: Store): AuditResult {
+/**
+ * Audits the journal (see the top of this module); with `checkpointFile`, also that the
+ * journal still holds the entry its signed checkpoint names (checkpoint.ts), so that a
+ * journal cut short fails.
+ */
+export function auditLedger(store: Store, options: { checkpointFile?: string } = {}): AuditResult {
+  let genesis: GenesisBody | undefined;
   const rows = store.db.prepare<[], EntryRow>('SELECT * FROM ledger_entries ORDER BY seq').iterate();
   let state: MemoryState | null = null;
   let prevHash = GENESIS_PREV;
@@ -77,11 +85,12 @@ export function auditLedger(store: Store): AuditResult {
     }
     if (seq === 1) {
       const g = body as GenesisBody;
-      if (row.kind !== 'genesis' || !g || !isPublicKeyHex(g.authority) || typeof g.ledgerId !== 'string') {
+      if (row.kind !== 'genesis' || !g || !isPublicKeyHex(g.authority) || typeof g.ledgerId !== 'string' || (g.testbed !== undefined && typeof g.testbed !== 'boolean')) {
         return fail(seq, 'entry 1 is not a valid genesis entry');
       }
       if (txIdOf('genesis', g) !== row.tx_id || canonicalBody(g) !== row.body) return fail(seq, 'entry 1: the transaction id does not match');
       state = new MemoryState(g.authority);
+      genesis = g;
     } else {
       if (!state) return fail(1, 'no genesis entry');
       if (!KINDS.includes(row.kind as EntryKind)) return fail(seq, `entry ${seq} has an unknown kind '${row.kind}'`);
@@ -123,6 +132,14 @@ export function auditLedger(store: Store): AuditResult {
     const c = channelFromRow(r);
     const want = state.channels.get(c.id);
     if (!want || JSON.stringify(stringify(want)) !== JSON.stringify(stringify(c))) return fail(null, `channel ${c.id} does not match the chain`);
+  }
+  if (options.checkpointFile !== undefined && genesis) {
+    const read = readCheckpoint(options.checkpointFile, genesis.authority, genesis.ledgerId);
+    if (!read.ok) return fail(null, read.reason);
+    const c = read.checkpoint;
+    if (c.seq > count) return fail(count + 1, `the journal ends at entry ${count}, but its checkpoint of ${new Date(c.at).toISOString()} names entry ${c.seq}: entries ${count + 1}…${c.seq} were removed`);
+    const at = store.db.prepare<[number], { hash: string }>('SELECT hash FROM ledger_entries WHERE seq = ?').get(c.seq);
+    if (at?.hash !== c.head) return fail(c.seq, `entry ${c.seq} is not the one the checkpoint names (hash ${c.head.slice(0, 16)}…): the journal was rewritten from there`);
   }
   return { ok: true, entries: count, head: prevHash };
 }

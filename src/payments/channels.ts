@@ -4,8 +4,11 @@
 // (channel, cumulative amount, sequence). A voucher counts only if it is signed by the
 // channel key, its sequence and amount strictly exceed the last accepted voucher's, and
 // it stays within the deposit. Each voucher extends the paid period; when vouchers stop,
-// the period ends. The operator settles the last voucher on the ledger; after the
-// timeout the client reclaims the rest (LocalLedger.settleChannel / reclaimChannel).
+// the period ends. The operator settles the last voucher on the ledger before the
+// channel's timeout (ChannelBook.settle; the reservation service does it when the
+// settlement margin begins and when the reservation ends); after the timeout the client
+// reclaims the rest (LocalLedger.settleChannel / reclaimChannel). Vouchers stop counting
+// settleMarginMs before the timeout, so that the last one can still be settled.
 //
 // The signed message is binary and fixed-size, so verifying a voucher costs one signature
 // verification and nothing else:
@@ -171,6 +174,23 @@ interface VoucherRow {
   cumulative: bigint;
   sequence: bigint;
   signature: string;
+  settled_sequence: bigint;
+  settled_cumulative: bigint;
+}
+
+/** Where the operator settles vouchers (LocalLedger): the entry, and the channel as the ledger sees it. */
+export interface SettlementLedger {
+  settleChannel(voucher: Voucher): unknown;
+  channel(id: string): { settled: bigint; settledSequence: number } | undefined;
+}
+
+/** A settlement as made: the voucher now settled and what it added on the ledger. */
+export interface ChannelSettlement {
+  channel: string;
+  sequence: number;
+  cumulative: bigint;
+  /** base units moved to the operator by this settlement */
+  increment: bigint;
 }
 
 /**
@@ -194,10 +214,7 @@ export class ChannelBook {
   async view(channel: string): Promise<ChannelView | null> {
     const cached = this.views.get(channel);
     if (cached) return cached;
-    const row = this.store.db
-      .prepare<[string], VoucherRow>('SELECT * FROM payment_channel_vouchers WHERE channel = ?')
-      .safeIntegers(true)
-      .get(channel);
+    const row = this.row(channel);
     let view: ChannelView | null = null;
     if (row) {
       view = {
@@ -259,18 +276,52 @@ export class ChannelBook {
     return paidUntil(startedAt, view?.cumulative ?? 0n, pricePerSecond);
   }
 
-  /** Settles the best voucher on the ledger (before the channel's timeout). */
-  settle<T>(channel: string, ledger: { settleChannel(voucher: Voucher): T }): T | null {
-    const voucher = this.lastVoucher(channel);
-    return voucher ? ledger.settleChannel(voucher) : null;
+  /**
+   * Settles the best voucher of `channel` on the ledger, unless it is settled already.
+   * The ledger entry and the book's record of it are written in one transaction (the
+   * local ledger shares the store), so a crash leaves either both or neither, and a
+   * second call, in this process or after a restart, settles nothing twice. When the
+   * ledger holds a settlement the book did not make (the payer may settle a voucher
+   * too), the book takes the ledger's figures. Returns what is settled now, or null
+   * when there was nothing to settle.
+   */
+  settle(channel: string, ledger: SettlementLedger, now: number = Date.now()): ChannelSettlement | null {
+    return this.store.immediate(() => {
+      const row = this.row(channel);
+      if (!row || row.sequence <= row.settled_sequence) return null;
+      const voucher: Voucher = { channel, cumulative: formatAmount(row.cumulative), sequence: Number(row.sequence), signature: row.signature };
+      let settled = { sequence: Number(row.sequence), cumulative: row.cumulative };
+      try {
+        ledger.settleChannel(voucher);
+      } catch (err) {
+        const onLedger = ledger.channel(channel);
+        const code = (err as { code?: unknown }).code;
+        if (!onLedger || (code !== 'duplicate' && code !== 'reordered') || onLedger.settledSequence < Number(row.sequence)) throw err;
+        settled = { sequence: onLedger.settledSequence, cumulative: onLedger.settled };
+      }
+      this.store.db
+        .prepare('UPDATE payment_channel_vouchers SET settled_sequence = ?, settled_cumulative = ?, settled_at = ? WHERE channel = ?')
+        .run(settled.sequence, settled.cumulative, now, channel);
+      return { channel, sequence: settled.sequence, cumulative: settled.cumulative, increment: settled.cumulative - row.settled_cumulative };
+    });
+  }
+
+  /** Channels with an accepted voucher that is not settled yet, soonest timeout first. */
+  unsettled(): { channel: string; timeoutAt: number; sequence: number; cumulative: bigint }[] {
+    return this.store.db
+      .prepare<[], VoucherRow>('SELECT * FROM payment_channel_vouchers WHERE sequence > settled_sequence ORDER BY timeout_at')
+      .safeIntegers(true)
+      .all()
+      .map((r) => ({ channel: r.channel, timeoutAt: Number(r.timeout_at), sequence: Number(r.sequence), cumulative: r.cumulative }));
+  }
+
+  private row(channel: string): VoucherRow | undefined {
+    return this.store.db.prepare<[string], VoucherRow>('SELECT * FROM payment_channel_vouchers WHERE channel = ?').safeIntegers(true).get(channel);
   }
 
   /** The best voucher accepted so far (what the operator settles). */
   lastVoucher(channel: string): Voucher | null {
-    const row = this.store.db
-      .prepare<[string], VoucherRow>('SELECT * FROM payment_channel_vouchers WHERE channel = ?')
-      .safeIntegers(true)
-      .get(channel);
+    const row = this.row(channel);
     if (!row) return null;
     return { channel, cumulative: formatAmount(row.cumulative), sequence: Number(row.sequence), signature: row.signature };
   }

@@ -191,7 +191,7 @@ export const ledgerPlugin: FastifyPluginAsync<LedgerPluginOptions> = async (app,
     },
   );
 
-  app.get('/audit', async () => auditLedger(ledger.store));
+  app.get('/audit', async () => auditLedger(ledger.store, ledger.checkpointFile !== undefined ? { checkpointFile: ledger.checkpointFile } : {}));
 };
 
 export interface LedgerServer {

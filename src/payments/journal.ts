@@ -24,8 +24,14 @@ export type EntryKind = 'genesis' | 'mint' | 'transfer' | 'channel-open' | 'chan
 
 export interface GenesisBody {
   ledgerId: string;
-  /** public key (hex) allowed to mint in testbeds */
+  /** public key (hex) allowed to mint in testbeds; it also signs the journal's checkpoints */
   authority: string;
+  /**
+   * Whether this is a testbed ledger, fixed when it is created: only a testbed ledger
+   * mints (the faucet). Ledgers created before the flag existed have none and are
+   * production ledgers.
+   */
+  testbed?: boolean;
 }
 
 /** A transfer as the payer signs it. amount is a decimal string; nonce = previous + 1. */

@@ -24,6 +24,7 @@ export type SignatureDomain =
   | 'quote'
   | 'receipt'
   | 'entry'
+  | 'checkpoint'
   | 'http-request';
 
 export function domainTag(domain: SignatureDomain): Buffer {

@@ -3,6 +3,9 @@
 // and carry the payer's next nonce; every entry is chained to the previous one by hash
 // (journal.ts) and stored in SQLite in WAL mode. Writes run in BEGIN IMMEDIATE
 // transactions, so several processes may share the file. Amounts are bigint base units.
+// After every commit the head is signed into a checkpoint file outside the database
+// (checkpoint.ts), so that a journal cut short is caught. Whether the ledger is a testbed
+// ledger (may mint) is fixed in its genesis entry.
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/index.js';
 import { formatAmount } from './amount.js';
@@ -37,14 +40,24 @@ import { canonicalJson, type CanonicalValue } from './canonical.js';
 import type { SignedReceipt } from './quotes.js';
 import { paymentsMigrations, PAYMENTS_COMPONENT } from './migrations.js';
 import { isRedeemed } from './redemption.js';
+import { writeCheckpoint } from './checkpoint.js';
 
 export interface LocalLedgerOptions {
   /** the operator's address on this ledger (where reservations are paid) */
   operatorAddress?: string;
   /** key allowed to mint; needed to create the ledger and for the faucet */
   authorityKey?: SigningKey;
-  /** the faucet works only when this is set (testbeds, demos, tests) */
+  /**
+   * A new ledger is created as a testbed ledger (its genesis entry says so for good); on
+   * an existing one the faucet works only when this is set AND its genesis entry says
+   * testbed. A production ledger never mints.
+   */
   testbed?: boolean;
+  /**
+   * Where the journal's signed checkpoint lives (checkpoint.ts): written after every
+   * commit when the authority key is given, and checked by the audit. Absent = none.
+   */
+  checkpointFile?: string;
   /** clock, ms since the epoch (tests) */
   now?: () => number;
 }
@@ -142,9 +155,14 @@ export class LocalLedger implements Ledger, ChannelSource {
   readonly operatorAddress: string;
   readonly ledgerId: string;
   readonly authority: string;
+  /** the faucet is on: a testbed ledger (genesis entry) opened with options.testbed */
   readonly testbed: boolean;
+  /** what the genesis entry fixed: a testbed ledger (may mint) or a production one */
+  readonly genesisTestbed: boolean;
+  readonly checkpointFile: string | undefined;
   private readonly authorityKey: SigningKey | undefined;
   private readonly now: () => number;
+  private checkpointPending = false;
 
   private constructor(
     readonly store: Store,
@@ -154,7 +172,9 @@ export class LocalLedger implements Ledger, ChannelSource {
     this.ledgerId = genesis.ledgerId;
     this.authority = genesis.authority;
     this.authorityKey = options.authorityKey;
-    this.testbed = options.testbed ?? false;
+    this.genesisTestbed = genesis.testbed === true;
+    this.testbed = this.genesisTestbed && (options.testbed ?? false);
+    this.checkpointFile = options.checkpointFile;
     this.now = options.now ?? Date.now;
     this.operatorAddress = options.operatorAddress ?? '';
   }
@@ -168,13 +188,15 @@ export class LocalLedger implements Ledger, ChannelSource {
     if (options.operatorAddress !== undefined && !isAddress(options.operatorAddress)) {
       throw new LedgerError('malformed', `operator address ${options.operatorAddress} is not a local-ledger address`, 400);
     }
+    let created = false;
     const genesis = store.immediate(() => {
       const first = store.db.prepare<[], EntryRow>('SELECT * FROM ledger_entries WHERE seq = 1').get();
       if (first) return JSON.parse(first.body) as GenesisBody;
+      created = true;
       if (!options.authorityKey) {
         throw new LedgerError('no_ledger', 'the ledger is empty and no authority key was given to create it', 400);
       }
-      const body: GenesisBody = { ledgerId: randomBytes(16).toString('hex'), authority: options.authorityKey.publicKeyHex };
+      const body: GenesisBody = { ledgerId: randomBytes(16).toString('hex'), authority: options.authorityKey.publicKeyHex, testbed: options.testbed ?? false };
       const text = canonicalBody(body);
       const txId = txIdOf('genesis', body);
       const at = (options.now ?? Date.now)();
@@ -186,7 +208,44 @@ export class LocalLedger implements Ledger, ChannelSource {
     if (options.authorityKey && options.authorityKey.publicKeyHex !== genesis.authority) {
       throw new LedgerError('wrong_authority', 'the authority key is not the one this ledger was created with', 400);
     }
-    return new LocalLedger(store, genesis, options);
+    const ledger = new LocalLedger(store, genesis, options);
+    if (created) ledger.checkpoint();
+    return ledger;
+  }
+
+  /** Whether this ledger writes checkpoints (a checkpoint file and the authority key). */
+  get canCheckpoint(): boolean {
+    return this.checkpointFile !== undefined && this.authorityKey !== undefined;
+  }
+
+  /**
+   * Signs and writes the checkpoint of the committed head now (no-op without a
+   * checkpoint file or the authority key). Runs by itself after every commit.
+   */
+  checkpoint(): void {
+    this.checkpointPending = false;
+    if (!this.checkpointFile || !this.authorityKey) return;
+    const head = this.head();
+    writeCheckpoint(this.checkpointFile, this.authorityKey, { ledgerId: this.ledgerId, seq: head.seq, head: head.hash, at: this.now() });
+  }
+
+  /**
+   * Runs a write transaction and checkpoints what it committed: at once when it is the
+   * outermost transaction, else (inside a caller's transaction, which commits later)
+   * right after the current call stack, once for the whole batch.
+   */
+  private committed<T>(fn: () => T): T {
+    const outermost = !this.store.db.inTransaction;
+    const result = this.store.immediate(fn);
+    if (!this.checkpointFile || !this.authorityKey) return result;
+    if (outermost) this.checkpoint();
+    else if (!this.checkpointPending) {
+      this.checkpointPending = true;
+      setImmediate(() => {
+        if (this.checkpointPending && this.store.db.open) this.checkpoint();
+      });
+    }
+    return result;
   }
 
   /** Appends an entry after checking and applying it, atomically. */
@@ -194,7 +253,7 @@ export class LocalLedger implements Ledger, ChannelSource {
     const body = normaliseBody(kind, rawBody);
     const text = canonicalBody(body);
     const txId = txIdOf(kind, body);
-    return this.store.immediate(() => {
+    return this.committed(() => {
       const dup = this.store.db.prepare<[string], { seq: number }>('SELECT seq FROM ledger_entries WHERE tx_id = ?').get(txId);
       if (dup) throw new LedgerError('duplicate', `this ${kind} is already entry ${dup.seq}`, 409);
       const head = this.store.db
@@ -220,11 +279,12 @@ export class LocalLedger implements Ledger, ChannelSource {
 
   /** Testbed faucet: mints `amount` to `address`, signed by the authority key. */
   faucet(address: string, amount: bigint, memo = 'faucet'): AppendedEntry {
+    if (!this.genesisTestbed) throw new LedgerError('faucet_disabled', 'this is a production ledger (its genesis entry says so): it never mints', 403);
     if (!this.testbed) throw new LedgerError('faucet_disabled', 'the faucet runs only on a testbed ledger (--testbed)', 403);
     if (!this.authorityKey) throw new LedgerError('faucet_disabled', 'the faucet needs the ledger authority key', 403);
     if (!isAddress(address)) throw new LedgerError('malformed', `${address} is not a local-ledger address`, 400);
     const key = this.authorityKey;
-    return this.store.immediate(() => {
+    return this.committed(() => {
       const nonce = new SqlState(this.store, this.authority).account(`authority:${this.authority}`).nonce + 1;
       return this.append('mint', signMint(key, { to: address, amount: formatAmount(amount), nonce, memo }));
     });

@@ -74,4 +74,34 @@ export const paymentsMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'channel settlement, stranded payments',
+    up: `
+      -- What the operator has settled of each channel on the ledger (the settle entry is
+      -- appended in the same transaction that writes these, so they never disagree).
+      ALTER TABLE payment_channel_vouchers ADD COLUMN settled_sequence   INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE payment_channel_vouchers ADD COLUMN settled_cumulative INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE payment_channel_vouchers ADD COLUMN settled_at         INTEGER;
+      CREATE INDEX payment_channel_vouchers_unsettled ON payment_channel_vouchers (timeout_at) WHERE sequence > settled_sequence;
+      -- A payment that could not buy what it was sent for, once claimed by its payer:
+      -- refunded (refund_transfer) or turned into a credit for a new quote (credit_quote).
+      -- The primary key, with the redemption written in the same transaction, makes a
+      -- payment refunded or credited once only.
+      CREATE TABLE payment_stranded (
+        ledger          TEXT    NOT NULL,
+        proof_id        TEXT    NOT NULL,
+        payer           TEXT    NOT NULL,
+        quote_id        TEXT    NOT NULL,            -- the quote the payment was sent for (its memo)
+        amount          INTEGER NOT NULL,            -- base units paid
+        reason          TEXT    NOT NULL,            -- why it could not buy the quote
+        policy          TEXT    NOT NULL CHECK (policy IN ('credit', 'refund')),
+        refund_transfer TEXT,                        -- policy refund: the ledger transfer that paid it back
+        credit_quote    TEXT,                        -- policy credit: the new quote it pays for
+        credit_until    INTEGER,                     -- policy credit: the credit lapses then
+        at              INTEGER NOT NULL,
+        PRIMARY KEY (ledger, proof_id)
+      );
+    `,
+  },
 ];

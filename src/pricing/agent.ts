@@ -28,9 +28,9 @@
 // rate at the meters, an estimate.
 //
 // Persisted (store, 'controller' migrations): every price change per class in
-// controller_prices; revenue is the sum of controller_payments per class. A payment buys
-// a reserved rate for a duration, so revenue is what was sold in profile: bytes delivered
-// degraded earn nothing.
+// controller_prices; revenue is the sum of controller_payments per class (channel vouchers
+// once settled, see revenue()). A payment buys a reserved rate for a duration, so revenue is
+// what was sold in profile: bytes delivered degraded earn nothing.
 import type { PricingConfig } from '../config/types.js';
 import type { LoadSample } from '../qos/load.js';
 import type { AdmissionControl } from '../qos/admission.js';
@@ -87,8 +87,10 @@ export interface PricePoint {
 
 export interface ClassRevenue {
   classId: string;
-  /** base units, decimal string */
+  /** base units, decimal string: settled on the ledger */
   amount: string;
+  /** base units, decimal string: promised by channel vouchers not settled yet */
+  unsettled: string;
   payments: number;
 }
 
@@ -155,6 +157,15 @@ export class PricingAgent {
   tick(): void {
     this.ticks++;
     this.update(true);
+  }
+
+  /** A class's prices, target or share changed (ServiceClasses.update): the engine is set up again. */
+  classesChanged(): void {
+    for (const s of this.state) {
+      s.cls = this.options.classes.get(s.cls.id) ?? s.cls;
+      s.configured = undefined;
+    }
+    this.update(false);
   }
 
   /** Demand changed (a reservation was admitted or released): exponential prices move at once. */
@@ -280,23 +291,39 @@ export class PricingAgent {
 
   /**
    * Revenue per class from the stored payments (every class listed, zero included): what
-   * reservations paid for their reserved rate, i.e. for traffic in profile. Excess
-   * delivered degraded is not in it.
+   * reservations paid for their reserved rate, i.e. for traffic in profile (excess
+   * delivered degraded is not in it). Ledger transfers count at once; what channel vouchers
+   * promised counts once the channel is settled on the ledger
+   * (payment_channel_vouchers.settled_sequence reaches the voucher), and until then is
+   * shown apart as `unsettled`.
    */
-  revenue(): { classes: ClassRevenue[]; total: string } {
-    const rows = this.options.store.db
-      .prepare<[], { class_id: string; amount: bigint; n: bigint }>('SELECT class_id, SUM(amount) AS amount, COUNT(*) AS n FROM controller_payments GROUP BY class_id')
-      .safeIntegers(true)
-      .all();
-    const by = new Map(rows.map((r) => [r.class_id, r]));
+  revenue(): { classes: ClassRevenue[]; total: string; unsettled: string } {
+    const db = this.options.store.db;
+    const withChannels = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'payment_channel_vouchers'").get() !== undefined;
+    const sql = withChannels
+      ? `SELECT p.class_id, (p.kind = 'voucher' AND (v.settled_sequence IS NULL OR CAST(substr(p.proof_id, 66) AS INTEGER) > v.settled_sequence)) AS unsettled,
+                SUM(p.amount) AS amount, COUNT(*) AS n
+           FROM controller_payments p LEFT JOIN payment_channel_vouchers v ON p.kind = 'voucher' AND v.channel = substr(p.proof_id, 1, 64)
+          GROUP BY p.class_id, unsettled`
+      : `SELECT class_id, kind = 'voucher' AS unsettled, SUM(amount) AS amount, COUNT(*) AS n FROM controller_payments GROUP BY class_id, unsettled`;
+    const rows = db.prepare<[], { class_id: string; unsettled: bigint; amount: bigint; n: bigint }>(sql).safeIntegers(true).all();
     let total = 0n;
+    let unsettledTotal = 0n;
     const classes = this.state.map((s) => {
-      const r = by.get(s.cls.id);
-      const amount = r ? BigInt(r.amount) : 0n;
+      let amount = 0n;
+      let unsettled = 0n;
+      let payments = 0;
+      for (const r of rows) {
+        if (r.class_id !== s.cls.id) continue;
+        if (r.unsettled) unsettled += BigInt(r.amount);
+        else amount += BigInt(r.amount);
+        payments += Number(r.n);
+      }
       total += amount;
-      return { classId: s.cls.id, amount: amount.toString(), payments: r ? Number(r.n) : 0 };
+      unsettledTotal += unsettled;
+      return { classId: s.cls.id, amount: amount.toString(), unsettled: unsettled.toString(), payments };
     });
-    return { classes, total: total.toString() };
+    return { classes, total: total.toString(), unsettled: unsettledTotal.toString() };
   }
 
   get tickCount(): number {

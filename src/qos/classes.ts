@@ -27,15 +27,13 @@ export class ServiceClassError extends Error {
 
 export class ServiceClasses {
   private readonly byId = new Map<string, ServiceClass>();
-  private readonly ordered: readonly ServiceClass[];
-  readonly bestEffort: ServiceClass;
+  private readonly ordered: ServiceClass[];
+  bestEffort: ServiceClass;
 
   /** Throws ServiceClassError for inconsistent input (validateConfig already refuses it). */
   constructor(configs: readonly ServiceClassConfig[]) {
     if (configs.length === 0) throw new ServiceClassError('at least one service class is needed');
-    this.ordered = Object.freeze(
-      configs.map((c, index) => Object.freeze({ ...c, index, policing: Object.freeze({ ...c.policing }) })),
-    );
+    this.ordered = configs.map((c, index) => Object.freeze({ ...c, index, policing: Object.freeze({ ...c.policing }) }));
     for (const c of this.ordered) {
       if (this.byId.has(c.id)) throw new ServiceClassError(`duplicate class id "${c.id}"`);
       if (!(c.share > 0 && c.share <= 1)) throw new ServiceClassError(`class "${c.id}": share must be in (0, 1]`);
@@ -47,6 +45,22 @@ export class ServiceClasses {
     this.bestEffort = bestEffort[0]!;
     const shares = this.ordered.reduce((s, c) => s + c.share, 0);
     if (shares > 1 + 1e-9) throw new ServiceClassError('class shares sum to more than 1');
+  }
+
+  /**
+   * Changes a class's prices, target or share at run time (the operator's admin API);
+   * the caller has validated the whole set of classes with the change (as the config is).
+   * Admission control and the pricing agent look classes up here, so the change holds
+   * from the next decision on; reservations admitted before keep what they have.
+   */
+  update(id: string, change: Partial<Pick<ServiceClass, 'basePrice' | 'maxPrice' | 'target' | 'share'>>): ServiceClass {
+    const old = this.byId.get(id);
+    if (!old) throw new ServiceClassError(`no service class "${id}"`);
+    const next: ServiceClass = Object.freeze({ ...old, ...change });
+    this.ordered[old.index] = next;
+    this.byId.set(id, next);
+    if (old.bestEffort) this.bestEffort = next;
+    return next;
   }
 
   get size(): number {

@@ -94,4 +94,31 @@ export const controllerMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'credit quotes for stranded payments',
+    up: `
+      -- A quote issued to credit a stranded payment: only that payment (credit_proof) pays
+      -- it, and that payment's memo names the quote it was first sent for (credit_memo).
+      ALTER TABLE controller_quotes ADD COLUMN credit_proof TEXT;
+      ALTER TABLE controller_quotes ADD COLUMN credit_memo  TEXT;
+    `,
+  },
+  {
+    version: 4,
+    name: 'class changes at run time',
+    up: `
+      -- The operator's run-time changes of a class (admin API), applied over the config's
+      -- values at every start, so that they survive a restart.
+      CREATE TABLE controller_class_changes (
+        class_id    TEXT PRIMARY KEY,
+        base_price  REAL    NOT NULL,
+        max_price   REAL    NOT NULL,
+        target      REAL    NOT NULL,
+        share       REAL    NOT NULL,
+        changed_by  TEXT    NOT NULL,
+        at          INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -40,6 +40,21 @@ export type RefusalCode =
   | 'wrong_ledger'
   | 'channels_unavailable'
   | 'channel_bound'
+  /** the channel times out sooner than reservations.channelMinLifetime */
+  | 'channel_expiring'
+  /** the voucher would buy time past the channel's timeout minus the settlement margin */
+  | 'beyond_channel'
+  // payments that could not buy what they were sent for
+  /** the payment can still buy its quote: use it (it is not stranded) */
+  | 'payment_usable'
+  /** no payment to the operator with this proof names a quote of this controller */
+  | 'unknown_payment'
+  /** signed by someone other than the payment's payer */
+  | 'not_payer'
+  /** the claim came after reservations.stranded.grace */
+  | 'grace_expired'
+  /** on a production ledger: minting is for testbed ledgers only */
+  | 'faucet_disabled'
   // reservations
   | 'unknown_reservation'
   | 'not_active'

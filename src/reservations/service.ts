@@ -37,11 +37,12 @@
 // - Bad input changes no row: every check that can refuse runs before the first write.
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { PayflowConfig } from '../config/types.js';
+import type { PayflowConfig, ServiceClassConfig } from '../config/types.js';
+import { changeClass, type ClassChange } from './class-changes.js';
 import type { Ledger, PaymentProof } from '../payments/ledger.js';
 import type { SigningKey } from '../payments/keys.js';
 import { signQuote, signReceipt, type Terms } from '../payments/quotes.js';
-import { checkVoucher, type ChannelBook, type Voucher } from '../payments/channels.js';
+import { checkVoucher, type ChannelBook, type SettlementLedger, type Voucher } from '../payments/channels.js';
 import type { AdmissionControl } from '../qos/admission.js';
 import type { ServiceClass, ServiceClasses } from '../qos/classes.js';
 import { quoteReservation } from '../qos/quote.js';
@@ -53,6 +54,7 @@ import { admissionRefusal, capacityRefusal, Refusal } from './refusal.js';
 import { feePpmOf, refundOf } from './refund.js';
 import { amountOf, durationOf, flowMatchOf, proofOf, quoteIdOf, rateOf, reservationIdOf } from './request.js';
 import { ReservationStore, type RecordedPayment, type RefundRecord, type StoredQuote, type StoredReservation } from './store.js';
+import type { StrandedRecord } from '../payments/stranded.js';
 import {
   pathFromView,
   pathView,
@@ -65,6 +67,7 @@ import {
   type Requester,
   type ReservationState,
   type ReservationView,
+  type StrandedView,
 } from './types.js';
 
 export interface ReservationServiceOptions {
@@ -80,6 +83,8 @@ export interface ReservationServiceOptions {
   pricing: PricingAgent;
   /** the operator's channel book (local ledger): extensions paid by vouchers; absent = not offered */
   channels?: ChannelBook;
+  /** where the channel book settles vouchers (the local ledger, sharing the store) */
+  settlement?: SettlementLedger;
   /** pays cancellation refunds from the operator's account; absent = the ledger cannot (refund_unsupported) */
   refunds?: RefundPayer;
   logger: Logger;
@@ -121,6 +126,8 @@ export class ReservationService {
   /** active reservations as enforced, by id (installing ones too) */
   private readonly live = new Map<string, EnforcedReservation>();
   private sweeper: NodeJS.Timeout | undefined;
+  /** channels that timed out unsettled (logged once) */
+  private readonly lapsedChannels = new Set<string>();
   private readonly counters = { quotes: 0, capacityRefusals: 0, purchases: 0, extensions: 0, cancelled: 0, expired: 0, installFailures: 0 };
 
   constructor(private readonly o: ReservationServiceOptions) {
@@ -182,7 +189,46 @@ export class ReservationService {
       if (this.reservations.stateOf(id) !== 'active') continue; // an installation in progress ends on its own
       await this.end(id, 'expired', 'the reserved time is over');
     }
+    this.settleChannels(now);
     return due;
+  }
+
+  /**
+   * Settles on the ledger every channel whose last voucher is final: once the settlement
+   * margin before its timeout has begun (no voucher counts any more), or once the
+   * reservation it paid for is over (or it pays for none). A channel past its timeout can
+   * no longer be settled: that is logged once. Returns the channels settled.
+   */
+  settleChannels(now: number = this.now()): string[] {
+    const book = this.o.channels;
+    const ledger = this.o.settlement;
+    if (!book || !ledger) return [];
+    const margin = this.o.config.reservations.channelSettleMarginMs;
+    const settled: string[] = [];
+    for (const c of book.unsettled()) {
+      if (now >= c.timeoutAt) {
+        if (!this.lapsedChannels.has(c.channel)) {
+          this.lapsedChannels.add(c.channel);
+          this.log.error({ channel: c.channel, sequence: c.sequence, cumulative: c.cumulative.toString() }, 'a channel timed out before its last voucher was settled');
+        }
+        continue;
+      }
+      const reservation = this.reservations.channelReservation(c.channel);
+      const due = now >= c.timeoutAt - margin || reservation === undefined || !this.live.has(reservation);
+      if (due && this.settleChannel(c.channel, now)) settled.push(c.channel);
+    }
+    return settled;
+  }
+
+  private settleChannel(channel: string, now: number): boolean {
+    try {
+      const s = this.o.channels!.settle(channel, this.o.settlement!, now);
+      if (s) this.log.info({ channel, sequence: s.sequence, cumulative: s.cumulative.toString(), increment: s.increment.toString() }, 'channel settled');
+      return s !== null;
+    } catch (err) {
+      this.log.error({ err, channel }, 'settling a channel failed (retried on the next sweep)');
+      return false;
+    }
   }
 
   private async end(id: string, state: 'expired' | 'cancelled', reason: string): Promise<void> {
@@ -198,6 +244,8 @@ export class ReservationService {
     if (state === 'expired') this.counters.expired++;
     else this.counters.cancelled++;
     this.log.info({ reservation: id, state }, `reservation ${state}`);
+    // What its channels paid is final now: settle it before anything else can go wrong.
+    if (this.o.settlement) for (const channel of this.reservations.channelsOf(id)) this.settleChannel(channel, this.now());
     try {
       await this.o.enforcer.remove(id);
     } catch (err) {
@@ -278,7 +326,8 @@ export class ReservationService {
     const quote = this.storedQuote(req.quoteId);
     if (quote.kind !== 'new') throw new Refusal('wrong_quote', 'this quote extends a reservation; pay it as an extension of that reservation');
     const proof = this.unredeemed(req.payment);
-    if (quote.usedBy !== null) throw new Refusal('quote_used', `quote ${quote.id} has already bought reservation ${quote.usedBy}`);
+    if (quote.usedBy !== null) throw new Refusal('quote_used', `quote ${quote.id} has already bought reservation ${quote.usedBy}${STRANDED_HINT}`);
+    if (quote.credit && quote.credit.proofId !== proof.id) throw new Refusal('wrong_quote', `quote ${quote.id} is paid only by the payment it credits (${quote.credit.proofId})`);
     this.checkValid(quote);
     const terms = quote.signed.quote.terms as unknown as NewTerms;
     const cls = this.o.classes.get(terms.classId);
@@ -308,7 +357,7 @@ export class ReservationService {
       path,
       expiresAtMs: now + terms.durationMs,
     };
-    const payment: RecordedPayment = { reservationId: id, quoteId: quote.id, proof, classId: cls.id, amount: paid, at: now };
+    const payment: RecordedPayment = { reservationId: id, quoteId: quote.id, proof, classId: cls.id, amount: paid, at: now, ...(quote.credit ? { memo: quote.credit.memo } : {}) };
     const record = (): void =>
       this.reservations.recordPurchase(
         { id, quoteId: quote.id, classId: cls.id, rateBps: enforced.rateBps, burstBits: enforced.burstBits, dscp: cls.dscp, match: terms.match, path: pathView(path), createdAt: now, startsAt: now, expiresAt: enforced.expiresAtMs, owner: payer },
@@ -347,7 +396,7 @@ export class ReservationService {
 
     const now = this.now();
     const before = this.live.get(reservationId);
-    if (!before || this.reservations.stateOf(reservationId) !== 'active') throw new Refusal('not_active', `reservation ${reservationId} ended meanwhile`);
+    if (!before || this.reservations.stateOf(reservationId) !== 'active') throw new Refusal('not_active', `reservation ${reservationId} ended meanwhile${STRANDED_HINT}`);
     const after: EnforcedReservation = { ...before, expiresAtMs: before.expiresAtMs + terms.durationMs };
     const payment: RecordedPayment = { reservationId, quoteId: quote.id, proof, classId: stored.classId, amount: paid, at: now };
     // Re-installing an id replaces it in the switches (new hard timeout).
@@ -422,13 +471,25 @@ export class ReservationService {
     const now = this.now();
     const view = await book.view(voucher.channel);
     if (!view) throw new Refusal('unknown_channel', `no open channel ${voucher.channel} pays this operator`);
+    const { channelMinLifetimeMs, channelSettleMarginMs } = this.o.config.reservations;
+    if (view.timeoutAt - now < channelMinLifetimeMs) {
+      throw new Refusal('channel_expiring', `channel ${voucher.channel} times out at ${new Date(view.timeoutAt).toISOString()}, sooner than the ${channelMinLifetimeMs / 1000} s of remaining lifetime a channel needs here; open one with a later timeout`);
+    }
     const pre = checkVoucher(view, voucher, now);
     if (!pre.ok) throw new Refusal(pre.reason, pre.message);
     const unitPrice = this.o.pricing.priceOf(stored.classId) ?? 0;
     const perSecond = BigInt(Math.max(1, Math.ceil(unitPrice * (stored.rateBps / 1e6) * this.o.config.ledger.baseUnitsPerCurrencyUnit)));
     const extendedByMs = Number((pre.increment * 1000n) / perSecond);
     if (extendedByMs < 1000) throw new Refusal('too_little', `the voucher pays ${pre.increment} base units, less than one second (${perSecond} base units) of this reservation`);
-    this.checkLongest(this.live.get(reservationId)!.expiresAtMs + extendedByMs, now);
+    const newEnd = this.live.get(reservationId)!.expiresAtMs + extendedByMs;
+    this.checkLongest(newEnd, now);
+    // The payer may take the deposit back at the channel's timeout: the time a voucher
+    // buys must end a settlement margin before that, so the operator is paid first.
+    const payableUntil = view.timeoutAt - channelSettleMarginMs;
+    if (newEnd > payableUntil) {
+      const room = BigInt(Math.max(0, payableUntil - this.live.get(reservationId)!.expiresAtMs));
+      throw new Refusal('beyond_channel', `the voucher would extend reservation ${reservationId} to ${new Date(newEnd).toISOString()}, past ${new Date(payableUntil).toISOString()} (the channel's timeout minus the ${channelSettleMarginMs / 1000} s settlement margin); this channel can pay for at most ${(room * perSecond) / 1000n} more base units`);
+    }
     const verdict = await book.accept(voucher, now);
     if (!verdict.ok) throw new Refusal(verdict.reason, verdict.message);
     // Accepted and stored by the book: from here on the time is the client's.
@@ -544,9 +605,124 @@ export class ReservationService {
     };
   }
 
-  /** Deletes the quotes that expired more than reservations.quoteRetention ago unused; returns how many. */
+  /**
+   * Deletes the quotes that expired unused more than reservations.quoteRetention ago (and
+   * at least reservations.stranded.grace: a payment for one may still be claimed); returns how many.
+   */
   purgeQuotes(): number {
-    return this.reservations.purgeQuotes(this.now() - this.o.config.reservations.quoteRetentionMs);
+    const r = this.o.config.reservations;
+    return this.reservations.purgeQuotes(this.now() - Math.max(r.quoteRetentionMs, r.stranded.graceMs));
+  }
+
+  /** The operator changes a class's prices, target or share (class-changes.ts). */
+  changeClass(id: string, change: ClassChange, who: Requester): ServiceClassConfig {
+    if (who.kind !== 'operator') throw new Refusal('not_allowed', 'only an operator (admin token) changes classes');
+    const changed = changeClass({ store: this.o.store, classes: this.o.classes, pricing: this.o.pricing, now: this.now() }, id, change, who.token);
+    this.log.info({ classId: id, change, by: who.token }, 'class changed');
+    return changed;
+  }
+
+  // ---- payments that could not buy what they were sent for ---------------------------------
+
+  /**
+   * A payment for `quoteId` that cannot buy it (the quote expired or was used, the payment
+   * is short, the reservation it would extend is over), claimed by its payer within
+   * reservations.stranded.grace of the quote's expiry. Policy refund: paid back in full
+   * by a ledger transfer, and the payment is redeemed; policy credit: a new quote for the
+   * same flow, class and rate at the old price, for the time the payment covers, valid
+   * for the grace period and payable only by this payment (a payment too small for the
+   * shortest reservation is refunded instead). Once only: a repeated or concurrent claim
+   * gets the first one's answer.
+   */
+  async claimStranded(req: PaymentRequest, who: Requester): Promise<StrandedView & { first: boolean }> {
+    const proof = proofOf(req.payment);
+    if (proof.ledger !== this.o.ledger.kind) throw new Refusal('wrong_ledger', `this controller is paid on the ${this.o.ledger.kind} ledger`);
+    const quote = this.storedQuote(req.quoteId);
+    const earlier = this.reservations.strandedClaim(proof);
+    if (earlier) {
+      this.checkPayer(earlier.payer, who);
+      return { ...this.strandedView(earlier), first: false };
+    }
+    const verdict = await this.o.ledger.verifyPayment(proof, { payTo: this.o.ledger.operatorAddress, amount: 0n, memo: quote.id });
+    if (!verdict.ok) {
+      if (verdict.reason === 'memo_mismatch' || verdict.reason === 'unknown' || verdict.reason === 'wrong_recipient') throw new Refusal('unknown_payment', `payment ${proof.id} is not a payment to this operator for quote ${quote.id} (${verdict.message})`);
+      throw new Refusal(verdict.reason, verdict.message);
+    }
+    if (verdict.payer === null) throw new Refusal('refund_unsupported', `the ${this.o.ledger.kind} ledger does not name the payer of ${proof.id}`);
+    this.checkPayer(verdict.payer, who);
+    const now = this.now();
+    const reason = this.whyStranded(quote, verdict.amount, now);
+    if (reason === null) throw new Refusal('payment_usable', `payment ${proof.id} can still buy quote ${quote.id} (until ${new Date(quote.expiresAt).toISOString()}): use it`);
+    const grace = this.o.config.reservations.stranded;
+    if (now > quote.expiresAt + grace.graceMs) throw new Refusal('grace_expired', `payments for quote ${quote.id} could be claimed until ${new Date(quote.expiresAt + grace.graceMs).toISOString()}`);
+    const payer = verdict.payer;
+    const credit = grace.policy === 'credit' ? this.creditTerms(quote, verdict.amount) : null;
+    const { record, first } = this.reservations.claimStranded(proof, () => {
+      const base = { ledger: proof.ledger, proofId: proof.id, payer, quoteId: quote.id, amount: verdict.amount, reason, at: now };
+      if (credit) {
+        const signed = signQuote(this.o.operatorKey, { ledger: this.o.ledger.kind, payTo: this.o.ledger.operatorAddress, amount: credit.amount, terms: credit.terms, validForMs: grace.graceMs, now });
+        this.reservations.saveQuote(signed, 'new', null, credit.terms.classId, credit.amount, { proofId: proof.id, memo: quote.id });
+        return { ...base, policy: 'credit' as const, refundTransfer: null, creditQuote: signed.quote.id, creditUntil: signed.quote.expiresAt };
+      }
+      if (!this.o.refunds) throw new Refusal('refund_unsupported', `this controller's ${this.o.ledger.kind} ledger cannot pay refunds`);
+      const transfer = this.o.refunds.pay(payer, verdict.amount, `stranded-refund:${proof.id}`);
+      return { ...base, policy: 'refund' as const, refundTransfer: transfer, creditQuote: null, creditUntil: null };
+    });
+    this.log.info({ payment: proof.id, quote: quote.id, reason, policy: record.policy, amount: record.amount.toString() }, 'stranded payment claimed');
+    return { ...this.strandedView(record), first };
+  }
+
+  /** Why `amount` paid for `quote` cannot buy it now, or null when it can. */
+  private whyStranded(quote: StoredQuote, amount: bigint, now: number): string | null {
+    if (quote.usedBy !== null) return 'quote_used';
+    if (amount < quote.amount) return 'too_little';
+    if (now > quote.expiresAt) return 'quote_expired';
+    if (quote.kind === 'extension' && (quote.reservationId === null || this.reservations.stateOf(quote.reservationId) !== 'active')) return 'not_active';
+    return null;
+  }
+
+  /** A credit quote's terms: the old flow, class, rate and unit price, for the time `paid` covers. */
+  private creditTerms(quote: StoredQuote, paid: bigint): { terms: Terms & { classId: string }; amount: bigint } | null {
+    const old = quote.signed.quote.terms as unknown as NewTerms & { unitPrice: string; reservationId?: string };
+    let match = old.match;
+    if (quote.kind === 'extension') {
+      const r = quote.reservationId === null ? undefined : this.reservations.reservation(quote.reservationId);
+      if (!r) return null;
+      match = r.match;
+    }
+    const covered = paid >= quote.amount ? old.durationMs : Number((BigInt(old.durationMs) * paid) / quote.amount);
+    if (covered < this.o.config.reservations.minDurationMs) return null;
+    const amount = (quote.amount * BigInt(covered)) / BigInt(old.durationMs);
+    return { terms: { kind: 'new', classId: old.classId, rateBps: old.rateBps, durationMs: covered, match: { ...match }, unitPrice: old.unitPrice }, amount };
+  }
+
+  private checkPayer(payer: string, who: Requester): void {
+    if (who.kind !== 'account' || who.address !== payer) throw new Refusal('not_payer', `only the payer (${payer}) may claim this payment; sign with its key`);
+  }
+
+  private strandedView(r: StrandedRecord): StrandedView {
+    let credit: StrandedView['credit'] = null;
+    if (r.creditQuote) {
+      const q = this.reservations.quote(r.creditQuote);
+      const terms = q?.signed.quote.terms as unknown as { unitPrice: string; rateBps: number; durationMs: number } | undefined;
+      const unitPrice = Number(terms?.unitPrice ?? 0);
+      if (q && terms) {
+        credit = {
+          quote: { quote: q.signed.quote, signature: q.signed.signature, unitPrice, totalPrice: unitPrice * (terms.rateBps / 1e6) * (terms.durationMs / 1000), available: true, maxFitBps: terms.rateBps, bottleneck: null },
+          until: r.creditUntil ?? q.expiresAt,
+        };
+      }
+    }
+    return {
+      payment: { ledger: r.ledger as PaymentProof['ledger'], id: r.proofId },
+      quoteId: r.quoteId,
+      payer: r.payer,
+      amount: r.amount.toString(),
+      reason: r.reason,
+      policy: r.policy,
+      refund: r.refundTransfer ? { transfer: r.refundTransfer, amount: r.amount.toString() } : null,
+      credit,
+    };
   }
 
   list(options: { state?: ReservationState; limit?: number } = {}): ReservationView[] {
@@ -586,7 +762,7 @@ export class ReservationService {
   }
 
   private checkValid(quote: StoredQuote): void {
-    if (this.now() > quote.expiresAt) throw new Refusal('quote_expired', `quote ${quote.id} expired at ${new Date(quote.expiresAt).toISOString()}`);
+    if (this.now() > quote.expiresAt) throw new Refusal('quote_expired', `quote ${quote.id} expired at ${new Date(quote.expiresAt).toISOString()}${STRANDED_HINT}`);
   }
 
   private checkActive(stored: StoredReservation): void {
@@ -608,8 +784,8 @@ export class ReservationService {
   }
 
   private async verify(proof: PaymentProof, quote: StoredQuote): Promise<{ amount: bigint; payer: string | null }> {
-    const verdict = await this.o.ledger.verifyPayment(proof, { payTo: this.o.ledger.operatorAddress, amount: quote.amount, memo: quote.id });
-    if (!verdict.ok) throw new Refusal(verdict.reason, verdict.message);
+    const verdict = await this.o.ledger.verifyPayment(proof, { payTo: this.o.ledger.operatorAddress, amount: quote.amount, memo: quote.credit?.memo ?? quote.id });
+    if (!verdict.ok) throw new Refusal(verdict.reason, verdict.message + (verdict.reason === 'too_little' ? STRANDED_HINT : ''));
     return { amount: verdict.amount, payer: verdict.payer };
   }
 
@@ -662,6 +838,9 @@ export class ReservationService {
     return refusal;
   }
 }
+
+/** Added to the refusals that leave a payment unable to buy its quote. */
+const STRANDED_HINT = '; a payment made for it can be claimed back by its payer (POST /v1/payments/stranded)';
 
 function viewOf(stored: StoredReservation): ReservationView {
   return { ...stored, paid: stored.paid.toString() };

@@ -17,6 +17,7 @@ import type { Store } from '../store/index.js';
 import type { PaymentProof } from '../payments/ledger.js';
 import type { SignedQuote, SignedReceipt } from '../payments/quotes.js';
 import { isRedeemed, recordRedemption, releaseRedemption } from '../payments/redemption.js';
+import { findStranded, recordStranded, type StrandedRecord } from '../payments/stranded.js';
 import type { FlowMatch } from '../network/contracts.js';
 import { Refusal } from './refusal.js';
 import { RESERVATION_STATES, type PathView, type ReservationState, type ReservationView } from './types.js';
@@ -35,6 +36,8 @@ export interface StoredQuote {
   expiresAt: number;
   /** the reservation that a payment of this quote bought or extended */
   usedBy: string | null;
+  /** a credit quote: the one stranded payment that pays it, and that payment's memo */
+  credit: { proofId: string; memo: string } | null;
 }
 
 /** A cancellation's refund as recorded (amounts in base units). */
@@ -72,6 +75,8 @@ export interface RecordedPayment {
   /** base units, as verified on the ledger */
   amount: bigint;
   at: number;
+  /** the transfer's memo when it is not the quote id (a credit quote's payment) */
+  memo?: string;
 }
 
 interface ReservationRow {
@@ -114,14 +119,16 @@ interface QuoteRow {
   amount: bigint;
   expires_at: bigint;
   used_by: string | null;
+  credit_proof: string | null;
+  credit_memo: string | null;
 }
 
 type PaymentKind = 'purchase' | 'extension' | 'voucher';
 
 function prepareAll(db: Database.Database) {
   return {
-    insertQuote: db.prepare<[string, string, QuoteKind, string | null, string, bigint, number]>(
-      'INSERT INTO controller_quotes (id, signed, kind, reservation_id, class_id, amount, expires_at, used_by) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)',
+    insertQuote: db.prepare<[string, string, QuoteKind, string | null, string, bigint, number, string | null, string | null]>(
+      'INSERT INTO controller_quotes (id, signed, kind, reservation_id, class_id, amount, expires_at, used_by, credit_proof, credit_memo) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)',
     ),
     quote: db.prepare<[string], QuoteRow>('SELECT * FROM controller_quotes WHERE id = ?').safeIntegers(true),
     useQuote: db.prepare<[string, string]>('UPDATE controller_quotes SET used_by = ? WHERE id = ? AND used_by IS NULL'),
@@ -170,6 +177,7 @@ function prepareAll(db: Database.Database) {
     refund: db.prepare<[string], RefundRow>('SELECT * FROM controller_refunds WHERE reservation_id = ?').safeIntegers(true),
 
     channel: db.prepare<[string], { reservation_id: string }>('SELECT reservation_id FROM controller_channels WHERE channel = ?'),
+    channelsOf: db.prepare<[string], { channel: string }>('SELECT channel FROM controller_channels WHERE reservation_id = ?'),
     bindChannel: db.prepare<[string, string, number]>('INSERT INTO controller_channels (channel, reservation_id, bound_at) VALUES (?, ?, ?) ON CONFLICT (channel) DO NOTHING'),
   };
 }
@@ -183,8 +191,8 @@ export class ReservationStore {
 
   // ---- quotes --------------------------------------------------------------------------------
 
-  saveQuote(signed: SignedQuote, kind: QuoteKind, reservationId: string | null, classId: string, amount: bigint): void {
-    this.sql.insertQuote.run(signed.quote.id, JSON.stringify(signed), kind, reservationId, classId, amount, signed.quote.expiresAt);
+  saveQuote(signed: SignedQuote, kind: QuoteKind, reservationId: string | null, classId: string, amount: bigint, credit: StoredQuote['credit'] = null): void {
+    this.sql.insertQuote.run(signed.quote.id, JSON.stringify(signed), kind, reservationId, classId, amount, signed.quote.expiresAt, credit?.proofId ?? null, credit?.memo ?? null);
   }
 
   quote(id: string): StoredQuote | undefined {
@@ -199,6 +207,7 @@ export class ReservationStore {
       amount: row.amount,
       expiresAt: Number(row.expires_at),
       usedBy: row.used_by,
+      credit: row.credit_proof !== null && row.credit_memo !== null ? { proofId: row.credit_proof, memo: row.credit_memo } : null,
     };
   }
 
@@ -272,6 +281,35 @@ export class ReservationStore {
   /** The reservation a payment channel extends, once its first voucher bound it. */
   channelReservation(channel: string): string | undefined {
     return this.sql.channel.get(channel)?.reservation_id;
+  }
+
+  /**
+   * Claims a stranded payment in one transaction: `settle` (the refund transfer, or the
+   * credit quote) runs inside it with the claim's row; a refund also redeems the payment
+   * (it can buy nothing afterwards). The first claim stands: a later or concurrent one
+   * gets the recorded claim and changes nothing.
+   */
+  claimStranded(proof: PaymentProof, claim: () => StrandedRecord): { record: StrandedRecord; first: boolean } {
+    return this.store.immediate(() => {
+      const earlier = findStranded(this.store, proof);
+      if (earlier) return { record: earlier, first: false };
+      const record = claim();
+      if (record.policy === 'refund') {
+        const redeemed = recordRedemption(this.store, proof, { reservationId: `stranded:${proof.id}`, amount: record.amount, memo: record.quoteId, now: record.at });
+        if (!redeemed.ok) throw new Refusal(redeemed.reason, redeemed.message);
+      }
+      if (!recordStranded(this.store, record)) throw new Refusal('already_redeemed', `payment ${proof.id} was claimed meanwhile`);
+      return { record, first: true };
+    });
+  }
+
+  strandedClaim(proof: PaymentProof): StrandedRecord | undefined {
+    return findStranded(this.store, proof);
+  }
+
+  /** The channels whose vouchers extended a reservation. */
+  channelsOf(reservationId: string): string[] {
+    return this.sql.channelsOf.all(reservationId).map((r) => r.channel);
   }
 
   // ---- writing: one method, one transaction ---------------------------------------------------
@@ -382,7 +420,7 @@ export class ReservationStore {
   }
 
   private redeem(payment: RecordedPayment): void {
-    const redeemed = recordRedemption(this.store, payment.proof, { reservationId: payment.reservationId, amount: payment.amount, memo: payment.quoteId, now: payment.at });
+    const redeemed = recordRedemption(this.store, payment.proof, { reservationId: payment.reservationId, amount: payment.amount, memo: payment.memo ?? payment.quoteId, now: payment.at });
     if (!redeemed.ok) throw new Refusal(redeemed.reason, redeemed.message);
     if (this.sql.useQuote.run(payment.reservationId, payment.quoteId).changes !== 1) throw new Refusal('quote_used', `quote ${payment.quoteId} has already been used`);
   }

@@ -123,3 +123,21 @@ export function pathFromView(view: PathView): Path {
     resources: [...view.resources],
   };
 }
+
+/**
+ * A payment that could not buy what it was sent for, as claimed by its payer: refunded
+ * (refund) or credited towards a new quote at the old price (credit). Amounts in base units.
+ */
+export interface StrandedView {
+  payment: PaymentProof;
+  quoteId: string;
+  payer: string;
+  amount: string;
+  /** why it could not buy that quote: quote_expired, quote_used, too_little, not_active */
+  reason: string;
+  policy: 'credit' | 'refund';
+  /** policy refund: the transfer that paid it back */
+  refund: { transfer: string; amount: string } | null;
+  /** policy credit: the quote it pays for (reserve with it and the same payment) until `until` */
+  credit: { quote: QuoteView; until: number } | null;
+}

@@ -114,7 +114,8 @@ describe('ownership: signed requests, owners, operators, refunds', () => {
   it("the channel's key speaks for the channel's payer (keyId channel:<id>, RSA-PSS-3072)", async () => {
     const r = await buy();
     const key = ChannelSigningKey.generate('rsa-pss-3072');
-    const channel = await h.ledger.openChannel(h.payer, h.running.operatorKey.address, key.publicKey, 10n ** 9n, Date.now() + 3_600_000);
+    // the channel outlives the hour-long reservation by more than the settlement margin
+    const channel = await h.ledger.openChannel(h.payer, h.running.operatorKey.address, key.publicKey, 10n ** 9n, Date.now() + 2 * 3_600_000);
     const viaChannel = new ApiClient(h.running.url, { signer: channelSigner(channel, key) });
     expect((await viaChannel.reservation(r.id)).id).toBe(r.id);
     const v = await viaChannel.payVoucher(r.id, signVoucher(key, channel, 1_600_000n, 1));
@@ -189,6 +190,8 @@ describe('idempotency, limits and housekeeping', () => {
       patch: (c) => {
         c.reservations.maxActivePerPayer = 2;
         c.reservations.quoteRetentionMs = 0;
+        // a payment for an expired quote can be claimed during the grace period: the quote is kept that long
+        c.reservations.stranded.graceMs = 500;
         c.http.rateLimit.perKey = { max: 40, windowMs: 60_000 };
       },
     });

@@ -143,7 +143,7 @@ classes:
         { dpid: '0000000000000002', port: 1, capacityBps: 1.5e6 },
       ],
     });
-    expect(c.reservations).toEqual({ minRateBps: 64_000, maxRateBps: 1e9, minDurationMs: 10_000, maxDurationMs: 86_400_000, burstMs: 20, quoteTtlMs: 60_000, quoteRetentionMs: 600_000, cancelFee: 0.05, maxActivePerPayer: 3 });
+    expect(c.reservations).toEqual({ minRateBps: 64_000, maxRateBps: 1e9, minDurationMs: 10_000, maxDurationMs: 86_400_000, burstMs: 20, quoteTtlMs: 60_000, quoteRetentionMs: 600_000, cancelFee: 0.05, maxActivePerPayer: 3, channelSettleMarginMs: 600_000, channelMinLifetimeMs: 900_000, stranded: { policy: 'refund', graceMs: 3_600_000 } });
     expect(c.classes[0]).toEqual({ id: 'gold', name: 'Gold', basePrice: 0.16, maxPrice: 2, target: 0.5, share: 0.5, dscp: 46, bestEffort: false, excess: 'drop', policing: { green: 'forward', yellow: 'drop', red: 'drop' } });
     expect(c.classes[1]).toMatchObject({ id: 'be', name: 'be', maxPrice: 0.4, dscp: 0, bestEffort: true });
   });

@@ -3,11 +3,11 @@
 // verify naming the entry that was edited in the ledger file. `serve` runs as a real
 // child process on a real socket and the other commands talk to it with --url.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { tempDir } from './helpers.js';
+import { runLedgerCli, tempDir } from './helpers.js';
 import { Store } from '../../src/store/index.js';
 import { LocalLedger } from '../../src/payments/local-ledger.js';
 import { SigningKey } from '../../src/payments/keys.js';
@@ -25,10 +25,7 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, 'ledger', ...args], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
-}
+const run = runLedgerCli;
 
 describe('payflow ledger (CLI)', () => {
   it('keygen, faucet, pay, balance and verify; an edited row is named by verify', () => {

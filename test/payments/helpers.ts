@@ -1,6 +1,7 @@
 // Shared fixtures for the payments tests: a fresh temporary directory per test (removed
 // afterwards), a testbed local ledger in a real SQLite file inside it, and malformed
 // channel keys (each with the error it must get).
+import { spawnSync } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,12 @@ import type { ChannelSigningKey } from '../../src/payments/channel-keys.js';
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'payflow-payments-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** `payflow ledger ARGS...` through the built CLI: exit status and trimmed output. */
+export function runLedgerCli(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['dist/src/cli/main.js', 'ledger', ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout.trim(), err: r.stderr.trim() };
 }
 
 export interface LedgerFixture {

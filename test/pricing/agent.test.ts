@@ -168,6 +168,6 @@ describe('pricing agent', () => {
     expect(a.history({ limit: 1 })).toEqual([h[1]]);
     const rows = store.db.prepare('SELECT COUNT(*) AS n FROM controller_prices').get() as { n: number };
     expect(rows.n).toBe(4);
-    expect(a.revenue()).toEqual({ classes: [{ classId: 'gold', amount: '0', payments: 0 }, { classId: 'silver', amount: '0', payments: 0 }, { classId: 'best-effort', amount: '0', payments: 0 }], total: '0' });
+    expect(a.revenue()).toEqual({ classes: [{ classId: 'gold', amount: '0', unsettled: '0', payments: 0 }, { classId: 'silver', amount: '0', unsettled: '0', payments: 0 }, { classId: 'best-effort', amount: '0', unsettled: '0', payments: 0 }], total: '0', unsettled: '0' });
   });
 });

@@ -1,7 +1,9 @@
 // `payflow ledger keygen | faucet | balance | pay | verify | serve`: the local ledger from
 // the command line. Commands work on the ledger file under --data
 // (default ./payflow-data/payflow.db, the store the controller also uses) or, with
-// --url, through a ledger served over HTTP. The faucet only runs with --testbed.
+// --url, through a ledger served over HTTP. The faucet only runs with --testbed, and only
+// on a testbed ledger (fixed in its genesis entry). Every write signs the journal's head
+// into DIR/ledger-checkpoint.json; verify compares the journal with it.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { flagBool, flagString, parseArgs, UsageError, type ParsedArgs } from '../args.js';
@@ -10,6 +12,8 @@ import { Store } from '../../store/index.js';
 import { LocalLedger } from '../../payments/local-ledger.js';
 import { SigningKey, isAddress } from '../../payments/keys.js';
 import { auditLedger } from '../../payments/audit.js';
+import { LEDGER_CHECKPOINT_FILE } from '../../payments/checkpoint.js';
+import { auditRecords } from '../../reservations/audit.js';
 import { parseAmount, parsePositiveAmount, formatAmount } from '../../payments/amount.js';
 import { signChannelReclaim, signTransfer } from '../../payments/journal.js';
 import { LedgerHttpClient } from '../../payments/http-client.js';
@@ -27,8 +31,12 @@ const usage = [
   '  reclaim CHANNEL --key FILE                   after a channel\'s timeout, return what the payee did not',
   '                                               settle to the payer (the key that opened it); prints the amount',
   '  verify  [--proof ID --pay-to ADDRESS --amount N --memo TEXT]',
-  '                                               re-check the whole hash chain and name the first bad entry;',
+  '                                               re-check the whole hash chain and name the first bad entry,',
+  '                                               compare it with the signed checkpoint (a cut-off tail fails)',
+  '                                               and the controller\'s redemptions and reservations with it;',
   '                                               with --proof, verify one payment instead',
+  '  checkpoint --init                            write the first checkpoint of a ledger made before checkpoints',
+  '                                               existed (after a full audit; needs the authority key)',
   '  serve   [--host 127.0.0.1] [--port 8090] [--testbed] [--operator ADDRESS]',
   '                                               serve the ledger over HTTP under /v1/ledger',
   '',
@@ -37,7 +45,8 @@ const usage = [
   '               its authority key in DIR/ledger-authority.json (created with the ledger)',
   '  --url URL    use a ledger served over HTTP (e.g. http://127.0.0.1:8090/v1/ledger)',
   '               instead of the file (faucet, balance, pay, reclaim)',
-  '  --testbed    enable the faucet',
+  '  --testbed    enable the faucet; a ledger created with it is a testbed ledger for good (its',
+  '               genesis entry says so), one created without it a production ledger that never mints',
   '  --iota-rpc URL  balance and verify --proof against an IOTA Rebased JSON-RPC node instead',
   '               (--proof is then a transaction digest; --coin-type, default 0x2::iota::IOTA)',
   '  --json       machine-readable output',
@@ -47,7 +56,7 @@ const usage = [
 
 const spec = {
   values: ['data', 'url', 'out', 'key', 'to', 'amount', 'memo', 'proof', 'pay-to', 'host', 'port', 'operator', 'iota-rpc', 'coin-type'],
-  switches: ['testbed', 'json'],
+  switches: ['testbed', 'json', 'init'],
 };
 
 function dataDir(args: ParsedArgs): string {
@@ -74,6 +83,7 @@ function openLocal(args: ParsedArgs, create: boolean, operatorAddress?: string):
     const ledger = LocalLedger.open(store, {
       ...(authorityKey ? { authorityKey } : {}),
       testbed: flagBool(args, 'testbed'),
+      checkpointFile: join(dir, LEDGER_CHECKPOINT_FILE),
       ...(operatorAddress ? { operatorAddress } : {}),
     });
     return { store, ledger };
@@ -124,6 +134,7 @@ async function faucet(args: ParsedArgs): Promise<number> {
   if (!flagBool(args, 'testbed')) throw new UsageError('the faucet runs only with --testbed');
   const { store, ledger } = openLocal(args, true);
   try {
+    if (!ledger.genesisTestbed) throw new Error(`${store.path} is a production ledger (its genesis entry says so): it never mints, --testbed or not`);
     const e = ledger.faucet(address, amount);
     out(args, { id: e.txId, seq: e.seq, hash: e.hash }, `minted ${amount} to ${address} (entry ${e.seq})`);
   } finally {
@@ -267,14 +278,47 @@ async function verify(args: ParsedArgs): Promise<number> {
       out(args, { ok: false, reason: verdict.reason, message: verdict.message }, `refused: ${verdict.reason}: ${verdict.message}`);
       return 1;
     }
-    const result = auditLedger(store);
+    const result = auditLedger(store, { checkpointFile: ledger.checkpointFile! });
     if (result.ok) {
-      out(args, { ...result }, `ok: ${result.entries} entries, chain intact, head ${result.head}`);
+      const records = auditRecords(store, controllerOperator(args));
+      if (!records.ok) {
+        out(args, { ok: false, entries: result.entries, problem: { seq: null, reason: records.problem } }, `BAD records: ${records.problem}`);
+        return 1;
+      }
+      out(args, { ...result, redemptions: records.redemptions, reservations: records.reservations }, `ok: ${result.entries} entries, chain intact, head ${result.head}`);
       return 0;
     }
     const where = result.problem.seq === null ? 'state' : `entry ${result.problem.seq}`;
     out(args, { ...result }, `BAD ${where}: ${result.problem.reason}`);
     return 1;
+  } finally {
+    store.close();
+  }
+}
+
+/** The operator's address, from the controller's key in the data directory ('' when there is none). */
+function controllerOperator(args: ParsedArgs): string {
+  const keyPath = join(dataDir(args), 'operator-key.json');
+  return existsSync(keyPath) ? SigningKey.load(keyPath).address : '';
+}
+
+/**
+ * The one-time migration of a ledger made before checkpoints existed: audit the whole
+ * journal, then sign its head into the checkpoint file. Refused when a checkpoint exists
+ * (that one is the record to compare with, not to replace).
+ */
+async function checkpoint(args: ParsedArgs): Promise<number> {
+  if (!flagBool(args, 'init')) throw new UsageError('checkpoint takes --init (the checkpoint is written by itself after every commit)');
+  const { store, ledger } = openLocal(args, false);
+  try {
+    const file = ledger.checkpointFile!;
+    if (existsSync(file)) throw new Error(`${file} exists: it is what the journal is compared with, and is not replaced`);
+    const result = auditLedger(store);
+    if (!result.ok) throw new Error(`the journal fails its audit (${result.problem.reason}); no checkpoint written`);
+    if (!ledger.canCheckpoint) throw new Error(`the checkpoint is signed with the ledger's authority key, and ${join(dataDir(args), 'ledger-authority.json')} is not there`);
+    ledger.checkpoint();
+    out(args, { ok: true, entries: result.entries, head: result.head, file }, `checkpoint of ${result.entries} entries (head ${result.head}) written to ${file}`);
+    return 0;
   } finally {
     store.close();
   }
@@ -300,11 +344,11 @@ async function serve(args: ParsedArgs): Promise<number> {
   return 0;
 }
 
-const subcommands: Record<string, (args: ParsedArgs) => Promise<number>> = { keygen, faucet, balance, pay, reclaim, verify, serve };
+const subcommands: Record<string, (args: ParsedArgs) => Promise<number>> = { keygen, faucet, balance, pay, reclaim, verify, checkpoint, serve };
 
 export const ledgerCommand: Command = {
   name: 'ledger',
-  summary: 'the embedded local ledger: keygen, faucet, balance, pay, verify, serve',
+  summary: 'the embedded local ledger: keygen, faucet, balance, pay, verify, checkpoint, serve',
   usage,
   async run(argv) {
     const [sub, ...rest] = argv;
