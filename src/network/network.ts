@@ -23,7 +23,8 @@ import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
 import { StatsPoller } from './stats.js';
 import { normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
 import type { HostStore } from './host-store.js';
-import { applyEgressScheduling, inspectRoot, isLocalPortOf, type EgressOptions, type EgressPort } from './egress.js';
+import { applyEgressScheduling, inspectRoot, isLocalPortOf, type EgressOptions, type EgressPort, type RootQdisc } from './egress.js';
+import { EgressAgentClient } from './egress-agent.js';
 
 export interface OpenFlowNetworkOptions {
   logger?: pino.Logger;
@@ -100,6 +101,8 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   /** whether Open vSwitch here confirmed dpid:port:name as its port (cleared when the switch goes) */
   private readonly localPorts = new Map<string, boolean>();
   private readonly tls: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
+  /** the egress agents of switches on other hosts, by datapath id */
+  private readonly egressAgents = new Map<bigint, EgressAgentClient>();
   private switchesRefused = 0;
   private hostMovesRefused = 0;
 
@@ -119,6 +122,9 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
         pinnedHosts: (config.topology.static?.hosts ?? []).map((h) => ({ mac: h.mac, dpid: BigInt(`0x${h.at.dpid}`), port: h.at.port, ips: h.ips })),
       });
     this.tls = config.openflow.tls && readTlsFiles(config.openflow.tls);
+    for (const a of config.egress.agents) {
+      this.egressAgents.set(BigInt(`0x${a.dpid}`), new EgressAgentClient({ host: a.address.host, port: a.address.port, tls: this.tls }));
+    }
     this.listener = new OpenFlowListener({
       host: config.openflow.listen.host,
       port: config.openflow.listen.port,
@@ -209,6 +215,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     this.unsubscribeTopology?.();
     this.unfollowHosts?.();
     await this.listener.close();
+    for (const agent of this.egressAgents.values()) agent.close();
     this.switches.clear();
   }
 
@@ -316,7 +323,11 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     if (!state || state.conn !== sw) return;
     this.switches.delete(dpid);
     this.enforcer.switchGone(dpid);
-    for (const p of this.topology.getSwitch(dpid)?.ports.values() ?? []) if (p.name !== undefined) this.egressApplied.delete(p.name);
+    for (const p of this.topology.getSwitch(dpid)?.ports.values() ?? []) {
+      if (p.name === undefined) continue;
+      this.egressApplied.delete(p.name);
+      this.egressApplied.delete(`${dpid}:${p.name}`);
+    }
     for (const key of [...this.localPorts.keys()]) if (key.startsWith(`${dpid}:`)) this.localPorts.delete(key);
     this.topology.removeSwitch(dpid);
     this.logger.warn({ dpid: formatDpid(dpid), reason }, 'switch disconnected');
@@ -333,40 +344,63 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   }
 
   /**
-   * tc egress classes on the switch's ports that are this machine's interfaces (as Open
-   * vSwitch here confirms); once per interface and capacity, serialised. A port whose root
-   * qdisc someone else configured is left alone under `egress.shape: auto`, and the rate
-   * limit found there becomes the port's capacity.
+   * Egress classes on the switch's ports, once per interface and capacity, serialised:
+   * with tc here on ports Open vSwitch here confirms as the switch's, or through the
+   * egress agent configured for that switch (which validates the names on its own host).
+   * A port whose root qdisc someone else configured is left alone under `egress.shape:
+   * auto`, and the rate limit found there becomes the port's capacity.
    */
   private applyEgress(dpid: bigint): Promise<void> {
     if (this.options.egress === false || this.config.egress.shape === 'off') return Promise.resolve();
     const egress = this.options.egress ?? {};
+    const agent = this.egressAgents.get(dpid);
+    const dpidHex = formatDpid(dpid);
     this.egressChain = this.egressChain.then(async () => {
       const sw = this.topology.getSwitch(dpid);
       if (!sw) return;
-      const ports: EgressPort[] = [];
+      const ports: (EgressPort & { portNo: number })[] = [];
       for (const p of sw.ports.values()) {
         const name = p.name;
-        if (name === undefined || !(await this.isLocalPort(name, dpid, p.portNo))) continue;
-        const root = await inspectRoot(name, egress.tc).catch(() => undefined);
-        if (root?.owner === 'other' && this.config.egress.shape === 'auto') {
+        if (name === undefined) continue;
+        const key = agent ? `${dpid}:${name}` : name;
+        const root = await this.egressRoot(agent, name, dpid, p.portNo, egress.tc);
+        if (root === undefined) continue;
+        if (root.owner === 'other' && this.config.egress.shape === 'auto') {
           if (this.topology.setShapedCapacity(dpid, p.portNo, root.limitBps)) {
-            this.logger.info({ dpid: formatDpid(dpid), port: p.portNo, name, qdisc: root.kind, capacityBps: root.limitBps }, 'port shaped by someone else: left alone, its rate is the link capacity');
+            this.logger.info({ dpid: dpidHex, port: p.portNo, name, qdisc: root.kind, capacityBps: root.limitBps }, 'port shaped by someone else: left alone, its rate is the link capacity');
           }
           continue;
         }
         const capacityBps = this.topology.portCapacityBps(dpid, p.portNo);
-        if (this.egressApplied.get(name) !== capacityBps) ports.push({ name, capacityBps });
+        if (this.egressApplied.get(key) !== capacityBps) ports.push({ name, capacityBps, portNo: p.portNo });
       }
       if (ports.length === 0) return;
       try {
-        await applyEgressScheduling(ports, this.config.classes, egress);
-        for (const p of ports) this.egressApplied.set(p.name, p.capacityBps);
+        if (agent) {
+          const { applied, refused } = await agent.apply(ports.map((p) => ({ name: p.name, dpid: dpidHex, portNo: p.portNo, capacityBps: p.capacityBps })), this.config.classes);
+          for (const r of refused) this.logger.warn({ dpid: dpidHex, name: r.name, reason: r.reason }, 'egress agent refused a port');
+          for (const p of ports) if (applied.includes(p.name)) this.egressApplied.set(`${dpid}:${p.name}`, p.capacityBps);
+        } else {
+          await applyEgressScheduling(ports, this.config.classes, egress);
+          for (const p of ports) this.egressApplied.set(p.name, p.capacityBps);
+        }
       } catch (err) {
-        this.logger.warn({ err, dpid: formatDpid(dpid) }, 'egress scheduling failed');
+        this.logger.warn({ err, dpid: dpidHex }, 'egress scheduling failed');
       }
     });
     return this.egressChain;
+  }
+
+  /** What holds a port's egress root; undefined when the port is not one this controller may shape. */
+  private async egressRoot(agent: EgressAgentClient | undefined, name: string, dpid: bigint, portNo: number, tc?: string): Promise<RootQdisc | undefined> {
+    if (agent) {
+      return agent.inspect({ name, dpid: formatDpid(dpid), portNo }).catch((err: unknown) => {
+        this.logger.debug({ err, dpid: formatDpid(dpid), name }, 'egress agent: port not shaped');
+        return undefined;
+      });
+    }
+    if (!(await this.isLocalPort(name, dpid, portNo))) return undefined;
+    return inspectRoot(name, tc).catch((): RootQdisc => ({ owner: 'default' }));
   }
 
   /** isLocalPortOf, asked once per switch connection and port (it runs ovs-vsctl). */
