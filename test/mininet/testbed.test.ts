@@ -3,7 +3,7 @@
 // short run of the other three and of `streaming` (pay as you go) too.
 //
 // Runs `mininet/run.py SCENARIO --quick` for reservation, policing, ipv6, pricing,
-// setup-latency and streaming (the live controller from dist/, Open vSwitch userspace datapath, iperf3 and
+// setup-latency, streaming and spoof (the live controller from dist/, Open vSwitch userspace datapath, iperf3 and
 // mininet/udpflow.py in Mininet hosts) while holding the machine-wide OVS lock, then checks
 // each scenario's results.json against its own bounds and, for scenarios 1 and 3, against
 // the margins below (medians of per-second rates, so a second or two of CPU starvation on a
@@ -118,6 +118,18 @@ describe.skipIf(!status.available)(`Mininet testbed, short run${status.available
     expect(r.medians.reserved).toBeLessThanOrEqual(1.2 * r.paidMbit);
     expect(r.medians.other).toBeGreaterThanOrEqual(0.9 * r.otherMbit);
   }, 120_000);
+
+  test('spoof: h2 forging h1\'s IP, then IP and MAC, gets best effort; h1 keeps its paid rate', async () => {
+    const { code, output, results } = await runScenario('spoof', join(dir, 'spoof'));
+    expectBoundsHold(code, output, results);
+    const r = results as unknown as { paidMbit: number; capacityMbit: number; phases: Record<string, { paidMedian: number; spoofMedian: number; spoofDscp: (number | null)[] }> };
+    expect(Object.keys(r.phases)).toEqual(['ip', 'ip+mac']);
+    for (const p of Object.values(r.phases)) {
+      expect(p.paidMedian).toBeGreaterThanOrEqual(0.9 * r.paidMbit);
+      expect(p.spoofMedian).toBeLessThanOrEqual(1.1 * (r.capacityMbit - r.paidMbit));
+      expect(p.spoofDscp[0]).toBe(0);
+    }
+  }, 150_000);
 
   test('ipv6: the reservation keyed on the flow label holds its paid rate', async () => {
     const { code, output, results } = await runScenario('ipv6', join(dir, 'ipv6'));

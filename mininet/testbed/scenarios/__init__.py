@@ -25,7 +25,7 @@ class Context:
 
 
 def registry():
-    from . import policing, pricing, reservation, setup_latency, streaming
+    from . import policing, pricing, reservation, setup_latency, spoof, streaming
     scenarios = [reservation.RESERVATION, policing.POLICING, pricing.PRICING, setup_latency.SETUP_LATENCY, reservation.IPV6,
-                 reservation.FATTREE, streaming.STREAMING]
+                 reservation.FATTREE, streaming.STREAMING, spoof.SPOOF_SCENARIO]
     return {s.name: s for s in scenarios}
