@@ -18,7 +18,7 @@ import { formatDpid } from '../util/dpid.js';
 import { OpenFlowEnforcer, type SwitchAccess } from './enforcement.js';
 import { COOKIE_MASK_KIND, COOKIE_RESERVATION_KIND, baseFlows, clearSwitch, deleteHostPortFlows, hostPortFlows, reservationCookie } from './flows.js';
 import { computeRoutes, routeChanges, type Route } from './forwarding.js';
-import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdvertisement, parseFrame, type ParsedFrame } from './hosts.js';
+import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdvertisement, buildNeighborProbe, parseFrame, type ParsedFrame } from './hosts.js';
 import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
 import { StatsPoller } from './stats.js';
 import { normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
@@ -184,7 +184,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     if (hostStore) {
       // Bindings from before a restart come back as their ports come up, before the hosts speak.
       const stored = hostStore.load();
-      this.topology.remember(stored.map((h) => ({ mac: h.mac, dpid: h.dpid, port: h.port, ips: h.addresses })), Date.now());
+      this.topology.remember(stored.map((h) => ({ mac: h.mac, dpid: h.dpid, port: h.port, ips: h.addresses, lastSeenMs: h.lastSeenMs })), Date.now());
       this.unfollowHosts = hostStore.follow(this.topology);
       if (stored.length) this.logger.info({ hosts: stored.length }, 'host bindings restored from the store');
     }
@@ -194,6 +194,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     });
     this.lldpTimer = setInterval(() => {
       this.topology.expire(Date.now());
+      hostStore?.saveSightings(this.topology.listHosts());
       for (const dpid of this.switches.keys()) this.sendProbes(dpid);
       this.pruneFloods();
     }, this.config.topology.lldpIntervalMs);
@@ -214,6 +215,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     this.stats_.stop();
     this.unsubscribeTopology?.();
     this.unfollowHosts?.();
+    this.options.hostStore?.saveSightings(this.topology.listHosts());
     await this.listener.close();
     for (const agent of this.egressAgents.values()) agent.close();
     this.switches.clear();
@@ -419,9 +421,11 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   // ---- discovery ------------------------------------------------------------------------
 
   /**
-   * Asks every IPv4 host bound at this switch to answer (an ARP probe, RFC 5227: sender
-   * address 0.0.0.0), so that a binding restored after a restart is refreshed, or ages out
-   * if nobody answers.
+   * Asks every host bound at this switch to answer, from its own port: an ARP probe for
+   * each IPv4 address (RFC 5227: sender address 0.0.0.0) and a neighbour probe for each
+   * IPv6 address (a Neighbor Solicitation from the unspecified address, answered by a
+   * Neighbor Advertisement to all nodes), so that a binding restored after a restart is
+   * refreshed, or ages out if nobody answers.
    */
   private probeHosts(dpid: bigint): void {
     const conn = this.switches.get(dpid)?.conn;
@@ -430,6 +434,10 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
       if (host.attachment.dpid !== dpid) continue;
       for (const ip of host.ipv4) {
         const probe = buildArpRequest({ senderMac: PROBE_MAC, senderIp: '0.0.0.0', targetIp: ip });
+        this.out(conn, packetOut({ inPort: OFPP.CONTROLLER, actions: [output(host.attachment.port)], data: probe }));
+      }
+      for (const ip of host.ipv6) {
+        const probe = buildNeighborProbe({ target: ip, srcMac: PROBE_MAC });
         this.out(conn, packetOut({ inPort: OFPP.CONTROLLER, actions: [output(host.attachment.port)], data: probe }));
       }
     }
