@@ -21,7 +21,7 @@ import { computeRoutes, routeChanges, type Route } from './forwarding.js';
 import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdvertisement, buildNeighborProbe, parseFrame, type ParsedFrame } from './hosts.js';
 import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
 import { StatsPoller } from './stats.js';
-import { normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
+import { isPhysicalPort, normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
 import type { HostStore } from './host-store.js';
 import { applyEgressScheduling, inspectRoot, isLocalPortOf, type EgressOptions, type EgressPort, type RootQdisc } from './egress.js';
 import { EgressAgentClient } from './egress-agent.js';
@@ -278,6 +278,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
         this.topology.updatePort(dpid, portInfoOf(ps.desc));
         this.sendProbes(dpid);
       }
+      this.scheduleSync(); // a new or returning port is an edge port until LLDP finds a link on it
       void this.applyEgress(dpid);
     });
     sw.on('flowRemoved', (fr) => this.onFlowRemoved(dpid, fr));
@@ -603,12 +604,18 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   /** Brings host routes and best-effort host-port meters on every ready switch to the topology's state. */
   private async syncForwarding(): Promise<void> {
     const routes = computeRoutes(this.topology);
+    // Every port that is not a switch-to-switch link is an edge port, whether or not a host
+    // was learned there: a host whose claims were refused, or that never spoke to the
+    // controller, is still re-marked to best effort and metered as such.
     const hostPorts = new Map<bigint, Set<number>>();
-    for (const h of this.topology.listHosts()) {
-      let set = hostPorts.get(h.attachment.dpid);
-      if (!set) hostPorts.set(h.attachment.dpid, (set = new Set()));
-      set.add(h.attachment.port);
+    for (const dpid of this.switches.keys()) {
+      const set = new Set<number>();
+      for (const p of this.topology.getSwitch(dpid)?.ports.values() ?? []) {
+        if (p.up && isPhysicalPort(p.portNo) && !this.topology.isLinkPort(dpid, p.portNo)) set.add(p.portNo);
+      }
+      hostPorts.set(dpid, set);
     }
+    for (const h of this.topology.listHosts()) hostPorts.get(h.attachment.dpid)?.add(h.attachment.port);
     await Promise.all(
       [...this.switches.entries()].map(async ([dpid, s]) => {
         if (!s.isReady) return;
