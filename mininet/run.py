@@ -5,7 +5,7 @@
     sudo /usr/bin/python3 mininet/run.py --list
 
 Scenarios (mininet/testbed/scenarios/, one module each; details in mininet/README.md):
-``reservation``, ``pricing``, ``policing`` (``--excess degrade``), ``setup-latency``, ``ipv6``, ``degrade``, ``fairness``.
+``reservation``, ``pricing``, ``policing`` (``--excess degrade``), ``setup-latency``, ``ipv6``, ``degrade``, ``fairness``, ``spoof``.
 
 Each run starts Open vSwitch if needed, builds the scenario's topology (mininet/topos.py)
 with a RemoteController and the OVS userspace datapath (or, with ``--switch payflow``,

@@ -37,13 +37,16 @@ their addresses from Mininet (10.0.0.0/8); IPv6 addresses for the ``ipv6`` scena
 added by the experiment runner.
 """
 
+import inspect
 import os
 import subprocess
 
 from mininet.node import Switch
 from mininet.topo import Topo
 
-PAYFLOW_CLI = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'dist', 'src', 'cli', 'main.js')
+# `mn --custom FILE` executes this file without __file__; the code's own file name is the path given to mn.
+_THIS_FILE = globals().get('__file__') or inspect.currentframe().f_code.co_filename
+PAYFLOW_CLI = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(_THIS_FILE))), 'dist', 'src', 'cli', 'main.js')
 
 
 def link_options(bw, delay):

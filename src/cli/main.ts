@@ -13,9 +13,10 @@ import { reservationsCommand } from './commands/reservations.js';
 import { pricesCommand } from './commands/prices.js';
 import { tokenCommand } from './commands/token.js';
 import { switchCommand } from './commands/switch.js';
+import { egressAgentCommand } from './commands/egress-agent.js';
 import { packageInfo } from '../util/package-info.js';
 
-const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, pricesCommand, reserveCommand, quoteCommand, reservationsCommand, switchCommand, tokenCommand];
+const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, egressAgentCommand, pricesCommand, reserveCommand, quoteCommand, reservationsCommand, switchCommand, tokenCommand];
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -74,7 +74,7 @@ export function defaultConfig(): PayflowConfig {
     stats: { pollIntervalMs: 1000 },
     topology: { lldpIntervalMs: 5000, linkTimeoutMs: 15_000, hostTimeoutMs: 300_000 },
     links: { defaultCapacityBps: 1e9, usePortSpeed: true, overrides: [] },
-    egress: { shape: 'auto' },
+    egress: { shape: 'auto', agents: [] },
     reservations: {
       minRateBps: 8000,
       maxRateBps: 10e9,

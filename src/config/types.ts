@@ -183,6 +183,19 @@ export interface LinkCapacityOverride {
  */
 export interface EgressConfig {
   shape: 'auto' | 'on' | 'off';
+  /**
+   * Switches whose ports are on another host: the `payflow egress-agent` there applies the
+   * queues (over mutual TLS with openflow.tls when configured). Switches not listed are
+   * shaped here, and only on ports Open vSwitch on this machine confirms as theirs.
+   */
+  agents: EgressAgentConfig[];
+}
+
+export interface EgressAgentConfig {
+  /** datapath id as a 16-digit lower-case hex string */
+  dpid: string;
+  /** where that switch's host runs `payflow egress-agent` */
+  address: ListenConfig;
 }
 
 export interface LinksConfig {

@@ -8,6 +8,7 @@ import { formatDpid, parseDpid } from '../util/dpid.js';
 import { normaliseHostAddress, normaliseUnicastMac } from '../util/addresses.js';
 import { defaultConfig, DEFAULT_MAX_PRICE_FACTOR } from './defaults.js';
 import type {
+  EgressAgentConfig,
   LedgerConfig,
   LinkCapacityOverride,
   ListenConfig,
@@ -247,8 +248,7 @@ export function validateConfig(raw: unknown): ConfigResult {
   }
 
   readLinks(r, top, config);
-  const egress = r.section(top, 'egress', '', ['shape']);
-  if (egress) config.egress.shape = r.oneOf(egress, 'shape', 'egress', ['auto', 'on', 'off'] as const) ?? config.egress.shape;
+  readEgress(r, top, config);
   readReservations(r, top, config);
 
   if (top.classes !== undefined) {
@@ -451,6 +451,35 @@ function readLinks(r: Reader, top: Obj, config: PayflowConfig): void {
     }
   });
   config.links.overrides = overrides;
+}
+
+function readEgress(r: Reader, top: Obj, config: PayflowConfig): void {
+  const egress = r.section(top, 'egress', '', ['shape', 'agents']);
+  if (!egress) return;
+  config.egress.shape = r.oneOf(egress, 'shape', 'egress', ['auto', 'on', 'off'] as const) ?? config.egress.shape;
+  if (egress.agents === undefined || egress.agents === null) return;
+  if (!Array.isArray(egress.agents)) {
+    r.add('egress.agents', 'must be a list of { dpid, address }');
+    return;
+  }
+  const agents: EgressAgentConfig[] = [];
+  const seen = new Set<string>();
+  egress.agents.forEach((item: unknown, i: number) => {
+    const p = `egress.agents[${i}]`;
+    const o = r.object(item, p, ['dpid', 'address']);
+    if (!o) return;
+    const d = o.dpid === undefined ? undefined : parseDpid(o.dpid);
+    if (!d) r.add(`${p}.dpid`, 'is required');
+    else if (!d.ok) r.add(`${p}.dpid`, d.error);
+    if (o.address === undefined) r.add(`${p}.address`, 'is required');
+    const address = r.listen(o, 'address', p);
+    if (!d?.ok || !address) return;
+    const dpid = formatDpid(d.dpid);
+    if (seen.has(dpid)) r.add(`${p}.dpid`, 'is listed twice');
+    seen.add(dpid);
+    agents.push({ dpid, address });
+  });
+  config.egress.agents = agents;
 }
 
 function readReservations(r: Reader, top: Obj, config: PayflowConfig): void {

@@ -32,6 +32,9 @@ export const EGRESS_QUEUE_MS = 50;
 /** A queue holds at least this many bytes (ten full-size Ethernet frames), however slow the link. */
 const MIN_QUEUE_BYTES = 10 * 1514;
 
+/** What egress queuing needs of a service class. */
+export type EgressClass = Pick<ServiceClassConfig, 'id' | 'dscp' | 'share' | 'bestEffort'>;
+
 export interface EgressOptions {
   /** the tc binary (default 'tc') */
   tc?: string;
@@ -40,7 +43,7 @@ export interface EgressOptions {
 }
 
 /** The tc commands for one interface (argument lists for `tc`), after its root qdisc was deleted. */
-export function egressCommands(dev: string, capacityBps: number, classes: readonly ServiceClassConfig[]): string[][] {
+export function egressCommands(dev: string, capacityBps: number, classes: readonly EgressClass[]): string[][] {
   const cap = Math.max(8000, Math.floor(capacityBps));
   const queueBytes = Math.max(MIN_QUEUE_BYTES, Math.ceil((cap * EGRESS_QUEUE_MS) / 1000 / 8));
   const cmds: string[][] = [];
@@ -118,7 +121,7 @@ export interface EgressPort {
  */
 export async function applyEgressScheduling(
   ports: readonly EgressPort[],
-  classes: readonly ServiceClassConfig[],
+  classes: readonly EgressClass[],
   options: EgressOptions = {},
 ): Promise<string[][]> {
   if (typeof process.getuid === 'function' && process.getuid() !== 0 && !options.dryRun) return [];

@@ -2,7 +2,9 @@
 // A controller that forgets its hosts on restart leaves them unreachable until they speak
 // again (their routes are gone from the switches), and lets any host claim a paying host's
 // address first. Bindings are written as the topology learns them and deleted when they
-// are released (port down, aged out); a switch disconnecting does not release them.
+// are released (port down, aged out); a switch disconnecting does not release them. Each
+// host's last sighting is written too (saveSightings, at most once a second per host), so a
+// restart restores when the host was really last seen, not the restart's own time.
 import type { Migration, Store } from '../store/index.js';
 import type { Host, Topology } from './topology.js';
 import { formatDpid } from '../util/dpid.js';
@@ -38,6 +40,9 @@ export class HostStore {
   private readonly upsert;
   private readonly remove;
   private readonly all;
+  private readonly touch;
+  /** the last sighting written per MAC */
+  private readonly written = new Map<string, number>();
 
   constructor(store: Store) {
     store.migrate(NETWORK_COMPONENT, networkMigrations);
@@ -46,6 +51,7 @@ export class HostStore {
        ON CONFLICT (mac) DO UPDATE SET dpid = excluded.dpid, port = excluded.port, addresses = excluded.addresses, last_seen_ms = excluded.last_seen_ms`,
     );
     this.remove = store.db.prepare('DELETE FROM network_hosts WHERE mac = ?');
+    this.touch = store.db.prepare('UPDATE network_hosts SET last_seen_ms = ? WHERE mac = ? AND last_seen_ms < ?');
     this.all = store.db.prepare<[], { mac: string; dpid: string; port: number; addresses: string; last_seen_ms: number }>(
       'SELECT mac, dpid, port, addresses, last_seen_ms FROM network_hosts ORDER BY mac',
     );
@@ -67,11 +73,24 @@ export class HostStore {
   }
 
   save(host: Host): void {
+    this.written.set(host.mac, Math.round(host.lastSeenMs));
     this.upsert.run(host.mac, formatDpid(host.attachment.dpid), host.attachment.port, JSON.stringify([...host.ipv4, ...host.ipv6]), Math.round(host.lastSeenMs));
   }
 
   delete(mac: string): void {
+    this.written.delete(mac);
     this.remove.run(mac);
+  }
+
+  /** Writes the hosts' last sightings that moved on by a second or more since last written. */
+  saveSightings(hosts: Iterable<Host>): void {
+    for (const h of hosts) {
+      const seen = Math.round(h.lastSeenMs);
+      const before = this.written.get(h.mac);
+      if (before !== undefined && seen - before < 1000) continue;
+      this.written.set(h.mac, seen);
+      this.touch.run(seen, h.mac, seen);
+    }
   }
 
   /**

@@ -221,18 +221,41 @@ export function buildNeighborAdvertisement(a: { target: string; targetMac: strin
   icmp[24] = 2; // target link-layer address
   icmp[25] = 1;
   icmp.set(macToBytes(a.targetMac), 26);
+  return ndFrame(macToBytes(a.toMac), macToBytes(a.targetMac), src, dst, icmp);
+}
+
+/** An Ethernet + IPv6 (hop limit 255, RFC 4861 §7.1) frame around a neighbour discovery message; fills in its checksum. */
+function ndFrame(dstMac: ArrayLike<number>, srcMac: ArrayLike<number>, src: Uint8Array, dst: Uint8Array, icmp: Uint8Array): Uint8Array {
   const sum = icmpv6Checksum(src, dst, icmp);
   icmp[2] = sum >> 8;
   icmp[3] = sum & 0xff;
   const f = new Uint8Array(14 + 40 + icmp.length);
-  f.set(macToBytes(a.toMac), 0);
-  f.set(macToBytes(a.targetMac), 6);
+  f.set(dstMac, 0);
+  f.set(srcMac, 6);
   f.set([0x86, 0xdd], 12);
   f.set([0x60, 0, 0, 0, 0, icmp.length, IP_PROTO_ICMPV6, 255], 14);
   f.set(src, 22);
   f.set(dst, 38);
   f.set(icmp, 54);
   return f;
+}
+
+/**
+ * A Neighbor Solicitation for `target` from the unspecified address (RFC 4861 §4.3, the
+ * form duplicate address detection uses, RFC 4862 §5.4.2), to the target's solicited-node
+ * multicast group. A host that owns `target` answers with a Neighbor Advertisement to all
+ * nodes (RFC 4861 §7.2.4) and keeps no neighbour entry for the asker: the IPv6 form of an
+ * ARP probe (RFC 5227).
+ */
+export function buildNeighborProbe(a: { target: string; srcMac: string }): Uint8Array {
+  const src = new Uint8Array(16);
+  const targetBytes = ipv6ToBytes(a.target);
+  const dst = ipv6ToBytes('ff02::1:ff00:0');
+  dst.set(targetBytes.subarray(13), 13);
+  const icmp = new Uint8Array(24);
+  icmp[0] = ICMPV6_NS;
+  icmp.set(targetBytes, 8);
+  return ndFrame([0x33, 0x33, 0xff, targetBytes[13]!, targetBytes[14]!, targetBytes[15]!], macToBytes(a.srcMac), src, dst, icmp);
 }
 
 /** Verifies an ICMPv6 checksum in a parsed IPv6 frame (for tests). */

@@ -45,3 +45,4 @@ export { OpenFlowEnforcer, EnforcementError, BEST_EFFORT_UNLIMITED_BPS, type Enf
 export { reservationCookie, reservationMatch, reservationHopMessages, BEST_EFFORT_METER_ID, PRIORITY as FLOW_PRIORITY } from './flows.js';
 export { parseFrame, buildArpReply, buildNeighborAdvertisement, type ParsedFrame, type ArpPacket, type NdPacket } from './hosts.js';
 export { egressCommands, applyEgressScheduling, type EgressOptions } from './egress.js';
+export { EgressAgent, EgressAgentClient, EGRESS_AGENT_PORT, type EgressAgentOptions } from './egress-agent.js';

@@ -19,12 +19,13 @@ import { OpenFlowEnforcer, type SwitchAccess } from './enforcement.js';
 import { COOKIE_MASK_KIND, COOKIE_RESERVATION_KIND, baseFlows, clearSwitch, deleteHostPortFlows, hostPortFlows, reservationCookie } from './flows.js';
 import { readCapabilities, type SwitchCapabilities } from './capabilities.js';
 import { computeRoutes, routeChanges, type Route } from './forwarding.js';
-import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdvertisement, parseFrame, type ParsedFrame } from './hosts.js';
+import { ICMPV6_NA, ICMPV6_NS, buildArpReply, buildArpRequest, buildNeighborAdvertisement, buildNeighborProbe, parseFrame, type ParsedFrame } from './hosts.js';
 import { LLDP_ETHERTYPE, buildLldpProbe, parseLldpProbe } from './lldp.js';
 import { StatsPoller } from './stats.js';
-import { normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
+import { isPhysicalPort, normaliseHostAddress, normaliseUnicastMac, Topology, type PortInfo } from './topology.js';
 import type { HostStore } from './host-store.js';
-import { applyEgressScheduling, inspectRoot, isLocalPortOf, type EgressOptions, type EgressPort } from './egress.js';
+import { applyEgressScheduling, inspectRoot, isLocalPortOf, type EgressOptions, type EgressPort, type RootQdisc } from './egress.js';
+import { EgressAgentClient } from './egress-agent.js';
 
 export interface OpenFlowNetworkOptions {
   logger?: pino.Logger;
@@ -105,6 +106,8 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   /** whether Open vSwitch here confirmed dpid:port:name as its port (cleared when the switch goes) */
   private readonly localPorts = new Map<string, boolean>();
   private readonly tls: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
+  /** the egress agents of switches on other hosts, by datapath id */
+  private readonly egressAgents = new Map<bigint, EgressAgentClient>();
   private switchesRefused = 0;
   private hostMovesRefused = 0;
 
@@ -124,6 +127,9 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
         pinnedHosts: (config.topology.static?.hosts ?? []).map((h) => ({ mac: h.mac, dpid: BigInt(`0x${h.at.dpid}`), port: h.at.port, ips: h.ips })),
       });
     this.tls = config.openflow.tls && readTlsFiles(config.openflow.tls);
+    for (const a of config.egress.agents) {
+      this.egressAgents.set(BigInt(`0x${a.dpid}`), new EgressAgentClient({ host: a.address.host, port: a.address.port, tls: this.tls }));
+    }
     this.listener = new OpenFlowListener({
       host: config.openflow.listen.host,
       port: config.openflow.listen.port,
@@ -184,7 +190,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     if (hostStore) {
       // Bindings from before a restart come back as their ports come up, before the hosts speak.
       const stored = hostStore.load();
-      this.topology.remember(stored.map((h) => ({ mac: h.mac, dpid: h.dpid, port: h.port, ips: h.addresses })), Date.now());
+      this.topology.remember(stored.map((h) => ({ mac: h.mac, dpid: h.dpid, port: h.port, ips: h.addresses, lastSeenMs: h.lastSeenMs })), Date.now());
       this.unfollowHosts = hostStore.follow(this.topology);
       if (stored.length) this.logger.info({ hosts: stored.length }, 'host bindings restored from the store');
     }
@@ -194,6 +200,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     });
     this.lldpTimer = setInterval(() => {
       this.topology.expire(Date.now());
+      hostStore?.saveSightings(this.topology.listHosts());
       for (const dpid of this.switches.keys()) this.sendProbes(dpid);
       this.pruneFloods();
     }, this.config.topology.lldpIntervalMs);
@@ -214,7 +221,9 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     this.stats_.stop();
     this.unsubscribeTopology?.();
     this.unfollowHosts?.();
+    this.options.hostStore?.saveSightings(this.topology.listHosts());
     await this.listener.close();
+    for (const agent of this.egressAgents.values()) agent.close();
     this.switches.clear();
   }
 
@@ -291,6 +300,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
         this.topology.updatePort(dpid, portInfoOf(ps.desc));
         this.sendProbes(dpid);
       }
+      this.scheduleSync(); // a new or returning port is an edge port until LLDP finds a link on it
       void this.applyEgress(dpid);
     });
     sw.on('flowRemoved', (fr) => this.onFlowRemoved(dpid, fr));
@@ -352,7 +362,11 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     if (!state || state.conn !== sw) return;
     this.switches.delete(dpid);
     this.enforcer.switchGone(dpid);
-    for (const p of this.topology.getSwitch(dpid)?.ports.values() ?? []) if (p.name !== undefined) this.egressApplied.delete(p.name);
+    for (const p of this.topology.getSwitch(dpid)?.ports.values() ?? []) {
+      if (p.name === undefined) continue;
+      this.egressApplied.delete(p.name);
+      this.egressApplied.delete(`${dpid}:${p.name}`);
+    }
     for (const key of [...this.localPorts.keys()]) if (key.startsWith(`${dpid}:`)) this.localPorts.delete(key);
     this.topology.removeSwitch(dpid);
     this.logger.warn({ dpid: formatDpid(dpid), reason }, 'switch disconnected');
@@ -369,42 +383,65 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   }
 
   /**
-   * tc egress classes on the switch's ports that are this machine's interfaces (as Open
-   * vSwitch here confirms); once per interface and capacity, serialised. A port whose root
-   * qdisc someone else configured is left alone under `egress.shape: auto`, and the rate
-   * limit found there becomes the port's capacity.
+   * Egress classes on the switch's ports, once per interface and capacity, serialised:
+   * with tc here on ports Open vSwitch here confirms as the switch's, or through the
+   * egress agent configured for that switch (which validates the names on its own host).
+   * A port whose root qdisc someone else configured is left alone under `egress.shape:
+   * auto`, and the rate limit found there becomes the port's capacity.
    */
   private applyEgress(dpid: bigint): Promise<void> {
     if (this.options.egress === false || this.config.egress.shape === 'off') return Promise.resolve();
     const egress = this.options.egress ?? {};
+    const agent = this.egressAgents.get(dpid);
+    const dpidHex = formatDpid(dpid);
     this.egressChain = this.egressChain.then(async () => {
       const state = this.switches.get(dpid);
       if (state && (await state.capabilities).payflowSwitch) return; // it schedules its own egress queues
       const sw = this.topology.getSwitch(dpid);
       if (!sw) return;
-      const ports: EgressPort[] = [];
+      const ports: (EgressPort & { portNo: number })[] = [];
       for (const p of sw.ports.values()) {
         const name = p.name;
-        if (name === undefined || !(await this.isLocalPort(name, dpid, p.portNo))) continue;
-        const root = await inspectRoot(name, egress.tc).catch(() => undefined);
-        if (root?.owner === 'other' && this.config.egress.shape === 'auto') {
+        if (name === undefined) continue;
+        const key = agent ? `${dpid}:${name}` : name;
+        const root = await this.egressRoot(agent, name, dpid, p.portNo, egress.tc);
+        if (root === undefined) continue;
+        if (root.owner === 'other' && this.config.egress.shape === 'auto') {
           if (this.topology.setShapedCapacity(dpid, p.portNo, root.limitBps)) {
-            this.logger.info({ dpid: formatDpid(dpid), port: p.portNo, name, qdisc: root.kind, capacityBps: root.limitBps }, 'port shaped by someone else: left alone, its rate is the link capacity');
+            this.logger.info({ dpid: dpidHex, port: p.portNo, name, qdisc: root.kind, capacityBps: root.limitBps }, 'port shaped by someone else: left alone, its rate is the link capacity');
           }
           continue;
         }
         const capacityBps = this.topology.portCapacityBps(dpid, p.portNo);
-        if (this.egressApplied.get(name) !== capacityBps) ports.push({ name, capacityBps });
+        if (this.egressApplied.get(key) !== capacityBps) ports.push({ name, capacityBps, portNo: p.portNo });
       }
       if (ports.length === 0) return;
       try {
-        await applyEgressScheduling(ports, this.config.classes, egress);
-        for (const p of ports) this.egressApplied.set(p.name, p.capacityBps);
+        if (agent) {
+          const { applied, refused } = await agent.apply(ports.map((p) => ({ name: p.name, dpid: dpidHex, portNo: p.portNo, capacityBps: p.capacityBps })), this.config.classes);
+          for (const r of refused) this.logger.warn({ dpid: dpidHex, name: r.name, reason: r.reason }, 'egress agent refused a port');
+          for (const p of ports) if (applied.includes(p.name)) this.egressApplied.set(`${dpid}:${p.name}`, p.capacityBps);
+        } else {
+          await applyEgressScheduling(ports, this.config.classes, egress);
+          for (const p of ports) this.egressApplied.set(p.name, p.capacityBps);
+        }
       } catch (err) {
-        this.logger.warn({ err, dpid: formatDpid(dpid) }, 'egress scheduling failed');
+        this.logger.warn({ err, dpid: dpidHex }, 'egress scheduling failed');
       }
     });
     return this.egressChain;
+  }
+
+  /** What holds a port's egress root; undefined when the port is not one this controller may shape. */
+  private async egressRoot(agent: EgressAgentClient | undefined, name: string, dpid: bigint, portNo: number, tc?: string): Promise<RootQdisc | undefined> {
+    if (agent) {
+      return agent.inspect({ name, dpid: formatDpid(dpid), portNo }).catch((err: unknown) => {
+        this.logger.debug({ err, dpid: formatDpid(dpid), name }, 'egress agent: port not shaped');
+        return undefined;
+      });
+    }
+    if (!(await this.isLocalPort(name, dpid, portNo))) return undefined;
+    return inspectRoot(name, tc).catch((): RootQdisc => ({ owner: 'default' }));
   }
 
   /** isLocalPortOf, asked once per switch connection and port (it runs ovs-vsctl). */
@@ -423,9 +460,11 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   // ---- discovery ------------------------------------------------------------------------
 
   /**
-   * Asks every IPv4 host bound at this switch to answer (an ARP probe, RFC 5227: sender
-   * address 0.0.0.0), so that a binding restored after a restart is refreshed, or ages out
-   * if nobody answers.
+   * Asks every host bound at this switch to answer, from its own port: an ARP probe for
+   * each IPv4 address (RFC 5227: sender address 0.0.0.0) and a neighbour probe for each
+   * IPv6 address (a Neighbor Solicitation from the unspecified address, answered by a
+   * Neighbor Advertisement to all nodes), so that a binding restored after a restart is
+   * refreshed, or ages out if nobody answers.
    */
   private probeHosts(dpid: bigint): void {
     const conn = this.switches.get(dpid)?.conn;
@@ -434,6 +473,10 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
       if (host.attachment.dpid !== dpid) continue;
       for (const ip of host.ipv4) {
         const probe = buildArpRequest({ senderMac: PROBE_MAC, senderIp: '0.0.0.0', targetIp: ip });
+        this.out(conn, packetOut({ inPort: OFPP.CONTROLLER, actions: [output(host.attachment.port)], data: probe }));
+      }
+      for (const ip of host.ipv6) {
+        const probe = buildNeighborProbe({ target: ip, srcMac: PROBE_MAC });
         this.out(conn, packetOut({ inPort: OFPP.CONTROLLER, actions: [output(host.attachment.port)], data: probe }));
       }
     }
@@ -599,12 +642,18 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   /** Brings host routes and best-effort host-port meters on every ready switch to the topology's state. */
   private async syncForwarding(): Promise<void> {
     const routes = computeRoutes(this.topology);
+    // Every port that is not a switch-to-switch link is an edge port, whether or not a host
+    // was learned there: a host whose claims were refused, or that never spoke to the
+    // controller, is still re-marked to best effort and metered as such.
     const hostPorts = new Map<bigint, Set<number>>();
-    for (const h of this.topology.listHosts()) {
-      let set = hostPorts.get(h.attachment.dpid);
-      if (!set) hostPorts.set(h.attachment.dpid, (set = new Set()));
-      set.add(h.attachment.port);
+    for (const dpid of this.switches.keys()) {
+      const set = new Set<number>();
+      for (const p of this.topology.getSwitch(dpid)?.ports.values() ?? []) {
+        if (p.up && isPhysicalPort(p.portNo) && !this.topology.isLinkPort(dpid, p.portNo)) set.add(p.portNo);
+      }
+      hostPorts.set(dpid, set);
     }
+    for (const h of this.topology.listHosts()) hostPorts.get(h.attachment.dpid)?.add(h.attachment.port);
     await Promise.all(
       [...this.switches.entries()].map(async ([dpid, s]) => {
         if (!s.isReady) return;

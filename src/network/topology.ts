@@ -97,6 +97,19 @@ export interface TopologyOptions {
   hostTimeoutMs?: number;
   /** bindings written in the config: these addresses and MACs live only at this port */
   pinnedHosts?: readonly PinnedHost[];
+  /**
+   * A binding restored after a restart is not released for this long after its port came
+   * up, however old its last sighting, so the host has time to answer the controller's
+   * probes (default: the host timeout, at most 30 s)
+   */
+  restoredProbeWindowMs?: number;
+  /** the clock for the probe window (default Date.now) */
+  clock?: () => number;
+}
+
+/** A binding from before a restart: where it was and when its host was last seen. */
+export interface RememberedHost extends PinnedHost {
+  lastSeenMs?: number;
 }
 
 /** A host an operator pinned to a switch port (config `hosts:`). */
@@ -154,6 +167,8 @@ interface MutableHost {
   lastSeenMs: number;
   /** written in the config: never expires, never moves */
   pinned: boolean;
+  /** restored after a restart: not released before this time (the probe window) */
+  holdUntilMs?: number;
 }
 
 interface MutableSwitch {
@@ -185,7 +200,9 @@ export class Topology {
   private readonly pinnedByMac = new Map<string, PinnedHost>();
   private readonly pinnedByIp = new Map<string, PinnedHost>();
   /** hosts from before a restart, waiting for their port (remember()) */
-  private readonly remembered = new Map<string, PinnedHost>();
+  private readonly remembered = new Map<string, RememberedHost>();
+  private readonly restoredProbeWindowMs: number;
+  private readonly clock: () => number;
   private rememberedAtMs = 0;
   /** per source switch: BFS tree as the link used to reach each switch; cleared on any graph change */
   private readonly trees = new Map<bigint, Map<bigint, Link>>();
@@ -197,6 +214,8 @@ export class Topology {
     for (const o of this.capacity.overrides) this.overrides.set(`${o.dpid}:${o.port}`, o.capacityBps);
     this.linkTimeoutMs = options.linkTimeoutMs ?? 15_000;
     this.hostTimeoutMs = options.hostTimeoutMs ?? 300_000;
+    this.restoredProbeWindowMs = options.restoredProbeWindowMs ?? Math.min(this.hostTimeoutMs, 30_000);
+    this.clock = options.clock ?? Date.now;
     for (const p of options.pinnedHosts ?? []) {
       const mac = normaliseUnicastMac(p.mac);
       if (mac === undefined) throw new RangeError(`pinned host: bad MAC ${p.mac}`);
@@ -439,19 +458,22 @@ export class Topology {
 
   /** A binding may be taken over once its host has been silent for the host timeout (never when pinned). */
   private released(host: MutableHost, nowMs: number): boolean {
+    if (host.holdUntilMs !== undefined && nowMs <= host.holdUntilMs) return false;
     return !host.pinned && nowMs - host.lastSeenMs > this.hostTimeoutMs;
   }
 
   /**
-   * Hosts known from before a restart: each is bound again, as learned at `nowMs`, when its
-   * switch port comes up (before it speaks), so its routes are back at once and nobody else
-   * can claim its addresses first. A host that no longer answers ages out as usual.
+   * Hosts known from before a restart: each is bound again, with its last sighting (or
+   * `nowMs` when none is known), when its switch port comes up (before it speaks), so its
+   * routes are back at once and nobody else can claim its addresses first. The binding is
+   * then held for the probe window (restoredProbeWindowMs from that moment), however old
+   * its last sighting; a host that answers no probe in that window ages out as usual.
    */
-  remember(hosts: readonly PinnedHost[], nowMs: number): void {
+  remember(hosts: readonly RememberedHost[], nowMs: number): void {
     for (const h of hosts) {
       const mac = normaliseUnicastMac(h.mac);
       if (mac === undefined || this.hostsByMac.has(mac) || this.pinnedByMac.has(mac)) continue;
-      this.remembered.set(mac, { mac, dpid: h.dpid, port: h.port, ips: [...h.ips] });
+      this.remembered.set(mac, { mac, dpid: h.dpid, port: h.port, ips: [...h.ips], ...(h.lastSeenMs !== undefined ? { lastSeenMs: h.lastSeenMs } : {}) });
     }
     this.rememberedAtMs = nowMs;
     for (const sw of this.switches.values()) for (const p of sw.ports.values()) if (p.up) this.attachPinned(sw.dpid, p.portNo);
@@ -469,7 +491,11 @@ export class Topology {
     for (const [mac, host] of [...this.remembered]) {
       if (host.dpid !== dpid || host.port !== portNo) continue;
       this.remembered.delete(mac);
-      if (!this.hostsByMac.has(mac)) attach(host, this.rememberedAtMs);
+      if (this.hostsByMac.has(mac)) continue;
+      const holdUntilMs = this.clock() + this.restoredProbeWindowMs;
+      attach(host, host.lastSeenMs ?? this.rememberedAtMs);
+      const restored = this.hostsByMac.get(mac);
+      if (restored) restored.holdUntilMs = holdUntilMs;
     }
   }
 

@@ -1,7 +1,7 @@
 // The Mininet testbed's short CI run: `reservation`, `policing` and `ipv6` with their
 // throughput bounds on both switches (Open vSwitch userspace and `payflow switch`), with
-// margins fit for a noisy machine, and a short run of `pricing`, `setup-latency` and
-// `streaming` (pay as you go) on Open vSwitch.
+// margins fit for a noisy machine, and a short run of `spoof`, `pricing`, `setup-latency`
+// and `streaming` (pay as you go) on Open vSwitch.
 //
 // Runs `mininet/run.py SCENARIO --quick --switch ovs|payflow` (the live controller from
 // dist/, iperf3 and mininet/udpflow.py in Mininet hosts) while holding the machine-wide OVS
@@ -133,6 +133,18 @@ describe.skipIf(!status.available)(`Mininet testbed, short run${status.available
       expect(r.medians.during.reserved).toBeGreaterThanOrEqual(0.95 * r.paidMbit);
     }, 150_000);
   });
+
+  test('spoof: h2 forging h1\'s IP, then IP and MAC, gets best effort; h1 keeps its paid rate', async () => {
+    const { code, output, results } = await runScenario('spoof', join(dir, 'spoof'));
+    expectBoundsHold(code, output, results);
+    const r = results as unknown as { paidMbit: number; capacityMbit: number; phases: Record<string, { paidMedian: number; spoofMedian: number; spoofDscp: (number | null)[] }> };
+    expect(Object.keys(r.phases)).toEqual(['ip', 'ip+mac']);
+    for (const p of Object.values(r.phases)) {
+      expect(p.paidMedian).toBeGreaterThanOrEqual(0.9 * r.paidMbit);
+      expect(p.spoofMedian).toBeLessThanOrEqual(1.1 * (r.capacityMbit - r.paidMbit));
+      expect(p.spoofDscp[0]).toBe(0);
+    }
+  }, 150_000);
 
   test('pricing: gold\'s price rises beyond 50 % load, silver\'s barely, best effort\'s not at all', async () => {
     const { code, output, results } = await runScenario('pricing', join(dir, 'pricing'));

@@ -5,7 +5,6 @@
 // mutual TLS with OVS's `ssl:` controller target works, and a client without a
 // certificate signed by the configured CA is refused.
 // Not root, or OVS missing: skipped with the reason, except in CI, where that fails.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -32,6 +31,7 @@ import {
   vsctl,
   within,
 } from '../helpers/ovs.js';
+import { makePki } from '../helpers/pki.js';
 
 const ovs = ovsStatus();
 if (!ovs.available && !ovs.requiredButMissing) console.warn(`Open vSwitch tests skipped: ${ovs.reason}`);
@@ -217,16 +217,6 @@ describe.skipIf(!ovs.available)(`edge trust against Open vSwitch${ovs.available 
     expect(network.topology.hasSwitch(0xdeadn)).toBe(false);
   });
 });
-
-/** A CA and certificates signed by it, made with openssl in `dir`. */
-function makePki(dir: string, name: string, leaves: string[]): void {
-  const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  ossl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name} CA`, '-keyout', `${name}-ca.key`, '-out', `${name}-ca.pem`);
-  for (const leaf of leaves) {
-    ossl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${leaf}`, '-keyout', `${leaf}.key`, '-out', `${leaf}.csr`);
-    ossl('x509', '-req', '-in', `${leaf}.csr`, '-CA', `${name}-ca.pem`, '-CAkey', `${name}-ca.key`, '-CAcreateserial', '-days', '2', '-out', `${leaf}.pem`);
-  }
-}
 
 describe.skipIf(!ovs.available)(`mutual TLS with Open vSwitch${ovs.available ? '' : ` (skipped: ${ovs.reason})`}`, () => {
   const bridge = uniqueName('pftls');

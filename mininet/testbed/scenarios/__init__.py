@@ -25,8 +25,8 @@ class Context:
 
 
 def registry():
-    from . import degrade, fairness, policing, pricing, reservation, setup_latency, streaming
+    from . import degrade, fairness, policing, pricing, reservation, setup_latency, spoof, streaming
     scenarios = [reservation.RESERVATION, policing.POLICING, pricing.PRICING, setup_latency.SETUP_LATENCY, reservation.IPV6,
-                 reservation.FATTREE, streaming.STREAMING, fairness.FAIRNESS]
+                 reservation.FATTREE, streaming.STREAMING, fairness.FAIRNESS, spoof.SPOOF_SCENARIO]
     scenarios += [degrade.DEGRADE, degrade.POLICING_DEGRADE]
     return {s.name: s for s in scenarios}
