@@ -12,7 +12,7 @@ import type { EnforcedReservation, LoadSample } from '../../src/network/contract
 import { OpenFlowNetwork } from '../../src/network/network.js';
 import { portKey } from '../../src/network/topology.js';
 import { eventually, within } from '../helpers/ovs.js';
-import { Capture, createHost, removeHost, type Host } from '../switch/netns.js';
+import { Capture, createHost, removeHost, stopProcess, type Host } from '../switch/netns.js';
 
 const cli = 'dist/src/cli/main.js';
 const DPID = 0x5e9n;
@@ -76,12 +76,7 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  if (sw && sw.exitCode === null) {
-    const exited = new Promise((r) => sw.once('exit', r));
-    sw.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (sw.exitCode === null) sw.kill('SIGKILL');
-  }
+  await stopProcess(sw);
   await network?.stop();
   if (a) removeHost(a);
   if (b) removeHost(b);

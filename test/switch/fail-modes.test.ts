@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OFPP, OFPTT, applyActions, flowMod, output, type PacketInMessage } from '../../src/openflow/codec/index.js';
 import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
-import { createHost, removeHost, type Host } from './netns.js';
+import { createHost, removeHost, stopProcess, type Host } from './netns.js';
 
 const cli = 'dist/src/cli/main.js';
 const CONTROLLER_PORT = 17000 + (process.pid % 1000);
@@ -57,12 +57,7 @@ async function waitFor(what: () => boolean, ms: number): Promise<boolean> {
 const allFlows = { bodyType: 'flow', tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: 0xffffffff, cookie: 0n, cookieMask: 0n, match: [] } as const;
 
 afterEach(async () => {
-  if (sw && sw.exitCode === null) {
-    const exited = new Promise((r) => sw!.once('exit', r));
-    sw.kill('SIGTERM');
-    await Promise.race([exited, sleep(5000)]);
-    if (sw.exitCode === null) sw.kill('SIGKILL');
-  }
+  await stopProcess(sw);
   sw = undefined;
   await listener?.close();
   listener = undefined;

@@ -13,7 +13,7 @@ import { OFPMF, OFPP, applyActions, dropBand, flowMod, meterInstruction, meterMo
 import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
 import { buildFrame } from '../dataplane/frames.js';
-import { Capture, createHost, fixIpv4Checksum, removeHost, sendFrames, type Host } from './netns.js';
+import { Capture, createHost, fixIpv4Checksum, removeHost, sendFrames, stopProcess, type Host } from './netns.js';
 
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 100_000);
 const cli = 'dist/src/cli/main.js';
@@ -109,12 +109,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (sw && sw.exitCode === null) {
-    const exited = new Promise((r) => sw.once('exit', r));
-    sw.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (sw.exitCode === null) sw.kill('SIGKILL');
-  }
+  await stopProcess(sw);
   await listener?.close();
   if (a) removeHost(a);
   if (b) removeHost(b);

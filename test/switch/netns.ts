@@ -115,3 +115,12 @@ export function fixIpv4Checksum(frame: Uint8Array, at: number): Uint8Array {
   frame[at + 11] = c & 0xff;
   return frame;
 }
+
+/** Stops a child process (a switch): SIGTERM, then SIGKILL if it has not exited within 5 s. */
+export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}

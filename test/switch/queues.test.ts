@@ -8,7 +8,7 @@ import { OFPFC, OFPP, OFPTT, applyActions, flowMod, output, type Action } from '
 import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
 import { encodeFlowQueueId } from '../../src/util/flow-queues.js';
-import { createHost, removeHost, type Host } from './netns.js';
+import { createHost, removeHost, stopProcess, type Host } from './netns.js';
 
 const cli = 'dist/src/cli/main.js';
 const PORT_RATE = 20e6;
@@ -32,11 +32,7 @@ async function startSwitch(extra: string[]): Promise<void> {
 }
 
 async function stopSwitch(): Promise<void> {
-  if (!sw || sw.exitCode !== null) return;
-  const exited = new Promise((r) => sw!.once('exit', r));
-  sw.kill('SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-  if (sw.exitCode === null) sw.kill('SIGKILL');
+  await stopProcess(sw);
 }
 
 /** A → B on UDP port `port` goes to `queue`; everything else is switched across. */

@@ -12,7 +12,7 @@ import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
 import { OfpErrorReply } from '../../src/openflow/errors.js';
 import { buildFrame } from '../dataplane/frames.js';
-import { Capture, createHost, fixIpv4Checksum, ipv4HeaderChecksum, removeHost, sendFrames, type Host } from './netns.js';
+import { Capture, createHost, fixIpv4Checksum, ipv4HeaderChecksum, removeHost, sendFrames, stopProcess, type Host } from './netns.js';
 
 const cli = 'dist/src/cli/main.js';
 const OFCTL_PORT = 16000 + (process.pid % 1000);
@@ -72,12 +72,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (sw && sw.exitCode === null) {
-    const exited = new Promise((r) => sw.once('exit', r));
-    sw.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (sw.exitCode === null) sw.kill('SIGKILL');
-  }
+  await stopProcess(sw);
   await listener?.close();
   if (a) removeHost(a);
   if (b) removeHost(b);
