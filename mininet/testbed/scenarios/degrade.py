@@ -37,6 +37,7 @@ CLASS_DSCP, RAISED_DSCP = 26, 28                  # AF31, AF32 (RFC 2597)
 
 LOADS = [0.5, 0.7, 0.9, 1.1, 1.3, 1.5]            # offered load, fraction of the link
 GOLD_PAID, GOLD_SENDS, SILVER_PAID = 4.0, 3.6, 2.0  # Mbit/s (frame bits)
+GOLD_KEEPS = 0.97                                 # gold's delivered fraction at every step, at least
 SILVER_SPLIT = 0.7                                # silver's part of what gold does not send
 # /v1/prices: a class's price is in currency units per Mbit/s per second of the reservation.
 PRICE_UNIT = 'currency units per Mbit/s per s'
@@ -150,12 +151,13 @@ def run_degrade(ctx):
             100 * load, row['gold'], o['gold'], row['silverInProfile'], row['silverDegraded'], row['excessOffered'], row['bestEffort'], o['best-effort']))
         log('           prices %s (%s)' % ('  '.join('%s %.4f' % (c, p['price']) for c, p in row['prices'].items()), PRICE_UNIT))
     log('loss: gold %.3f %%, silver %.3f %%, best effort %.3f %%' % (lost['gold'] or 0, lost['silver'] or 0, lost['best-effort'] or 0))
-    # Gold shares the bottleneck's queue 0 with everything else (the controller does not yet
-    # give a reserved flow its own queue with set_queue on payflow switch), so near a full
-    # link a burst can cost it a few packets; what must hold is the order: silver's excess
-    # goes first, and by far.
+    # Gold holds its own egress queue at the bottleneck (set_queue, weight = its paid rate),
+    # apart from queue 0 where silver's degraded excess and best effort meet; on a busy
+    # machine a CPU-starved switch can still cost it a packet now and then, so the bound
+    # leaves it 3 %, and what must hold above all is the order: silver's excess goes first,
+    # and by far.
     gold_share = [r['gold'] / r['offered']['gold'] for r in steps]
-    bounds.check('gold (FID 15) delivered >= 95 % of what it sends at every load', min(gold_share), '>=', 0.95)
+    bounds.check('gold (FID 15) delivered >= %d %% of what it sends at every load' % round(100 * GOLD_KEEPS), min(gold_share), '>=', GOLD_KEEPS)
     if kind == 'payflow':
         first_gold_loss = next((k for k, g in enumerate(gold_share) if g < 0.99), len(steps))
         first_excess_loss = next((k for k, r in enumerate(steps) if r['excessOffered'] > 0.2 and r['silverDegraded'] / r['excessOffered'] < 0.9), len(steps))
