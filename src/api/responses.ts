@@ -100,7 +100,7 @@ const classPrice = object({
   demandBps: { ...bps, description: 'the demand the price was computed at, bits/s' },
   reservedBps: bps,
   measuredBps: { ...bps, description: "measured demand: the class's in-profile rate from payflow switch's own counters, else the offered rate at the meters" },
-  degradedBps: { ...bps, description: 'traffic beyond the paid rates delivered degraded (as best effort); neither demand nor revenue' },
+  degradedBps: { ...bps, description: 'traffic beyond the paid rates that the ingress meters re-marked to be carried as best effort (counted at the meter, before any later drop); neither demand nor revenue' },
   resource: nullable({ type: 'string', description: 'the reference link (dpid:port) of the class' }),
   cmaxBps: { ...bps, description: 'the class share of the reference link' },
   targetBps: { ...bps, description: 'the load the price steers towards' },

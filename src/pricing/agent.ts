@@ -22,7 +22,7 @@
 //
 // Measured demand from `payflow switch` is the switch's own accounting: a class's
 // in-profile rate (classRateBps), with what its reservations sent beyond their paid rate
-// and the switch delivered degraded reported apart (classDegradedBps, kept here as
+// and the switch re-marked at the meter reported apart (classDegradedBps, kept here as
 // degradedBps for the views). Degraded traffic is carried as best effort: it is neither a
 // class's demand nor charged to anyone. From Open vSwitch the measured rate is the offered
 // rate at the meters, an estimate.
@@ -70,7 +70,7 @@ export interface ClassPrice {
   demandBps: number;
   reservedBps: number;
   measuredBps: number;
-  /** traffic of the class beyond its paid rate delivered degraded (as best effort), bits/s; not demand, not charged */
+  /** traffic of the class beyond its paid rate that its ingress meters re-marked to best effort, bits/s (at the meter: later hops may still drop some); not demand, not charged */
   degradedBps: number;
   /** the reference link and its Cmax_i, T_i */
   resource: string | null;
