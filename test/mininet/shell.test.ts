@@ -1,0 +1,129 @@
+// `mininet/run.py shell`, driven as a user would drive it: the testbed shell starts (the
+// payflow topology at 10 Mbit/s, the management network, the live controller, a funded wallet
+// per host), then commands are typed at Mininet's `mininet>` prompt: `reserve h1 h2 gold
+// 2mbit 30s` (a purchase from inside h1's namespace), a ping, `reservations`, and `exit`. The
+// reservation must exist in the controller's API, and after `exit` nothing of the shell may
+// be left: no controller process, no Mininet interface, bridge or management veth.
+// Root only: skipped with the reason otherwise; under CI=true a missing Mininet fails.
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { acquireOvsLock, eventually, ovsStatus, sleep } from '../helpers/ovs.js';
+
+const ROOT = resolve(__dirname, '..', '..');
+const RUN_PY = join(ROOT, 'mininet', 'run.py');
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const PYTHON = '/usr/bin/python3';
+const CI = process.env.CI === 'true' || process.env.CI === '1';
+
+function status(): { available: boolean; reason: string } {
+  const ovs = ovsStatus();
+  if (!ovs.available) return ovs;
+  if (!existsSync(PYTHON) || spawnSync(PYTHON, ['-c', 'import mininet.net, mininet.cli'], { stdio: 'ignore' }).status !== 0) {
+    return { available: false, reason: `${PYTHON} cannot import mininet (apt-get install mininet)` };
+  }
+  for (const bin of ['ping', 'ethtool', 'tc', 'iperf3']) {
+    if (spawnSync('which', [bin], { stdio: 'ignore' }).status !== 0) return { available: false, reason: `${bin} not found (scripts/setup-system.sh installs it)` };
+  }
+  if (!existsSync(CLI)) return { available: false, reason: `${CLI} not found: build first (npm run build)` };
+  return { available: true, reason: '' };
+}
+
+const st = status();
+
+test.runIf(CI && !st.available)('Mininet is required in CI', () => {
+  throw new Error(st.reason);
+});
+
+/** The interfaces of the root namespace (the switch ports and the management bridge live there). */
+function interfaces(): string[] {
+  const out = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout;
+  return out
+    .split('\n')
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1])
+    .filter((name): name is string => name !== undefined);
+}
+
+describe.skipIf(!st.available)(`run.py shell${st.available ? '' : ` (skipped: ${st.reason})`}`, () => {
+  let shell: ChildProcessWithoutNullStreams | undefined;
+  let output = '';
+
+  afterAll(async () => {
+    if (shell && shell.exitCode === null) {
+      shell.stdin.end();
+      await sleep(15_000);
+      if (shell.exitCode === null) shell.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  test('reserve from a host at the Mininet prompt, then exit leaves nothing running', async () => {
+    const started = Date.now();
+    shell = spawn(PYTHON, [RUN_PY, 'shell'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+    shell.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    shell.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((done) => shell!.on('exit', (code) => done(code)));
+    // run.py waits for the machine-wide OVS lock if another suite holds it
+    await eventually('the mininet> prompt', () => output.includes('mininet>') || shell!.exitCode !== null, 600_000);
+    expect(shell.exitCode, output).toBeNull();
+    const ready = Date.now();
+
+    const api = /controller API \(from the hosts and from here\): (http:\/\/[0-9.]+:\d+)/.exec(output)?.[1];
+    const controllerPid = Number(/controller: pid (\d+)/.exec(output)?.[1]);
+    const token = /admin token: (\S+)/.exec(output)?.[1];
+    expect(api, output).toBeDefined();
+    expect(controllerPid, output).toBeGreaterThan(0);
+    expect(token, output).toBeDefined();
+    for (const h of ['h1', 'h2', 'h3', 'h4']) expect(output).toMatch(new RegExp(`${h} +10\\.0\\.0\\.\\d +mgmt0 [0-9.]+ +pf1[0-9a-f]{64}`));
+
+    // One command at a time: while a command runs, Mininet's CLI hands what arrives on stdin
+    // to that command, so the next line is written only after the prompt is back.
+    const prompts = () => output.split('mininet>').length;
+    const type = async (line: string): Promise<string> => {
+      const before = output.length;
+      const count = prompts();
+      shell!.stdin.write(line + '\n');
+      await eventually(`the shell ran: ${line}`, () => prompts() > count || shell!.exitCode !== null, 60_000);
+      return output.slice(before);
+    };
+
+    const bought = await type('reserve h1 h2 gold 2mbit 30s');
+    const m = /reservation ([0-9a-f]{32}) active: h1 -> h2, class gold, 2000000 bit\/s until [0-9:]+ UTC, paid (\d+) base units/.exec(bought);
+    expect(m, bought).not.toBeNull();
+    const [, id, paid] = m!;
+    expect(bought).toMatch(/h1's wallet now holds \d+ base units/);
+    const res = await fetch(`${api}/v1/reservations/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as { id: string; state: string; classId: string; rateBps: number; paid: string };
+    expect(view).toMatchObject({ id, state: 'active', classId: 'gold', rateBps: 2_000_000, paid });
+
+    const ping = await type('h1 ping -c1 -W2 h2');
+    expect(ping).toMatch(/1 packets transmitted, 1 received/);
+
+    const listed = await type('reservations');
+    expect(listed).toContain(id!.slice(0, 8));
+    expect(listed).toMatch(/active +gold +2mbit +10\.0\.0\.1 -> 10\.0\.0\.2/);
+
+    shell.stdin.write('exit\n');
+    const code = await exited;
+    const finished = Date.now();
+    console.log(`run.py shell: prompt after ${((ready - started) / 1000).toFixed(1)} s, commands and teardown ${((finished - ready) / 1000).toFixed(1)} s`);
+    expect(code, output.slice(-3000)).toBe(0);
+    expect(output).toContain('tearing down');
+
+    // nothing left: the controller, its API, the management bridge and veths, the switches' ports
+    expect(existsSync(`/proc/${controllerPid}`)).toBe(false);
+    await expect(fetch(`${api}/healthz`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+    // under the lock, so that no other run's Mininet interfaces are being built meanwhile
+    const release = await acquireOvsLock();
+    try {
+      const tag = shell.pid! % 100000;
+      const left = interfaces().filter((i) => i === `pfmbr${tag}` || i.startsWith(`pfm${tag}h`) || /^(s[123]|h[1-4])-eth\d+$/.test(i));
+      expect(left).toEqual([]);
+      const bridges = spawnSync('ovs-vsctl', ['list-br'], { encoding: 'utf8' }).stdout.split('\n');
+      expect(bridges.filter((b) => /^s[123]$/.test(b))).toEqual([]);
+    } finally {
+      release();
+    }
+  }, 900_000);
+});
