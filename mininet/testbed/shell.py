@@ -13,6 +13,7 @@ bridge, and releases the machine-wide OVS lock.
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -143,8 +144,7 @@ def payflow_cli_class():
             CLI.__init__(self, net, **kwargs)
 
         def do_reserve(self, line):
-            """reserve SRC DST CLASS RATE DURATION: buy a reservation from host SRC to host DST
-            (payflow reserve in SRC's namespace, paid from SRC's wallet), e.g. reserve h1 h2 gold 2mbit 60s"""
+            "reserve SRC DST CLASS RATE DURATION: payflow reserve in SRC's namespace, paid from SRC's wallet (reserve h1 h2 gold 2mbit 60s)"
             words = line.split()
             if len(words) != 5:
                 output('usage: reserve SRC DST CLASS RATE DURATION (e.g. reserve h1 h2 gold 2mbit 60s)\n')
@@ -166,12 +166,18 @@ def payflow_cli_class():
             output('%s\'s wallet now holds %s base units\n' % (src, self.shell.balance(self.shell.wallets[src][1])))
 
         def do_reservations(self, line):
-            """reservations: every reservation the controller holds (payflow reservations with an admin token)"""
+            "reservations [--state STATE]: every reservation the controller holds (payflow reservations, admin token)"
             r = subprocess.run(['node', PAYFLOW_CLI, 'reservations', '--api', self.shell.ctl.api, '--token', self.shell.token]
                                + line.split(), capture_output=True, text=True)
             output(r.stdout + r.stderr)
 
     return PayFlowCLI
+
+
+def stop_on_signal(signum, _frame):
+    """SIGTERM or SIGHUP (the terminal went away): leave the CLI and tear everything down.
+    Not KeyboardInterrupt: Mininet's CLI catches that and prompts again."""
+    raise SystemExit(128 + signum)
 
 
 def main(argv):
@@ -185,6 +191,8 @@ def main(argv):
     args = ap.parse_args(argv)
     workdir = None
     status = 2
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, stop_on_signal)
     try:
         preflight()
         topo, bw, topo_args = topology_spec(args.topo)
@@ -204,6 +212,9 @@ def main(argv):
     except KeyboardInterrupt:
         log('interrupted')
         status = 130
+    except SystemExit as e:
+        log('stopped by signal %d' % (e.code - 128))
+        status = e.code
     finally:
         if workdir and status == 0 and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

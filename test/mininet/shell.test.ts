@@ -45,85 +45,116 @@ function interfaces(): string[] {
     .filter((name): name is string => name !== undefined);
 }
 
-describe.skipIf(!st.available)(`run.py shell${st.available ? '' : ` (skipped: ${st.reason})`}`, () => {
-  let shell: ChildProcessWithoutNullStreams | undefined;
-  let output = '';
+/** What nothing left behind means: the controller, its API, the management bridge and veths, the switches. */
+async function expectNothingLeft(shellPid: number, controllerPid: number, api: string): Promise<void> {
+  expect(existsSync(`/proc/${controllerPid}`)).toBe(false);
+  await expect(fetch(`${api}/healthz`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+  // under the lock, so that no other run's Mininet interfaces are being built meanwhile
+  const release = await acquireOvsLock();
+  try {
+    const tag = shellPid % 100000;
+    const left = interfaces().filter((i) => i === `pfmbr${tag}` || i.startsWith(`pfm${tag}h`) || /^(s[123]|h[1-4])-eth\d+$/.test(i));
+    expect(left).toEqual([]);
+    const bridges = spawnSync('ovs-vsctl', ['list-br'], { encoding: 'utf8' }).stdout.split('\n');
+    expect(bridges.filter((b) => /^s[123]$/.test(b))).toEqual([]);
+  } finally {
+    release();
+  }
+}
 
+interface Shell {
+  child: ChildProcessWithoutNullStreams;
+  exited: Promise<number | null>;
+  output: () => string;
+  /** types one line at the prompt and resolves with what the shell printed until the next prompt */
+  type: (line: string) => Promise<string>;
+  api: string;
+  controllerPid: number;
+  token: string;
+  /** ms from the start to the first prompt */
+  startup: number;
+}
+
+const shells: ChildProcessWithoutNullStreams[] = [];
+
+async function startShell(): Promise<Shell> {
+  const started = Date.now();
+  const child = spawn(PYTHON, [RUN_PY, 'shell'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  shells.push(child);
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  // run.py waits for the machine-wide OVS lock if another suite holds it
+  await eventually('the mininet> prompt', () => out.includes('mininet>') || child.exitCode !== null, 600_000);
+  expect(child.exitCode, out).toBeNull();
+  const startup = Date.now() - started;
+  const api = /controller API \(from the hosts and from here\): (http:\/\/[0-9.]+:\d+)/.exec(out)?.[1];
+  const controllerPid = Number(/controller: pid (\d+)/.exec(out)?.[1]);
+  const token = /admin token: (\S+)/.exec(out)?.[1];
+  if (!api || !(controllerPid > 0) || !token) throw new Error(`the shell's banner lacks the API, the controller's pid or the token:\n${out}`);
+  // One command at a time: while a command runs, Mininet's CLI hands what arrives on stdin
+  // to that command, so the next line is written only after the prompt is back.
+  const prompts = () => out.split('mininet>').length;
+  const type = async (line: string): Promise<string> => {
+    const before = out.length;
+    const count = prompts();
+    child.stdin.write(line + '\n');
+    await eventually(`the shell ran: ${line}`, () => prompts() > count || child.exitCode !== null, 60_000);
+    return out.slice(before);
+  };
+  return { child, exited, output: () => out, type, api, controllerPid, token, startup };
+}
+
+describe.skipIf(!st.available)(`run.py shell${st.available ? '' : ` (skipped: ${st.reason})`}`, () => {
   afterAll(async () => {
-    if (shell && shell.exitCode === null) {
-      shell.stdin.end();
+    for (const child of shells) {
+      if (child.exitCode !== null) continue;
+      child.kill('SIGTERM');
       await sleep(15_000);
-      if (shell.exitCode === null) shell.kill('SIGKILL');
+      if (child.exitCode === null) child.kill('SIGKILL');
     }
   }, 60_000);
 
   test('reserve from a host at the Mininet prompt, then exit leaves nothing running', async () => {
-    const started = Date.now();
-    shell = spawn(PYTHON, [RUN_PY, 'shell'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, PYTHONUNBUFFERED: '1' } });
-    shell.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    shell.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((done) => shell!.on('exit', (code) => done(code)));
-    // run.py waits for the machine-wide OVS lock if another suite holds it
-    await eventually('the mininet> prompt', () => output.includes('mininet>') || shell!.exitCode !== null, 600_000);
-    expect(shell.exitCode, output).toBeNull();
+    const shell = await startShell();
     const ready = Date.now();
+    for (const h of ['h1', 'h2', 'h3', 'h4']) expect(shell.output()).toMatch(new RegExp(`${h} +10\\.0\\.0\\.\\d +mgmt0 [0-9.]+ +pf1[0-9a-f]{64}`));
 
-    const api = /controller API \(from the hosts and from here\): (http:\/\/[0-9.]+:\d+)/.exec(output)?.[1];
-    const controllerPid = Number(/controller: pid (\d+)/.exec(output)?.[1]);
-    const token = /admin token: (\S+)/.exec(output)?.[1];
-    expect(api, output).toBeDefined();
-    expect(controllerPid, output).toBeGreaterThan(0);
-    expect(token, output).toBeDefined();
-    for (const h of ['h1', 'h2', 'h3', 'h4']) expect(output).toMatch(new RegExp(`${h} +10\\.0\\.0\\.\\d +mgmt0 [0-9.]+ +pf1[0-9a-f]{64}`));
-
-    // One command at a time: while a command runs, Mininet's CLI hands what arrives on stdin
-    // to that command, so the next line is written only after the prompt is back.
-    const prompts = () => output.split('mininet>').length;
-    const type = async (line: string): Promise<string> => {
-      const before = output.length;
-      const count = prompts();
-      shell!.stdin.write(line + '\n');
-      await eventually(`the shell ran: ${line}`, () => prompts() > count || shell!.exitCode !== null, 60_000);
-      return output.slice(before);
-    };
-
-    const bought = await type('reserve h1 h2 gold 2mbit 30s');
+    const bought = await shell.type('reserve h1 h2 gold 2mbit 30s');
     const m = /reservation ([0-9a-f]{32}) active: h1 -> h2, class gold, 2000000 bit\/s until [0-9:]+ UTC, paid (\d+) base units/.exec(bought);
     expect(m, bought).not.toBeNull();
     const [, id, paid] = m!;
     expect(bought).toMatch(/h1's wallet now holds \d+ base units/);
-    const res = await fetch(`${api}/v1/reservations/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${shell.api}/v1/reservations/${id}`, { headers: { authorization: `Bearer ${shell.token}` } });
     expect(res.status).toBe(200);
-    const view = (await res.json()) as { id: string; state: string; classId: string; rateBps: number; paid: string };
-    expect(view).toMatchObject({ id, state: 'active', classId: 'gold', rateBps: 2_000_000, paid });
+    expect(await res.json()).toMatchObject({ id, state: 'active', classId: 'gold', rateBps: 2_000_000, paid });
 
-    const ping = await type('h1 ping -c1 -W2 h2');
-    expect(ping).toMatch(/1 packets transmitted, 1 received/);
+    // a purchase that cannot fit is refused with the controller's reason, and the shell goes on
+    expect(await shell.type('reserve h1 h2 gold 50mbit 30s')).toMatch(/does not fit .* at most \d+ bit\/s fits now/);
+    expect(await shell.type('reserve h1 h9 gold 1mbit 30s')).toContain('SRC and DST must be two different hosts');
 
-    const listed = await type('reservations');
+    expect(await shell.type('h1 ping -c1 -W2 h2')).toMatch(/1 packets transmitted, 1 received/);
+
+    const listed = await shell.type('reservations');
     expect(listed).toContain(id!.slice(0, 8));
     expect(listed).toMatch(/active +gold +2mbit +10\.0\.0\.1 -> 10\.0\.0\.2/);
+    expect(listed.match(/active/g)).toHaveLength(1);
 
-    shell.stdin.write('exit\n');
-    const code = await exited;
-    const finished = Date.now();
-    console.log(`run.py shell: prompt after ${((ready - started) / 1000).toFixed(1)} s, commands and teardown ${((finished - ready) / 1000).toFixed(1)} s`);
-    expect(code, output.slice(-3000)).toBe(0);
-    expect(output).toContain('tearing down');
+    shell.child.stdin.write('exit\n');
+    const code = await shell.exited;
+    console.log(`run.py shell: prompt after ${(shell.startup / 1000).toFixed(1)} s, commands and teardown ${((Date.now() - ready) / 1000).toFixed(1)} s`);
+    expect(code, shell.output().slice(-3000)).toBe(0);
+    expect(shell.output()).toContain('tearing down');
+    await expectNothingLeft(shell.child.pid!, shell.controllerPid, shell.api);
+  }, 900_000);
 
-    // nothing left: the controller, its API, the management bridge and veths, the switches' ports
-    expect(existsSync(`/proc/${controllerPid}`)).toBe(false);
-    await expect(fetch(`${api}/healthz`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
-    // under the lock, so that no other run's Mininet interfaces are being built meanwhile
-    const release = await acquireOvsLock();
-    try {
-      const tag = shell.pid! % 100000;
-      const left = interfaces().filter((i) => i === `pfmbr${tag}` || i.startsWith(`pfm${tag}h`) || /^(s[123]|h[1-4])-eth\d+$/.test(i));
-      expect(left).toEqual([]);
-      const bridges = spawnSync('ovs-vsctl', ['list-br'], { encoding: 'utf8' }).stdout.split('\n');
-      expect(bridges.filter((b) => /^s[123]$/.test(b))).toEqual([]);
-    } finally {
-      release();
-    }
+  test('SIGTERM at the prompt tears everything down too', async () => {
+    const shell = await startShell();
+    shell.child.kill('SIGTERM');
+    const code = await shell.exited;
+    expect(code, shell.output().slice(-3000)).toBe(128 + 15);
+    expect(shell.output()).toContain('stopped by signal 15');
+    await expectNothingLeft(shell.child.pid!, shell.controllerPid, shell.api);
   }, 900_000);
 });
