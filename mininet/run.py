@@ -3,6 +3,11 @@
 
     sudo /usr/bin/python3 mininet/run.py SCENARIO [--switch ovs|payflow] [--quick] [--out DIR] [--keep] [--no-plot]
     sudo /usr/bin/python3 mininet/run.py --list
+    sudo /usr/bin/python3 mininet/run.py shell [--topo NAME[,bw=MBIT,...]] [--switch ovs|payflow] [--keep]
+
+``shell`` (testbed/shell.py) builds the same network and controller as a scenario (default: the
+``payflow`` topology at 10 Mbit/s), funds a wallet per host and drops into Mininet's CLI, with
+``reserve SRC DST CLASS RATE DURATION`` and ``reservations`` added; leaving it tears down.
 
 Scenarios (mininet/testbed/scenarios/, one module each; details in mininet/README.md):
 ``reservation``, ``pricing``, ``policing`` (``--excess degrade``), ``setup-latency``, ``ipv6``, ``degrade``, ``fairness``, ``spoof``.
@@ -60,6 +65,7 @@ def main():
             ap.error('--excess degrade is a variant of policing')
         args.scenario = 'policing-degrade'
     if args.list or not args.scenario:
+        print('%-14s %s' % ('shell', "the live testbed at Mininet's prompt, with reserve and reservations (run.py shell --help)"))
         for name in sorted(scenarios):
             print('%-14s %s' % (name, scenarios[name].summary))
         return 0 if args.list else 2

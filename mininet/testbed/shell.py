@@ -59,6 +59,10 @@ def topology_spec(spec):
         raise SetupError('--topo: bw and scale must be numbers')
     if bw <= 0:
         raise SetupError('--topo: bw must be above 0')
+    try:
+        topos[name](bw=bw, **options)  # the options' names and values, before anything is built
+    except (TypeError, ValueError) as e:
+        raise SetupError('--topo %s: %s' % (spec, e))
     return name, bw, options
 
 
