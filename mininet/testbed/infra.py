@@ -207,8 +207,10 @@ class Controller:
     def start(self):
         log('starting the controller (OpenFlow 127.0.0.1:%d, API %s)' % (self.of_port, self.api))
         self.logf = open(self.logfile, 'w')
+        # In its own session: Ctrl-C at the terminal (run.py shell's prompt, to stop a command
+        # in a host) goes to the terminal's process group, and must not stop the controller.
         self.proc = subprocess.Popen(['node', CLI, 'controller', '--config', self.config],
-                                     stdout=self.logf, stderr=subprocess.STDOUT, cwd=self.workdir)
+                                     stdout=self.logf, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:

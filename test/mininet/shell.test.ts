@@ -79,7 +79,8 @@ const shells: ChildProcessWithoutNullStreams[] = [];
 
 async function startShell(): Promise<Shell> {
   const started = Date.now();
-  const child = spawn(PYTHON, [RUN_PY, 'shell'], { cwd: ROOT, stdio: 'pipe', env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  // detached: its own process group, like a shell's foreground job, for the Ctrl-C test
+  const child = spawn(PYTHON, [RUN_PY, 'shell'], { cwd: ROOT, stdio: 'pipe', detached: true, env: { ...process.env, PYTHONUNBUFFERED: '1' } });
   shells.push(child);
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -143,14 +144,20 @@ describe.skipIf(!st.available)(`run.py shell${st.available ? '' : ` (skipped: ${
 
     shell.child.stdin.write('exit\n');
     const code = await shell.exited;
-    console.log(`run.py shell: prompt after ${(shell.startup / 1000).toFixed(1)} s, commands and teardown ${((Date.now() - ready) / 1000).toFixed(1)} s`);
+    const waited = shell.output().includes('waiting for the OVS lock') ? ' (after waiting for the OVS lock)' : '';
+    console.log(`run.py shell: prompt after ${(shell.startup / 1000).toFixed(1)} s${waited}, commands and teardown ${((Date.now() - ready) / 1000).toFixed(1)} s`);
     expect(code, shell.output().slice(-3000)).toBe(0);
     expect(shell.output()).toContain('tearing down');
     await expectNothingLeft(shell.child.pid!, shell.controllerPid, shell.api);
   }, 900_000);
 
-  test('SIGTERM at the prompt tears everything down too', async () => {
+  test('Ctrl-C at the prompt leaves the controller running; SIGTERM tears everything down', async () => {
     const shell = await startShell();
+    // Ctrl-C at a terminal signals the whole foreground process group
+    process.kill(-shell.child.pid!, 'SIGINT');
+    await eventually('Mininet says Interrupt', () => shell.output().includes('Interrupt'), 10_000);
+    expect(await shell.type('reservations')).toMatch(/no reservations|id +state/);
+    expect((await fetch(`${shell.api}/healthz`)).ok).toBe(true);
     shell.child.kill('SIGTERM');
     const code = await shell.exited;
     expect(code, shell.output().slice(-3000)).toBe(128 + 15);
