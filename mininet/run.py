@@ -3,6 +3,11 @@
 
     sudo /usr/bin/python3 mininet/run.py SCENARIO [--switch ovs|payflow] [--quick] [--out DIR] [--keep] [--no-plot]
     sudo /usr/bin/python3 mininet/run.py --list
+    sudo /usr/bin/python3 mininet/run.py shell [--topo NAME[,bw=MBIT,...]] [--switch ovs|payflow] [--keep]
+
+``shell`` (testbed/shell.py) builds the same network and controller as a scenario (default: the
+``payflow`` topology at 10 Mbit/s), funds a wallet per host and drops into Mininet's CLI, with
+``reserve SRC DST CLASS RATE DURATION`` and ``reservations`` added; leaving it tears down.
 
 Scenarios (mininet/testbed/scenarios/, one module each; details in mininet/README.md):
 ``reservation``, ``pricing``, ``policing`` (``--excess degrade``), ``setup-latency``, ``ipv6``, ``degrade``, ``fairness``, ``spoof``.
@@ -31,13 +36,15 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from testbed.infra import (HERE, Controller, OvsLock, SetupError, Testbed, ensure_ovs, log,  # noqa: E402
-                           preflight, wait_for_controller_view)
+from testbed.infra import HERE, SetupError, live_testbed, log, preflight  # noqa: E402
 from testbed.report import NO_PLOT_ENV, Bounds, write_results  # noqa: E402
 from testbed.scenarios import Context, registry  # noqa: E402
 
 
 def main():
+    if sys.argv[1:2] == ['shell']:
+        from testbed.shell import main as shell
+        return shell(sys.argv[2:])
     scenarios = registry()
     ap = argparse.ArgumentParser(description='PayFlow Mininet testbed')
     ap.add_argument('scenario', nargs='?', choices=sorted(scenarios))
@@ -58,45 +65,32 @@ def main():
             ap.error('--excess degrade is a variant of policing')
         args.scenario = 'policing-degrade'
     if args.list or not args.scenario:
+        print('%-14s %s' % ('shell', "the live testbed at Mininet's prompt, with reserve and reservations (run.py shell --help)"))
         for name in sorted(scenarios):
             print('%-14s %s' % (name, scenarios[name].summary))
         return 0 if args.list else 2
     scenario = scenarios[args.scenario]
     default_out = scenario.name + ('-payflow' if args.switch == 'payflow' else '')
     out_dir = os.path.abspath(args.out or os.path.join(HERE, 'results', default_out))
-    lock = OvsLock()
-    ctl = tb = None
     workdir = None
     status = 2
     try:
         preflight()
         os.makedirs(out_dir, exist_ok=True)
         workdir = tempfile.mkdtemp(prefix='payflow-testbed-')
-        # Mininet's interface names (s1-eth1, ...) are machine-wide: a payflow-switch run takes
-        # the lock too, so that it never builds its network over another run's.
-        lock.acquire()
-        if args.switch == 'ovs':
-            ensure_ovs()
-        tb = Testbed(scenario.topo, scenario.capacity, ipv6=scenario.ipv6, topo_args=scenario.topo_args, switch=args.switch)
-        tb.make_bridge()
-        ctl = Controller(workdir, scenario.capacity, tb.api_host, classes=scenario.classes, pricing=scenario.pricing)
-        # The network first, then the controller: Mininet re-applies its TCLink qdiscs on the
-        # switch ports when it starts the switches (OVSSwitch.TCReapply), which would race the
-        # controller's own tc htb classes on the same ports. The switches retry the connection.
-        tb.start(ctl)
-        ctl.start()
-        wait_for_controller_view(ctl, tb)
-        bounds = Bounds()
-        log('scenario %s%s, %s switches' % (scenario.name, ' (quick)' if args.quick else '', args.switch))
-        results = scenario.run(Context(scenario, ctl, tb, workdir, out_dir, args.quick, bounds))
-        try:
-            results['prices'] = ctl.get('/v1/prices')
-            results['revenue'] = ctl.get('/v1/revenue')
-        except OSError:
-            pass
-        write_results(out_dir, scenario.name, results, bounds)
-        status = 0 if bounds.ok else 1
-        log('%s: %d/%d bounds hold' % ('OK' if bounds.ok else 'FAILED', sum(c['ok'] for c in bounds.checks), len(bounds.checks)))
+        with live_testbed(workdir, scenario.topo, scenario.capacity, switch=args.switch, ipv6=scenario.ipv6,
+                          topo_args=scenario.topo_args, classes=scenario.classes, pricing=scenario.pricing) as (ctl, tb):
+            bounds = Bounds()
+            log('scenario %s%s, %s switches' % (scenario.name, ' (quick)' if args.quick else '', args.switch))
+            results = scenario.run(Context(scenario, ctl, tb, workdir, out_dir, args.quick, bounds))
+            try:
+                results['prices'] = ctl.get('/v1/prices')
+                results['revenue'] = ctl.get('/v1/revenue')
+            except OSError:
+                pass
+            write_results(out_dir, scenario.name, results, bounds)
+            status = 0 if bounds.ok else 1
+            log('%s: %d/%d bounds hold' % ('OK' if bounds.ok else 'FAILED', sum(c['ok'] for c in bounds.checks), len(bounds.checks)))
     except SetupError as e:
         log('error: %s' % e)
         status = 2
@@ -104,12 +98,6 @@ def main():
         log('interrupted')
         status = 130
     finally:
-        log('tearing down')
-        if ctl is not None:
-            ctl.stop()
-        if tb is not None:
-            tb.stop()
-        lock.release()
         if workdir and status == 0 and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
         elif workdir:

@@ -8,6 +8,7 @@ removes only what this run created; never ``mn -c`` (it deletes every OVS bridge
 machine, including other suites').
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -206,8 +207,10 @@ class Controller:
     def start(self):
         log('starting the controller (OpenFlow 127.0.0.1:%d, API %s)' % (self.of_port, self.api))
         self.logf = open(self.logfile, 'w')
+        # In its own session: Ctrl-C at the terminal (run.py shell's prompt, to stop a command
+        # in a host) goes to the terminal's process group, and must not stop the controller.
         self.proc = subprocess.Popen(['node', CLI, 'controller', '--config', self.config],
-                                     stdout=self.logf, stderr=subprocess.STDOUT, cwd=self.workdir)
+                                     stdout=self.logf, stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -379,3 +382,36 @@ def wait_for_controller_view(ctl, tb, timeout=40):
         time.sleep(1)
     raise SetupError('the controller did not learn the network in %d s: %s\nits hosts: %s\n%s' % (
         timeout, last, hosts_json, ctl.tail(5)))
+
+
+@contextlib.contextmanager
+def live_testbed(workdir, topo, capacity_mbit, switch='ovs', ipv6=False, topo_args=None, classes=None, pricing=None):
+    """The machine-wide OVS lock, Open vSwitch, the management bridge, the network and then the
+    controller, until the controller knows the whole network; yields (controller, testbed) and
+    tears all of it down afterwards, whatever happened.
+
+    The network comes first, then the controller: Mininet re-applies its TCLink qdiscs on the
+    switch ports when it starts the switches (OVSSwitch.TCReapply), which would race the
+    controller's own tc htb classes on the same ports. The switches retry the connection."""
+    lock = OvsLock()
+    ctl = tb = None
+    try:
+        # Mininet's interface names (s1-eth1, ...) are machine-wide: a payflow-switch run takes
+        # the lock too, so that it never builds its network over another run's.
+        lock.acquire()
+        if switch == 'ovs':
+            ensure_ovs()
+        tb = Testbed(topo, capacity_mbit, ipv6=ipv6, topo_args=topo_args, switch=switch)
+        tb.make_bridge()
+        ctl = Controller(workdir, capacity_mbit, tb.api_host, classes=classes, pricing=pricing)
+        tb.start(ctl)
+        ctl.start()
+        wait_for_controller_view(ctl, tb)
+        yield ctl, tb
+    finally:
+        log('tearing down')
+        if ctl is not None:
+            ctl.stop()
+        if tb is not None:
+            tb.stop()
+        lock.release()

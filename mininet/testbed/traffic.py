@@ -162,11 +162,12 @@ def wallet_for(host, workdir):
     return wallet
 
 
-def reserve(ctl, host, src_ip, dst_ip, rate, duration, workdir, cls='gold', extra=''):
-    """`payflow reserve --faucet --json` in the host's namespace; (reservation, seconds it took)."""
+def reserve(ctl, host, src_ip, dst_ip, rate, duration, workdir, cls='gold', extra='', faucet=True):
+    """`payflow reserve --json` in the host's namespace, with --faucet unless the host's wallet
+    is funded already (faucet=False); (reservation, seconds it took)."""
     wallet = wallet_for(host, workdir)
-    cmd = 'node %s reserve --api %s --src %s --dst %s --rate %s --duration %s --class %s --wallet %s --faucet --json %s' % (
-        CLI, ctl.api, src_ip, dst_ip, rate, duration, cls, wallet, extra)
+    cmd = 'node %s reserve --api %s --src %s --dst %s --rate %s --duration %s --class %s --wallet %s%s --json %s' % (
+        CLI, ctl.api, src_ip, dst_ip, rate, duration, cls, wallet, ' --faucet' if faucet else '', extra)
     t = time.time()
     out = host.cmd(cmd + ' 2>&1; echo "EXIT=$?"')
     elapsed = time.time() - t
