@@ -163,10 +163,11 @@ def wallet_for(host, workdir):
 
 
 def reserve(ctl, host, src_ip, dst_ip, rate, duration, workdir, cls='gold', extra=''):
-    """`payflow reserve --faucet --json` in the host's namespace; (reservation, seconds it took)."""
+    """`payflow reserve --faucet --json` in the host's namespace, minting with the run's admin
+    token; (reservation, seconds it took)."""
     wallet = wallet_for(host, workdir)
-    cmd = 'node %s reserve --api %s --src %s --dst %s --rate %s --duration %s --class %s --wallet %s --faucet --json %s' % (
-        CLI, ctl.api, src_ip, dst_ip, rate, duration, cls, wallet, extra)
+    cmd = 'node %s reserve --api %s --src %s --dst %s --rate %s --duration %s --class %s --wallet %s --faucet --token %s --json %s' % (
+        CLI, ctl.api, src_ip, dst_ip, rate, duration, cls, wallet, ctl.admin_token, extra)
     t = time.time()
     out = host.cmd(cmd + ' 2>&1; echo "EXIT=$?"')
     elapsed = time.time() - t
