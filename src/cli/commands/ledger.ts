@@ -336,7 +336,7 @@ async function serve(args: ParsedArgs): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0..65535');
   const { store, ledger } = openLocal(args, true, operator);
   const server = await startLedgerApi({ ledger, store, host: flagString(args, 'host') ?? '127.0.0.1', port, logger: false });
-  process.stderr.write(`payflow ledger: serving ${server.url} (ledger ${ledger.ledgerId}${ledger.testbed ? ', testbed faucet on' : ''})\n`);
+  process.stderr.write(`payflow ledger: serving ${server.url} (ledger ${ledger.ledgerId}${ledger.testbed ? ', testbed faucet on for admin tokens' : ''})\n`);
   process.stdout.write(`${server.url}\n`);
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();
