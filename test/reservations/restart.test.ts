@@ -72,7 +72,13 @@ describe('payflow controller: kill -9 and restart; the client commands', () => {
     const quote = spawnSync('node', [CLI, 'quote', '--api', url, '--src', 'fd00::1', '--dst', 'fd00::2', '--rate', '2mbit', '--duration', '30s', '--class', 'silver', '--json'], { encoding: 'utf8' });
     expect(quote.status, quote.stderr).toBe(0);
     expect(JSON.parse(quote.stdout).quote.terms).toMatchObject({ classId: 'silver', rateBps: 2_000_000, durationMs: 30_000 });
-    const res = spawnSync('node', [CLI, 'reserve', '--api', url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '5mbit', '--duration', '60s', '--wallet', wallet, '--faucet', '--token', TEST_ADMIN_TOKEN, '--json'], { encoding: 'utf8' });
+    // --faucet mints with an admin token: without one it is refused, saying how to get one
+    const buy = [CLI, 'reserve', '--api', url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '5mbit', '--duration', '60s', '--wallet', wallet, '--faucet', '--json'];
+    const { PAYFLOW_TOKEN: _ignored, ...envWithoutToken } = process.env;
+    const noToken = spawnSync('node', buy, { encoding: 'utf8', env: envWithoutToken });
+    expect(noToken.status).toBe(1);
+    expect(noToken.stderr).toMatch(/token_missing|operator token of scope admin/);
+    const res = spawnSync('node', buy, { encoding: 'utf8', env: { ...envWithoutToken, PAYFLOW_TOKEN: TEST_ADMIN_TOKEN } });
     expect(res.status, res.stderr).toBe(0);
     const r = JSON.parse(res.stdout) as { id: string; state: string; rateBps: number; classId: string };
     expect(r).toMatchObject({ state: 'active', rateBps: 5_000_000, classId: 'gold' });
