@@ -54,7 +54,7 @@ export function operatorByToken(authorization: string, known: readonly ApiTokenC
     const hash = Buffer.from(t.sha256, 'hex');
     if (hash.length === presented.length && timingSafeEqual(hash, presented) && !found) found = { name: t.name, scope: t.scope };
   }
-  if (!found) throw new Refusal('token_invalid', 'this token is not known to the controller');
+  if (!found) throw new Refusal('token_invalid', 'this token is not known to this server (http.tokens or `payflow token create` in its data directory)');
   return { kind: 'operator', token: found.name, scope: found.scope };
 }
 
