@@ -16,7 +16,7 @@ Each run starts Open vSwitch if needed, builds the scenario's topology (mininet/
 with a RemoteController and the OVS userspace datapath (or, with ``--switch payflow``,
 PayFlow's own switch, which shapes its ports to the link rate itself), turns off tx offload on the hosts,
 starts the controller (the built CLI, dist/src/cli/main.js) with a config for the scenario
-(link capacity, classes, pricing, free ports, a testbed ledger with a faucet), waits until
+(link capacity, classes, pricing, free ports, a testbed ledger with a faucet and an admin token for it), waits until
 the controller knows every switch, link and host, runs the scenario, writes results.json,
 a CSV and PNG plots to DIR (default mininet/results/SCENARIO/), prints its progress and the
 bounds it checks, and exits 0 (all hold), 1 (a bound failed) or 2 (setup error). The

@@ -33,6 +33,7 @@ export { controllerMigrations, CONTROLLER_COMPONENT } from './reservations/migra
 export { startController, StaticNetwork, type StartOptions, type RunningController } from './app/main.js';
 export { PricingAgent, type PricingEngine, type PricingAgentOptions, type ClassPrice, type PricePoint, type ClassRevenue } from './pricing/agent.js';
 export { buildApi, type ApiOptions } from './api/server.js';
+export { startLedgerApi } from './api/ledger-server.js';
 export { REFUSAL_STATUS, errorResponse, type ErrorBody } from './api/errors.js';
 export { createMetrics, type MetricsSources } from './api/metrics.js';
 export { ApiClient, ApiError, type MenuView } from './api/client.js';

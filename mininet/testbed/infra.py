@@ -9,8 +9,10 @@ machine, including other suites').
 """
 
 import contextlib
+import hashlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -174,10 +176,16 @@ def yaml_flow(d):
 
 
 class Controller:
-    """`payflow controller` from dist/, on free ports, with a config written for the run."""
+    """`payflow controller` from dist/, on free ports, with a config written for the run.
+
+    Minting on the testbed ledger needs an operator token of scope admin: the run makes one
+    (admin_token), writes only its SHA-256 into the config (http.tokens), and hands the token
+    to the hosts' `payflow reserve --faucet` and reserve-batch (--token)."""
 
     def __init__(self, workdir, capacity_mbit, api_host, classes=None, pricing=None):
         self.workdir = workdir
+        self.admin_token = 'pft_' + secrets.token_hex(32)
+        admin_sha256 = hashlib.sha256(self.admin_token.encode('utf-8')).hexdigest()
         self.of_port = free_port()
         self.http_port = free_port()
         self.api = 'http://%s:%d' % (api_host, self.http_port)
@@ -187,7 +195,8 @@ class Controller:
             f.write('dataDir: %s\n' % os.path.join(workdir, 'data'))
             f.write('log: { level: info }\n')
             f.write('openflow: { listen: "127.0.0.1:%d", echoInterval: 5s }\n' % self.of_port)
-            f.write('http: { listen: "%s:%d" }\n' % (api_host, self.http_port))
+            f.write('http: { listen: "%s:%d", tokens: [{ name: testbed, sha256: "%s", scope: admin }] }\n' % (
+                api_host, self.http_port, admin_sha256))
             f.write('ledger: { kind: local, testbed: true }\n')
             f.write('stats: { pollInterval: 1s }\n')
             f.write('topology: { lldpInterval: 1s, linkTimeout: 10s }\n')

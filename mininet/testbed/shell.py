@@ -66,18 +66,11 @@ def topology_spec(spec):
     return name, bw, options
 
 
-def node_cli(*args):
-    """The built `payflow` CLI in the root namespace; its stdout, or SetupError with its output."""
-    r = subprocess.run(['node', PAYFLOW_CLI] + list(args), capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SetupError('payflow %s failed: %s' % (args[0], (r.stderr or r.stdout).strip()))
-    return r.stdout
-
-
 def fund(ctl, address):
-    """Mints WALLET_FUNDS to an address through the controller's testbed ledger."""
+    """Mints WALLET_FUNDS to an address on the controller's testbed ledger (the run's admin token)."""
     body = json.dumps({'address': address, 'amount': str(WALLET_FUNDS)}).encode()
-    req = urllib.request.Request(ctl.api + '/v1/ledger/faucet', data=body, headers={'content-type': 'application/json'})
+    req = urllib.request.Request(ctl.api + '/v1/admin/mint', data=body,
+                                 headers={'content-type': 'application/json', 'authorization': 'Bearer ' + ctl.admin_token})
     try:
         with urllib.request.urlopen(req, timeout=10) as r:
             r.read()
@@ -97,9 +90,7 @@ class Shell:
             address = json.load(open(path))['address']
             fund(ctl, address)
             self.wallets[h.name] = (path, address)
-        token = json.loads(node_cli('token', 'create', '--name', 'mininet-shell', '--scope', 'admin',
-                                    '--data-dir', os.path.join(workdir, 'data'), '--json'))
-        self.token = token['token']
+        self.token = ctl.admin_token
 
     def balance(self, address):
         return self.ctl.get('/v1/ledger/accounts/%s' % address)['balance']

@@ -163,11 +163,13 @@ def wallet_for(host, workdir):
 
 
 def reserve(ctl, host, src_ip, dst_ip, rate, duration, workdir, cls='gold', extra='', faucet=True):
-    """`payflow reserve --json` in the host's namespace, with --faucet unless the host's wallet
-    is funded already (faucet=False); (reservation, seconds it took)."""
+    """`payflow reserve --json` in the host's namespace, with --faucet (minting with the run's
+    admin token) unless the host's wallet is funded already (faucet=False); (reservation,
+    seconds it took)."""
     wallet = wallet_for(host, workdir)
+    mint = ' --faucet --token %s' % ctl.admin_token if faucet else ''
     cmd = 'node %s reserve --api %s --src %s --dst %s --rate %s --duration %s --class %s --wallet %s%s --json %s' % (
-        CLI, ctl.api, src_ip, dst_ip, rate, duration, cls, wallet, ' --faucet' if faucet else '', extra)
+        CLI, ctl.api, src_ip, dst_ip, rate, duration, cls, wallet, mint, extra)
     t = time.time()
     out = host.cmd(cmd + ' 2>&1; echo "EXIT=$?"')
     elapsed = time.time() - t

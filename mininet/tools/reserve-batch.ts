@@ -3,12 +3,12 @@
 // one after another (--concurrency 1) or N at once (--concurrency N), each the whole way a
 // user buys one: quote, pay on the ledger, POST the reservation. One process, so that the
 // figure is the system's and not N Node start-ups. Each buyer has its own wallet (payments
-// from one wallet are ordered by nonce), funded from the testbed faucet before anything is
-// timed. Writes one JSON record per purchase with wall-clock times (ms since the epoch, the
+// from one wallet are ordered by nonce), funded from the testbed faucet (with the run's
+// admin token, --token: minting needs one) before anything is timed. Writes one JSON record per purchase with wall-clock times (ms since the epoch, the
 // clock the receiver in the other host uses: one machine):
 //   { i, dstPort, startedAt, quotedAt, paidAt, reservedAt, ok, id?, error? }
 //
-//   node dist/mininet/tools/reserve-batch.js --api URL --src IP --dst IP --dst-port-base P
+//   node dist/mininet/tools/reserve-batch.js --api URL --token ADMIN_TOKEN --src IP --dst IP --dst-port-base P
 //        --count N --concurrency C --rate RATE --duration TIME [--class ID] --out FILE
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -47,7 +47,7 @@ function positiveInt(value: string, name: string): number {
 
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv, {
-    values: ['api', 'src', 'dst', 'dst-port-base', 'count', 'concurrency', 'rate', 'duration', 'class', 'out'],
+    values: ['api', 'token', 'src', 'dst', 'dst-port-base', 'count', 'concurrency', 'rate', 'duration', 'class', 'out'],
     switches: [],
   });
   const api = new ApiClient(required(flagString(args, 'api'), 'api'));
@@ -64,7 +64,8 @@ async function main(argv: string[]): Promise<number> {
   };
   const cls = flagString(args, 'class');
   if (cls !== undefined) base.classId = cls;
-  const ledger = new LedgerHttpClient(api.ledgerUrl);
+  // the testbed's admin token: minting on the faucet needs one
+  const ledger = new LedgerHttpClient(api.ledgerUrl, { token: required(flagString(args, 'token'), 'token') });
 
   // Not timed: one wallet per buyer, each funded with three times a quote's price.
   const probe = await api.quote({ ...base, dstPort: portBase });

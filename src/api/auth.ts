@@ -15,6 +15,7 @@ import type { ChannelRecord } from '../payments/journal.js';
 import { Refusal } from '../reservations/refusal.js';
 import type { Requester } from '../reservations/types.js';
 import type { KeyLimiter } from './limits.js';
+import type { Operator } from './operator-audit.js';
 import type { RequestStore } from './request-store.js';
 import { parseSignatureHeader, requestSignatureValid, SIGNATURE_HEADER, signedText } from './request-signature.js';
 
@@ -36,7 +37,26 @@ export interface AuthOptions {
 }
 
 /** Who asked, as the service sees it, plus the token's scope for operators. */
-export type Authenticated = (Requester & { kind: 'account' }) | { kind: 'operator'; token: string; scope: TokenScope };
+export type Authenticated = (Requester & { kind: 'account' }) | Operator;
+
+/**
+ * The operator a `Authorization: Bearer <token>` header names: the token's SHA-256 compared
+ * with every known one (the config's, then the store's) in constant time. Throws 401
+ * token_invalid for a malformed header or an unknown token.
+ */
+export function operatorByToken(authorization: string, known: readonly ApiTokenConfig[]): Operator {
+  const m = /^Bearer (\S{1,256})$/.exec(authorization);
+  if (!m) throw new Refusal('token_invalid', 'Authorization must be "Bearer <token>"');
+  const presented = Buffer.from(tokenHash(m[1]!), 'hex');
+  // Every known hash is compared, found or not, so the time taken says nothing about which.
+  let found: { name: string; scope: TokenScope } | undefined;
+  for (const t of known) {
+    const hash = Buffer.from(t.sha256, 'hex');
+    if (hash.length === presented.length && timingSafeEqual(hash, presented) && !found) found = { name: t.name, scope: t.scope };
+  }
+  if (!found) throw new Refusal('token_invalid', 'this token is not known to this server (http.tokens or `payflow token create` in its data directory)');
+  return { kind: 'operator', token: found.name, scope: found.scope };
+}
 
 export class Authenticator {
   constructor(private readonly o: AuthOptions) {}
@@ -80,17 +100,7 @@ export class Authenticator {
     return who;
   }
 
-  private operator(authorization: string): Authenticated {
-    const m = /^Bearer (\S{1,256})$/.exec(authorization);
-    if (!m) throw new Refusal('token_invalid', 'Authorization must be "Bearer <token>"');
-    const presented = Buffer.from(tokenHash(m[1]!), 'hex');
-    // Every known hash is compared, found or not, so the time taken says nothing about which.
-    let found: { name: string; scope: TokenScope } | undefined;
-    for (const t of [...this.o.tokens, ...this.o.requests.tokens()]) {
-      const known = Buffer.from(t.sha256, 'hex');
-      if (known.length === presented.length && timingSafeEqual(known, presented) && !found) found = { name: t.name, scope: t.scope };
-    }
-    if (!found) throw new Refusal('token_invalid', 'this token is not known to the controller');
-    return { kind: 'operator', token: found.name, scope: found.scope };
+  private operator(authorization: string): Operator {
+    return operatorByToken(authorization, [...this.o.tokens, ...this.o.requests.tokens()]);
   }
 }

@@ -57,6 +57,7 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalCode, number>> = {
   signature_invalid: 401,
   signature_stale: 401,
   signature_replayed: 401,
+  token_missing: 401,
   token_invalid: 401,
   not_owner: 403,
   not_allowed: 403,

@@ -8,11 +8,11 @@
 //   POST   /v1/reservations/:id/extensions  the owner or an admin token (Idempotency-Key)
 //   POST   /v1/reservations/:id/vouchers    the owner or an admin token (Idempotency-Key)
 //   PATCH  /v1/classes/:id                  an admin token: basePrice, maxPrice, target, share
-//   POST   /v1/admin/mint                   an admin token, on a testbed ledger only
 //   POST   /v1/payments/stranded            the payer of a payment that could not buy its
 //                                           quote: refunded or credited (the policy)
 // Routes only translate: who asks comes from auth.ts, whether they may from the service.
-// Every operator action is written to the audit log (api_audit) and logged. This plugin
+// Every operator action is written to the audit log (api_audit) and logged (operator-audit.ts).
+// Minting (POST /v1/admin/mint) is mint-routes.ts. This plugin
 // also keeps the request bytes (the signature covers the body's digest) and runs the
 // housekeeping of the API's tables and of expired quotes.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -22,8 +22,8 @@ import { Refusal } from '../reservations/refusal.js';
 import type { ReservationService } from '../reservations/service.js';
 import { RESERVATION_STATES, type PaymentRequest, type Requester, type ReservationState } from '../reservations/types.js';
 import type { Authenticated, Authenticator } from './auth.js';
-import { errorResponse } from './errors.js';
 import type { Idempotency } from './idempotency.js';
+import { auditedAction, type OperatorAction } from './operator-audit.js';
 import type { RequestStore } from './request-store.js';
 
 export interface ReservationRoutesOptions {
@@ -35,8 +35,6 @@ export interface ReservationRoutesOptions {
   purgeEveryMs: number;
   idempotencyRetentionMs: number;
   now: () => number;
-  /** mints on the local ledger (its faucet: refused on a production ledger); absent = no ledger to mint on */
-  mint?: (address: string, amount: bigint) => { txId: string; seq: number; hash: string };
 }
 
 const classChangeBody = {
@@ -44,13 +42,6 @@ const classChangeBody = {
   additionalProperties: false,
   minProperties: 1,
   properties: { basePrice: { type: 'number' }, maxPrice: { type: 'number' }, target: { type: 'number' }, share: { type: 'number' } },
-} as const;
-
-const mintBody = {
-  type: 'object',
-  required: ['address', 'amount'],
-  additionalProperties: false,
-  properties: { address: { type: 'string', pattern: '^pf1[0-9a-f]{64}$' }, amount: { type: 'string', pattern: '^[1-9][0-9]{0,18}$' } },
 } as const;
 
 const hex32 = { type: 'string', pattern: '^[0-9a-f]{32}$' } as const;
@@ -97,8 +88,6 @@ const listQuery = {
   properties: { state: { type: 'string', enum: RESERVATION_STATES }, limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' } },
 } as const;
 
-type Action = 'read' | 'change';
-
 export async function reservationRoutes(app: FastifyInstance, o: ReservationRoutesOptions): Promise<void> {
   // The signature covers the body's exact bytes: keep them beside the parsed JSON.
   const rawBodies = new WeakMap<FastifyRequest, string>();
@@ -113,28 +102,9 @@ export async function reservationRoutes(app: FastifyInstance, o: ReservationRout
   const asService = (who: Authenticated): Requester => (who.kind === 'operator' ? { kind: 'operator', token: who.token } : who);
   const scopeOf = (who: Authenticated | undefined): string => (who === undefined ? '' : who.kind === 'operator' ? `token:${who.token}` : who.address);
 
-  /**
-   * Runs an action; for an operator, checks the token's scope (a read token may not change
-   * anything) and writes the action to the audit log, whatever the outcome.
-   */
-  const audited = async <T>(request: FastifyRequest, who: Authenticated, action: Action, target: string, run: () => Promise<T>): Promise<T> => {
-    if (who.kind !== 'operator') return run();
-    const operator = who;
-    const route = `${request.method} ${request.routeOptions.url ?? request.url}`;
-    const record = (status: number, outcome: string): void => {
-      o.requests.audit({ at: o.now(), actor: operator.token, action: route, target, status, outcome });
-      request.log.info({ audit: { actor: operator.token, scope: operator.scope, action: route, target, status, outcome } }, 'operator action');
-    };
-    try {
-      if (action === 'change' && operator.scope !== 'admin') throw new Refusal('not_allowed', `token ${operator.token} may read, not change reservations (scope read)`);
-      const result = await run();
-      record(200, 'ok');
-      return result;
-    } catch (err) {
-      record(errorResponse(err).status, err instanceof Refusal ? err.code : 'error');
-      throw err;
-    }
-  };
+  /** Runs an action; an operator's is scope-checked and audited (operator-audit.ts). */
+  const audited = async <T>(request: FastifyRequest, who: Authenticated, action: OperatorAction, target: string, run: () => Promise<T>): Promise<T> =>
+    who.kind === 'operator' ? auditedAction(o.requests, o.now, request, who, action, target, run) : run();
 
   app.addHook('onSend', async (request, reply, payload) => {
     o.idempotency.finish(request, reply, payload);
@@ -205,20 +175,6 @@ export async function reservationRoutes(app: FastifyInstance, o: ReservationRout
       return audited(request, who, 'change', request.params.id, async () => o.service.changeClass(request.params.id, request.body, asService(who)));
     },
   );
-
-  app.post<{ Body: { address: string; amount: string } }>('/v1/admin/mint', { schema: { body: mintBody } }, async (request, reply) => {
-    const who = await adminOnly(request, reply);
-    const minted = await audited(request, who, 'change', request.body.address, async () => {
-      if (!o.mint) throw new Refusal('faucet_disabled', 'this controller keeps no local ledger to mint on');
-      try {
-        return o.mint(request.body.address, BigInt(request.body.amount));
-      } catch (err) {
-        if ((err as { code?: unknown }).code === 'faucet_disabled') throw new Refusal('faucet_disabled', (err as Error).message);
-        throw err;
-      }
-    });
-    return reply.status(201).send({ id: minted.txId, seq: minted.seq, hash: minted.hash });
-  });
 
   // A payment that could not buy what it was sent for, claimed back by its payer (signed).
   app.post<{ Body: PaymentRequest }>('/v1/payments/stranded', { schema: { body: paymentBody } }, async (request, reply) => {

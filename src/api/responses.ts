@@ -278,7 +278,11 @@ const ROUTES: Record<string, RouteDescription> = {
   },
   'GET /v1/ledger/accounts/:address': { tag: 'ledger', summary: "An account's balance and nonce", response: { 200: object({ address: string, balance: baseUnits, nonce: integer }), ...e(400) } },
   'POST /v1/ledger/transfers': { tag: 'ledger', summary: 'A signed transfer', response: { 201: object({ id: string, seq: integer, hash: string, proof }), ...e(400, 402) } },
-  'POST /v1/ledger/faucet': { tag: 'ledger', summary: 'Mint test funds (testbed ledgers only)', response: { 201: object({ id: string, seq: integer, hash: string }), ...e(400, 402, 403) } },
+  'POST /v1/ledger/faucet': {
+    tag: 'ledger',
+    summary: 'Mint test funds: the same handler as POST /v1/admin/mint (admin token; testbed ledgers only; 401 token_missing without a token)',
+    response: { 201: object({ id: string, seq: integer, hash: string }), ...e(400, 401, 403) },
+  },
   'POST /v1/ledger/payments/verify': {
     tag: 'ledger',
     summary: 'Check that a payment paid an amount to a recipient with a memo',

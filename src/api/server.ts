@@ -25,6 +25,7 @@ import { Authenticator } from './auth.js';
 import { Idempotency } from './idempotency.js';
 import { installRateLimits, serverLimits } from './limits.js';
 import { RequestStore } from './request-store.js';
+import { mintRoutes } from './mint-routes.js';
 import { reservationRoutes } from './reservation-routes.js';
 
 export type { ErrorBody } from './errors.js';
@@ -120,7 +121,14 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     purgeEveryMs: Math.min(60_000, o.http.signatureWindowMs),
     idempotencyRetentionMs: o.http.idempotencyRetentionMs,
     now,
-    ...(o.localLedger ? { mint: (address: string, amount: bigint) => o.localLedger!.faucet(address, amount, 'admin-mint') } : {}),
+  });
+  // Minting: one handler, at the operator's address and at the ledger's faucet (mint-routes.ts).
+  await app.register(mintRoutes, {
+    paths: ['/v1/admin/mint', '/v1/ledger/faucet'],
+    tokens: o.http.tokens,
+    requests,
+    mint: o.localLedger ? (address: string, amount: bigint) => o.localLedger!.faucet(address, amount, 'admin-mint') : undefined,
+    now,
   });
 
   app.get('/v1/menu', { schema: { querystring: emptyQuery } }, async () => o.service.menu());

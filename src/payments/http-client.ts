@@ -1,6 +1,7 @@
 // A small HTTP client for hosts that pay through a local ledger served by
 // `payflow ledger serve` (or mounted in `payflow controller`): it signs locally and
-// only sends signed messages, so the service never sees a private key.
+// only sends signed messages, so the service never sees a private key. Minting (the
+// testbed faucet) is for operators: it sends the client's admin token as a Bearer token.
 import { formatAmount } from './amount.js';
 import type { SigningKey } from './keys.js';
 import { signChannelOpen, signChannelReclaim, signTransfer } from './journal.js';
@@ -27,14 +28,19 @@ export interface Submitted {
 
 export class LedgerHttpClient {
   private readonly base: string;
+  private readonly token: string | undefined;
 
-  /** baseUrl: where the plugin is mounted, e.g. http://127.0.0.1:8090/v1/ledger */
-  constructor(baseUrl: string) {
+  /**
+   * baseUrl: where the plugin is mounted, e.g. http://127.0.0.1:8090/v1/ledger;
+   * token: an operator token of scope admin, for the faucet only
+   */
+  constructor(baseUrl: string, options: { token?: string } = {}) {
     this.base = baseUrl.replace(/\/+$/, '');
+    this.token = options.token;
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const r = await requestJson<T>(this.base, method, path, body, 'the ledger');
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const r = await requestJson<T>(this.base, method, path, body, 'the ledger', headers);
     if (!r.ok) {
       // Transport failures keep the statuses they always had here: 502 for no or a bad answer.
       const status = r.failure.status === 0 || r.failure.code === 'bad_response' ? 502 : r.failure.status;
@@ -56,8 +62,9 @@ export class LedgerHttpClient {
     return (await this.account(address)).balance;
   }
 
+  /** Mints on a testbed ledger: needs the client's admin token (401 token_missing without one). */
   faucet(address: string, amount: bigint): Promise<Submitted> {
-    return this.call('POST', '/faucet', { address, amount: formatAmount(amount) });
+    return this.call('POST', '/faucet', { address, amount: formatAmount(amount) }, this.token === undefined ? {} : { authorization: `Bearer ${this.token}` });
   }
 
   submitTransfer(signed: unknown): Promise<Submitted> {

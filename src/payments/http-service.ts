@@ -2,9 +2,10 @@
 // `payflow ledger serve` and for `payflow controller` to mount under its own server.
 // Errors are JSON { "error": { "code", "message" } } with a fitting 4xx: 400 for bad JSON
 // or a body that does not match the schema, 402 for payment problems (bad signature,
-// insufficient funds, a refused payment proof), 403 for a disabled faucet, 404 for an
-// unknown channel, 409 for conflicts (nonce, replay, timing). A refused request changes
-// nothing: every write is one SQLite transaction that rolls back on error.
+// insufficient funds, a refused payment proof), 404 for an unknown channel, 409 for
+// conflicts (nonce, replay, timing). A refused request changes nothing: every write is one
+// SQLite transaction that rolls back on error. Minting is not here: it needs an operator's
+// admin token, which the server that mounts this plugin checks (src/api/mint-routes.ts).
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { auditLedger } from './audit.js';
 import { formatAmount, parseAmount } from './amount.js';
@@ -32,13 +33,6 @@ const transferSchema = {
   required: ['from', 'to', 'amount', 'nonce', 'memo', 'signature'],
   additionalProperties: false,
   properties: { from: address, to: address, amount, nonce, memo, signature },
-} as const;
-
-const faucetSchema = {
-  type: 'object',
-  required: ['address', 'amount'],
-  additionalProperties: false,
-  properties: { address, amount },
 } as const;
 
 const verifySchema = {
@@ -144,11 +138,6 @@ export const ledgerPlugin: FastifyPluginAsync<LedgerPluginOptions> = async (app,
     return reply.status(201).send({ id: e.txId, seq: e.seq, hash: e.hash, proof: { ledger: 'local', id: e.txId } });
   });
 
-  app.post<{ Body: { address: string; amount: string } }>('/faucet', { schema: { body: faucetSchema } }, async (request, reply) => {
-    const e = ledger.faucet(request.body.address, parseAmount(request.body.amount));
-    return reply.status(201).send({ id: e.txId, seq: e.seq, hash: e.hash });
-  });
-
   app.post<{ Body: { proof: { ledger: 'local'; id: string }; payTo: string; amount: string; memo: string } }>(
     '/payments/verify',
     { schema: { body: verifySchema } },
@@ -201,17 +190,22 @@ export interface LedgerServer {
   close(): Promise<void>;
 }
 
-/** A standalone server for `payflow ledger serve` (and tests): the plugin under /v1/ledger. */
+/**
+ * A standalone server for `payflow ledger serve` (and tests): the plugin under /v1/ledger,
+ * plus what `extend` registers before it listens (the admin-only faucet, src/api/ledger-server.ts).
+ */
 export async function startLedgerServer(options: {
   ledger: LocalLedger;
   host?: string;
   port?: number;
   prefix?: string;
   logger?: boolean;
+  extend?: (app: FastifyInstance, prefix: string) => Promise<void>;
 }): Promise<LedgerServer> {
   const prefix = options.prefix ?? '/v1/ledger';
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 });
   await app.register(ledgerPlugin, { prefix, ledger: options.ledger });
+  await options.extend?.(app, prefix);
   const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   return { app, url: `${address}${prefix}`, close: () => app.close() };
 }

@@ -75,6 +75,8 @@ export type RefusalCode =
   | 'signature_stale'
   /** the nonce was used before */
   | 'signature_replayed'
+  /** a route that needs an operator token (minting) was called without one */
+  | 'token_missing'
   | 'token_invalid'
   // retries and limits
   /** an Idempotency-Key reused with another request */

@@ -1,8 +1,9 @@
 // The operator's run-time changes over the HTTP API, for admin tokens only: a class's
 // prices, target and share (PATCH /v1/classes/:id), validated like the config, taking
 // effect in quotes at once and kept across a restart; minting on a testbed ledger
-// (POST /v1/admin/mint), refused on a production ledger. A read token or a signed account
-// gets 403, no token 401; every admin action is in the audit log.
+// (POST /v1/admin/mint, and the same handler at the ledger's POST /v1/ledger/faucet), refused
+// on a production ledger. A read token or a signed account gets 403, no token 401 (for
+// minting token_missing, saying how to get a token); every admin action is in the audit log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startController } from '../../src/app/main.js';
@@ -66,11 +67,16 @@ describe('admin: class changes at run time', () => {
   });
 
   it('a read token and a signed account get 403, no token 401; minting follows the same rule', async () => {
-    for (const [path, method, body] of [['/v1/classes/gold', 'PATCH', { target: 0.6 }], ['/v1/admin/mint', 'POST', { address: h.payer.address, amount: '5' }]] as const) {
+    const mint = { address: h.payer.address, amount: '5' };
+    for (const [path, method, body, missing] of [
+      ['/v1/classes/gold', 'PATCH', { target: 0.6 }, 'signature_missing'],
+      ['/v1/admin/mint', 'POST', mint, 'token_missing'],
+      ['/v1/ledger/faucet', 'POST', mint, 'token_missing'],
+    ] as const) {
       expect((await call(h, method, path, body, { authorization: `Bearer ${READ}` })).body).toMatchObject({ error: { code: 'not_allowed' } });
       const signature = signRequest(accountSigner(h.payer), { method, path, body: JSON.stringify(body) });
       expect(await call(h, method, path, body, { 'payflow-signature': signature })).toMatchObject({ status: 403, body: { error: { code: 'not_allowed' } } });
-      expect(await call(h, method, path, body)).toMatchObject({ status: 401, body: { error: { code: 'signature_missing' } } });
+      expect(await call(h, method, path, body)).toMatchObject({ status: 401, body: { error: { code: missing } } });
     }
     const before = await h.ledger.balance(h.payer.address);
     const minted = await call(h, 'POST', '/v1/admin/mint', { address: h.payer.address, amount: '777' }, admin);
@@ -79,6 +85,18 @@ describe('admin: class changes at run time', () => {
     expect(h.running.store.db.prepare("SELECT actor, status FROM api_audit WHERE action = 'POST /v1/admin/mint' ORDER BY at").all()).toEqual([
       { actor: 'auditor', status: 403 },
       { actor: 'ops', status: 200 },
+    ]);
+  });
+
+  it('the ledger\'s faucet is the same handler: an old client without a token is told how to get one; admin mints, audited', async () => {
+    const old = await call(h, 'POST', '/v1/ledger/faucet', { address: h.payer.address, amount: '5' });
+    expect(old).toMatchObject({ status: 401, body: { error: { code: 'token_missing', message: expect.stringMatching(/operator token of scope admin.*payflow token create --scope admin/) } } });
+    const before = await h.ledger.balance(h.payer.address);
+    expect((await call(h, 'POST', '/v1/ledger/faucet', { address: h.payer.address, amount: '9' }, admin)).status).toBe(201);
+    expect((await h.ledger.balance(h.payer.address)) - before).toBe(9n);
+    expect(h.running.store.db.prepare("SELECT actor, target, status, outcome FROM api_audit WHERE action = 'POST /v1/ledger/faucet' AND actor != 'test-funder' ORDER BY seq").all()).toEqual([
+      { actor: 'auditor', target: h.payer.address, status: 403, outcome: 'not_allowed' },
+      { actor: 'ops', target: h.payer.address, status: 200, outcome: 'ok' },
     ]);
   });
 });
@@ -94,10 +112,12 @@ describe('admin: minting on a production ledger', () => {
       { network: new TestNetwork(), logger: pino({ level: 'silent' }) },
     );
     try {
-      const res = await fetch(`${running.url}/v1/admin/mint`, { method: 'POST', headers: { 'content-type': 'application/json', ...admin }, body: JSON.stringify({ address: SigningKey.generate().address, amount: '5' }) });
-      expect(res.status).toBe(403);
-      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'faucet_disabled', message: expect.stringMatching(/production ledger/) });
-      expect(running.store.db.prepare("SELECT actor, status, outcome FROM api_audit WHERE action = 'POST /v1/admin/mint'").all()).toEqual([{ actor: 'ops', status: 403, outcome: 'faucet_disabled' }]);
+      for (const path of ['/v1/admin/mint', '/v1/ledger/faucet']) {
+        const res = await fetch(`${running.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...admin }, body: JSON.stringify({ address: SigningKey.generate().address, amount: '5' }) });
+        expect(res.status).toBe(403);
+        expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'faucet_disabled', message: expect.stringMatching(/production ledger/) });
+        expect(running.store.db.prepare('SELECT actor, status, outcome FROM api_audit WHERE action = ?').all(`POST ${path}`)).toEqual([{ actor: 'ops', status: 403, outcome: 'faucet_disabled' }]);
+      }
     } finally {
       await running.close();
       t.cleanup();

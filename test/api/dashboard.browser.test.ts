@@ -14,9 +14,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import { startController, type RunningController } from '../../src/app/main.js';
-import { LedgerHttpClient } from '../../src/payments/http-client.js';
 import { SigningKey } from '../../src/payments/keys.js';
-import { tempDir, testConfig } from '../reservations/helpers.js';
+import { fundingLedger, tempDir, testConfig } from '../reservations/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -98,7 +97,7 @@ describe.skipIf(!haveChromium)(`dashboard in chromium${haveChromium ? '' : ` (${
 
   it('shows the new price, the reservation and the revenue after a paid reservation raises gold\'s load', async () => {
     const before = await priceText('gold');
-    const ledger = new LedgerHttpClient(api.ledgerUrl);
+    const ledger = fundingLedger(api.ledgerUrl);
     const payer = SigningKey.generate();
     await ledger.faucet(payer.address, 10n ** 12n);
     const q = await api.quote({ src: '10.0.0.1', dst: '10.0.0.2', classId: 'gold', rate: '3mbit', duration: '600s' });

@@ -78,7 +78,7 @@ async function freePort(): Promise<number> {
 /** A config file (static topology, no switches) whose API listens on `listen`. */
 function config(name: string, listen: string, level = 'info'): string {
   const file = join(t.dir, `${name}.yaml`);
-  const text = configText(join(t.dir, name)).replace('http: { listen: "127.0.0.1:0" }', `http: { listen: "${listen}" }`).replace('log: { level: warn }', `log: { level: ${level} }`);
+  const text = configText(join(t.dir, name)).replace('http: { listen: "127.0.0.1:0"', `http: { listen: "${listen}"`).replace('log: { level: warn }', `log: { level: ${level} }`);
   writeFileSync(file, text);
   return file;
 }

@@ -4,7 +4,7 @@
 // (real OpenFlowNetwork, SQLite in a temp dir, the local ledger in testbed mode); three
 // userspace-datapath bridges in a line s1 – s2 – s3, one host namespace per bridge (the
 // shared lab, bench/support/ovs-lab.ts). After LLDP discovery and host learning, a user's
-// commands — `payflow ledger keygen`, `payflow ledger faucet`, `payflow reserve` — buy
+// commands — `payflow ledger keygen`, `payflow token create`, `payflow ledger faucet --token`, `payflow reserve` — buy
 // 4 Mbit/s of gold from h1 to h3; ovs-ofctl then shows the ingress flow (match, meter,
 // DSCP, output), the meter at the paid rate and the marked flow on the next hops, and a
 // packet arrives at h3 re-marked. A second, already paid reservation over the 10 Mbit/s
@@ -84,6 +84,7 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
   let url = '';
   let api: ApiClient;
   let wallet = '';
+  let adminToken = '';
   let releaseLock: (() => void) | undefined;
 
   let configFile = '';
@@ -161,7 +162,11 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
     if (keygen.status === 0) api = new ApiClient(url, { signer: accountSigner(SigningKey.load(wallet)) });
     expect(keygen.status, keygen.stderr).toBe(0);
     const address = (JSON.parse(keygen.stdout) as { address: string }).address;
-    const faucet = await cli('ledger', 'faucet', address, '1000000000000', '--url', api.ledgerUrl);
+    // minting needs an admin token: the operator makes one in the running controller's store
+    const created = await cli('token', 'create', '--name', 'e2e-funder', '--scope', 'admin', '--data-dir', join(dir, 'data'), '--json');
+    expect(created.status, created.stderr).toBe(0);
+    adminToken = (JSON.parse(created.stdout) as { token: string }).token;
+    const faucet = await cli('ledger', 'faucet', address, '1000000000000', '--url', api.ledgerUrl, '--token', adminToken);
     expect(faucet.status, faucet.stderr).toBe(0);
   }, 600_000);
 
@@ -181,7 +186,7 @@ describe.skipIf(!!reason)(`payflow controller + payflow reserve against Open vSw
 
   test('payflow reserve buys 4 Mbit/s of gold h1 → h3; ovs-ofctl shows meter, marking and path flows; DELETE removes them', async () => {
     // a second flow across the same bottleneck, quoted and paid now, reserved later
-    const ledger = new LedgerHttpClient(api.ledgerUrl);
+    const ledger = new LedgerHttpClient(api.ledgerUrl, { token: adminToken });
     const payer = SigningKey.generate();
     await ledger.faucet(payer.address, 10n ** 12n);
     const q2 = await api.quote({ src: h2.ipv4, dst: h3.ipv4, classId: 'gold', rate: '2mbit', duration: '60s' });

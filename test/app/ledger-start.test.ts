@@ -10,9 +10,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import { accountSigner } from '../../src/api/request-signature.js';
-import { LedgerHttpClient } from '../../src/payments/http-client.js';
 import { SigningKey } from '../../src/payments/keys.js';
-import { CLI, configText, startCli, tempDir } from '../reservations/helpers.js';
+import { CLI, configText, fundingLedger, startCli, tempDir } from '../reservations/helpers.js';
 
 const t = tempDir('payflow-ledger-start-');
 afterAll(() => t.cleanup());
@@ -51,7 +50,7 @@ describe('the controller refuses to start on a ledger that fails its audit', () 
     try {
       const payer = SigningKey.generate();
       const api = new ApiClient(c.url, { signer: accountSigner(payer) });
-      const ledger = new LedgerHttpClient(api.ledgerUrl);
+      const ledger = fundingLedger(api.ledgerUrl);
       await ledger.faucet(payer.address, 10n ** 12n);
       const q = await api.quote({ src: '10.0.0.1', dst: '10.0.0.2', rate: '1mbit', duration: '1h' });
       reservationId = (await api.reserve(q.quote.id, await ledger.pay(payer, q.quote.payTo, BigInt(q.quote.amount), q.quote.id))).id;

@@ -16,7 +16,7 @@ import { ChannelSigningKey } from '../../src/payments/channel-keys.js';
 import { VoucherSigner } from '../../src/payments/channels.js';
 import { LedgerHttpClient } from '../../src/payments/http-client.js';
 import { SigningKey } from '../../src/payments/keys.js';
-import { CLI, configText, startCli, tempDir, type Started } from '../reservations/helpers.js';
+import { CLI, configText, fundingLedger, startCli, tempDir, type Started } from '../reservations/helpers.js';
 
 const t = tempDir('payflow-settle-crash-');
 const running: Started[] = [];
@@ -42,7 +42,7 @@ describe('automatic settlement across a crash', () => {
     running.push(first);
     const payer = SigningKey.generate();
     const api = new ApiClient(first.url, { signer: accountSigner(payer) });
-    const ledger = new LedgerHttpClient(api.ledgerUrl);
+    const ledger = fundingLedger(api.ledgerUrl);
     await ledger.faucet(payer.address, 10n ** 12n);
     const channelKey = ChannelSigningKey.generate('ed25519');
     const channels: { id: string; cumulative: bigint }[] = [];

@@ -1,9 +1,10 @@
 // `payflow ledger ...` through the built CLI (node dist/src/cli/main.js, after
 // `npx tsc -p tsconfig.json`): keygen, faucet (testbed only), pay, balance, verify — and
 // verify naming the entry that was edited in the ledger file. `serve` runs as a real
-// child process on a real socket and the other commands talk to it with --url.
+// child process on a real socket and the other commands talk to it with --url; its faucet
+// mints only with an admin token made by `payflow token create` in the same data directory.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -93,13 +94,22 @@ describe('payflow ledger (CLI)', () => {
       });
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/ledger$/);
       const asyncRun = (...args: string[]) =>
-        new Promise<{ code: number | null; out: string }>((res) => {
+        new Promise<{ code: number | null; out: string; err: string }>((res) => {
           const c = spawn(process.execPath, [cli, 'ledger', ...args]);
           let out = '';
+          let err = '';
           c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-          c.on('close', (code) => res({ code, out: out.trim() }));
+          c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+          c.on('close', (code) => res({ code, out: out.trim(), err }));
         });
-      expect((await asyncRun('faucet', aliceAddr, '500', '--url', url)).code).toBe(0);
+      // minting over HTTP needs an admin token of the ledger's data directory
+      const noToken = await asyncRun('faucet', aliceAddr, '500', '--url', url);
+      expect(noToken.code).toBe(1);
+      expect(noToken.err).toMatch(/token_missing|operator token of scope admin/);
+      const created = spawnSync(process.execPath, [cli, 'token', 'create', '--name', 'funder', '--scope', 'admin', '--data-dir', data, '--json'], { encoding: 'utf8' });
+      expect(created.status, created.stderr).toBe(0);
+      const token = (JSON.parse(created.stdout) as { token: string }).token;
+      expect((await asyncRun('faucet', aliceAddr, '500', '--url', url, '--token', token)).code).toBe(0);
       const paid = await asyncRun('pay', '--key', aliceFile, '--to', bobAddr, '--amount', '120', '--url', url);
       expect(paid.code).toBe(0);
       expect(paid.out).toMatch(/^[0-9a-f]{64}$/);

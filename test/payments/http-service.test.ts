@@ -2,9 +2,14 @@
 // client and by raw fetch for the malformed requests: bad JSON, schema violations, forged
 // transfers and malformed channel keys are refused with the JSON error contract and leave
 // the ledger as it was. Channels run with both channel-key schemes (keys made once per file).
+// The server is the one `payflow ledger serve` runs (src/api/ledger-server.ts): its faucet
+// mints only for an operator token of scope admin, and audits every token's attempt.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
-import { startLedgerServer, ledgerPlugin, type LedgerServer } from '../../src/payments/http-service.js';
+import { ledgerPlugin, type LedgerServer } from '../../src/payments/http-service.js';
+import { startLedgerApi } from '../../src/api/ledger-server.js';
+import { tokenHash } from '../../src/api/auth.js';
+import { RequestStore } from '../../src/api/request-store.js';
 import { LedgerHttpClient } from '../../src/payments/http-client.js';
 import { LocalLedger } from '../../src/payments/local-ledger.js';
 import { LedgerError } from '../../src/payments/ledger.js';
@@ -22,10 +27,17 @@ beforeAll(() => {
 let server: LedgerServer;
 let client: LedgerHttpClient;
 
+const ADMIN = 'pft_ledger-admin';
+const READ = 'pft_ledger-reader';
+const tokens = [
+  { name: 'ops', sha256: tokenHash(ADMIN), scope: 'admin' as const },
+  { name: 'auditor', sha256: tokenHash(READ), scope: 'read' as const },
+];
+
 beforeEach(async () => {
   f = ledgerFixture();
-  server = await startLedgerServer({ ledger: f.ledger });
-  client = new LedgerHttpClient(server.url);
+  server = await startLedgerApi({ ledger: f.ledger, store: f.store, tokens });
+  client = new LedgerHttpClient(server.url, { token: ADMIN });
 });
 afterEach(async () => {
   await server.close();
@@ -146,12 +158,30 @@ describe('ledger HTTP service', () => {
     expect(await client.audit()).toMatchObject({ ok: true });
   });
 
-  it('keeps the faucet closed on a ledger that is not a testbed (403)', async () => {
+  it('mints only for an admin token: none 401, a read token 403, admin 201; each token\'s attempt audited', async () => {
+    const none = await rejection(new LedgerHttpClient(server.url).faucet(f.alice.address, 5n));
+    expect([none.status, none.code]).toEqual([401, 'token_missing']);
+    expect(none.message).toMatch(/payflow token create --scope admin/);
+    const read = await rejection(new LedgerHttpClient(server.url, { token: READ }).faucet(f.alice.address, 5n));
+    expect([read.status, read.code]).toEqual([403, 'not_allowed']);
+    const unknown = await rejection(new LedgerHttpClient(server.url, { token: 'pft_nobody' }).faucet(f.alice.address, 5n));
+    expect([unknown.status, unknown.code]).toEqual([401, 'token_invalid']);
+    expect(await client.balance(f.alice.address)).toBe(0n);
+    await client.faucet(f.alice.address, 5n);
+    expect(await client.balance(f.alice.address)).toBe(5n);
+    expect(new RequestStore(f.store).auditLog().map((e) => [e.actor, e.action, e.target, e.status, e.outcome]).reverse()).toEqual([
+      ['auditor', 'POST /v1/ledger/faucet', f.alice.address, 403, 'not_allowed'],
+      ['ops', 'POST /v1/ledger/faucet', f.alice.address, 200, 'ok'],
+    ]);
+  });
+
+  it('keeps the faucet closed on a ledger that is not a testbed (403), admin token or not', async () => {
     const plain = LocalLedger.open(f.store, { authorityKey: f.authority });
-    const other = await startLedgerServer({ ledger: plain });
+    const other = await startLedgerApi({ ledger: plain, store: f.store, tokens });
     try {
-      const e = await rejection(new LedgerHttpClient(other.url).faucet(f.alice.address, 5n));
+      const e = await rejection(new LedgerHttpClient(other.url, { token: ADMIN }).faucet(f.alice.address, 5n));
       expect([e.status, e.code]).toEqual([403, 'faucet_disabled']);
+      expect(new RequestStore(f.store).auditLog(1)).toMatchObject([{ actor: 'ops', status: 403, outcome: 'faucet_disabled' }]);
     } finally {
       await other.close();
     }
@@ -165,6 +195,9 @@ describe('ledger HTTP service', () => {
     try {
       expect((await new LedgerHttpClient(`${address}/v1/ledger`).info()).ledgerId).toBe(f.ledger.ledgerId);
       expect((await fetch(`${address}/v1/menu`)).status).toBe(200);
+      // the plugin alone does not mint: that is for a server that checks admin tokens
+      const faucet = await fetch(`${address}/v1/ledger/faucet`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ address: f.alice.address, amount: '5' }) });
+      expect(faucet.status).toBe(404);
     } finally {
       await app.close();
     }

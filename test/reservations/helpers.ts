@@ -10,6 +10,7 @@ import pino from 'pino';
 import { afterEach, beforeEach } from 'vitest';
 import { ApiClient, ApiError } from '../../src/api/client.js';
 import { accountSigner } from '../../src/api/request-signature.js';
+import { tokenHash } from '../../src/api/auth.js';
 import { defaultConfig } from '../../src/config/defaults.js';
 import type { PayflowConfig } from '../../src/config/types.js';
 import type { EnforcedReservation, Enforcer, LoadSample, Network, NetworkStats } from '../../src/network/contracts.js';
@@ -92,6 +93,15 @@ export function tempDir(prefix = 'payflow-g1-'): { dir: string; cleanup: () => v
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The admin token every test controller knows (minting needs one): what the testbed gives itself. */
+export const TEST_ADMIN_TOKEN = 'pft_test-admin-that-funds-wallets';
+export const TEST_ADMIN = { name: 'test-funder', sha256: tokenHash(TEST_ADMIN_TOKEN), scope: 'admin' } as const;
+
+/** A ledger client that may mint (it carries TEST_ADMIN_TOKEN). */
+export function fundingLedger(ledgerUrl: string): LedgerHttpClient {
+  return new LedgerHttpClient(ledgerUrl, { token: TEST_ADMIN_TOKEN });
+}
+
 export function testConfig(dataDir: string, patch: (c: PayflowConfig) => void = () => undefined): PayflowConfig {
   const c = defaultConfig();
   c.dataDir = dataDir;
@@ -99,6 +109,7 @@ export function testConfig(dataDir: string, patch: (c: PayflowConfig) => void = 
   c.http.listen = { host: '127.0.0.1', port: 0 };
   c.ledger = { kind: 'local', testbed: true, baseUnitsPerCurrencyUnit: 1_000_000 };
   patch(c);
+  c.http.tokens = [...c.http.tokens, TEST_ADMIN];
   return c;
 }
 
@@ -109,6 +120,7 @@ export interface Harness {
   api: ApiClient;
   /** signs nothing */
   anon: ApiClient;
+  /** carries TEST_ADMIN_TOKEN, so that it may mint */
   ledger: LedgerHttpClient;
   payer: SigningKey;
   clock: { now: number };
@@ -124,7 +136,7 @@ export async function startHarness(dataDir: string, opts: { network?: TestNetwor
   const payer = opts.payer ?? SigningKey.generate();
   const api = new ApiClient(running.url, { signer: accountSigner(payer) });
   const anon = new ApiClient(running.url);
-  const ledger = new LedgerHttpClient(api.ledgerUrl);
+  const ledger = fundingLedger(api.ledgerUrl);
   await ledger.faucet(payer.address, 10n ** 15n);
   return {
     running,
@@ -167,7 +179,7 @@ export function configText(dataDir: string): string {
     `dataDir: ${JSON.stringify(dataDir)}`,
     'log: { level: warn }',
     'openflow: { enabled: false, listen: "127.0.0.1:0" }',
-    'http: { listen: "127.0.0.1:0" }',
+    `http: { listen: "127.0.0.1:0", tokens: [{ name: ${TEST_ADMIN.name}, sha256: "${TEST_ADMIN.sha256}", scope: admin }] }`,
     'ledger: { kind: local, testbed: true }',
     'links: { defaultCapacity: 100mbit }',
     'topology:',

@@ -11,7 +11,7 @@ import { accountSigner } from '../../src/api/request-signature.js';
 import { ApiClient, ApiError } from '../../src/api/client.js';
 import { LedgerHttpClient } from '../../src/payments/http-client.js';
 import { SigningKey } from '../../src/payments/keys.js';
-import { CLI, configText, startCli, tempDir } from './helpers.js';
+import { CLI, configText, fundingLedger, startCli, tempDir, TEST_ADMIN_TOKEN } from './helpers.js';
 
 describe('payflow controller: kill -9 and restart; the client commands', () => {
   const t = tempDir();
@@ -34,7 +34,7 @@ describe('payflow controller: kill -9 and restart; the client commands', () => {
     running = await startCli(['controller', '--config', configPath]);
     const payer = SigningKey.generate();
     const api = new ApiClient(running.url, { signer: accountSigner(payer) });
-    const ledger = new LedgerHttpClient(api.ledgerUrl);
+    const ledger = fundingLedger(api.ledgerUrl);
     await ledger.faucet(payer.address, 10n ** 12n);
     const q = await api.quote({ src: '10.0.0.1', dst: '10.0.0.2', classId: 'gold', rate: '5mbit', duration: '1h', proto: 6, dstPort: 443 });
     const proof = await ledger.pay(payer, q.quote.payTo, BigInt(q.quote.amount), q.quote.id);
@@ -72,7 +72,13 @@ describe('payflow controller: kill -9 and restart; the client commands', () => {
     const quote = spawnSync('node', [CLI, 'quote', '--api', url, '--src', 'fd00::1', '--dst', 'fd00::2', '--rate', '2mbit', '--duration', '30s', '--class', 'silver', '--json'], { encoding: 'utf8' });
     expect(quote.status, quote.stderr).toBe(0);
     expect(JSON.parse(quote.stdout).quote.terms).toMatchObject({ classId: 'silver', rateBps: 2_000_000, durationMs: 30_000 });
-    const res = spawnSync('node', [CLI, 'reserve', '--api', url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '5mbit', '--duration', '60s', '--wallet', wallet, '--faucet', '--json'], { encoding: 'utf8' });
+    // --faucet mints with an admin token: without one it is refused, saying how to get one
+    const buy = [CLI, 'reserve', '--api', url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '5mbit', '--duration', '60s', '--wallet', wallet, '--faucet', '--json'];
+    const { PAYFLOW_TOKEN: _ignored, ...envWithoutToken } = process.env;
+    const noToken = spawnSync('node', buy, { encoding: 'utf8', env: envWithoutToken });
+    expect(noToken.status).toBe(1);
+    expect(noToken.stderr).toMatch(/token_missing|operator token of scope admin/);
+    const res = spawnSync('node', buy, { encoding: 'utf8', env: { ...envWithoutToken, PAYFLOW_TOKEN: TEST_ADMIN_TOKEN } });
     expect(res.status, res.stderr).toBe(0);
     const r = JSON.parse(res.stdout) as { id: string; state: string; rateBps: number; classId: string };
     expect(r).toMatchObject({ state: 'active', rateBps: 5_000_000, classId: 'gold' });
@@ -92,7 +98,7 @@ describe('payflow controller: kill -9 and restart; the client commands', () => {
     expect(text.stdout).toMatch(new RegExp(`reservation ${r.id} cancelled`));
     expect(text.stdout).toMatch(/refunded \d+ to pf1/);
     // a refusal is printed with its reason and exit status 1
-    const big = spawnSync('node', [CLI, 'reserve', '--api', url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '90mbit', '--duration', '60s', '--wallet', wallet, '--faucet'], { encoding: 'utf8' });
+    const big = spawnSync('node', [CLI, 'reserve', '--api', url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '90mbit', '--duration', '60s', '--wallet', wallet, '--faucet', '--token', TEST_ADMIN_TOKEN], { encoding: 'utf8' });
     expect(big.status).toBe(1);
     expect(big.stderr).toMatch(/at most \d+ bit\/s fits now/);
   });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import { accountSigner } from '../../src/api/request-signature.js';
 import { SigningKey } from '../../src/payments/keys.js';
-import { CLI, configText, startCli, tempDir, type Started } from './helpers.js';
+import { CLI, configText, startCli, tempDir, TEST_ADMIN_TOKEN, type Started } from './helpers.js';
 
 interface StreamEvent {
   event: 'reserved' | 'channel' | 'voucher' | 'spent' | 'stopped';
@@ -43,7 +43,7 @@ describe('payflow reserve --stream: pay as you go through a micropayment channel
     t.cleanup();
   });
 
-  const reserveArgs = (...more: string[]) => [CLI, 'reserve', '--api', running!.url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '1mbit', '--class', 'gold', '--wallet', wallet, '--faucet', '--json', ...more];
+  const reserveArgs = (...more: string[]) => [CLI, 'reserve', '--api', running!.url, '--src', '10.0.0.1', '--dst', '10.0.0.2', '--rate', '1mbit', '--class', 'gold', '--wallet', wallet, '--faucet', '--token', TEST_ADMIN_TOKEN, '--json', ...more];
 
   it('pays one period ahead with vouchers until the deposit is spent; the reservation then holds exactly what was paid', async () => {
     const r = spawnSync('node', reserveArgs('--duration', '2s', '--stream', '1s', '--periods', '3'), { encoding: 'utf8', timeout: 60_000 });

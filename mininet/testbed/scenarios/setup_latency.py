@@ -43,8 +43,8 @@ def phase(ctx, name, count, concurrency, port_base):
     time.sleep(2)   # every probe flow is flowing, unmarked, before the first purchase
     out = os.path.join(ctx.workdir, 'batch-%s.json' % name)
     log('%s: buying %d reservations of %s, %d at a time (reserve-batch in h1)' % (name, count, RATE, concurrency))
-    cmd = 'node %s --api %s --src %s --dst %s --dst-port-base %d --count %d --concurrency %d --rate %s --duration 300s --class gold --out %s' % (
-        BATCH, ctx.ctl.api, h1.IP(), h3.IP(), port_base, count, concurrency, RATE, out)
+    cmd = 'node %s --api %s --token %s --src %s --dst %s --dst-port-base %d --count %d --concurrency %d --rate %s --duration 300s --class gold --out %s' % (
+        BATCH, ctx.ctl.api, ctx.ctl.admin_token, h1.IP(), h3.IP(), port_base, count, concurrency, RATE, out)
     text = h1.cmd(cmd + ' 2>&1; echo "EXIT=$?"')
     body, _, code = text.rpartition('EXIT=')
     log('  ' + body.strip().replace('\n', '\n  '))

@@ -38,7 +38,7 @@ def run(ctx):
     events_file = os.path.join(ctx.workdir, 'stream-events.json')
     log('h1 buys %g Mbit/s for %d s, then pays as it goes: one voucher per %d s, deposit %d periods' % (PAID, first, period, periods))
     cmd = ['node', CLI, 'reserve', '--api', ctx.ctl.api, '--src', h1.IP(), '--dst', h3.IP(), '--rate', '%gmbit' % PAID,
-           '--duration', '%ds' % first, '--class', 'gold', '--wallet', wallet, '--faucet', '--json',
+           '--duration', '%ds' % first, '--class', 'gold', '--wallet', wallet, '--faucet', '--token', ctx.ctl.admin_token, '--json',
            '--stream', '%ds' % period, '--periods', str(periods)]
     t_req = time.time() - t_start
     streamer = h1.popen(cmd, stdout=open(events_file, 'w'), stderr=subprocess.STDOUT)

@@ -1,5 +1,5 @@
-// Shared by `payflow quote`, `payflow reserve` and `payflow reservations`: the flow options
-// and the text form of a quote and a reservation (money as src/cli/money.ts prints it).
+// Shared by `payflow quote`, `payflow reserve` and `payflow reservations`: the flow options,
+// the operator token (--token or PAYFLOW_TOKEN) and the text form of a quote and a reservation (money as src/cli/money.ts prints it).
 import { flagString, UsageError, type ParsedArgs } from '../args.js';
 import type { QuoteRequest, QuoteView, ReservationView } from '../../reservations/types.js';
 import { formatBaseUnits, formatPrice } from '../money.js';
@@ -14,6 +14,17 @@ export const FLOW_USAGE = [
   '  --class ID       service class (default: the first that is not best effort; see the menu)',
   '  --proto N --src-port N --dst-port N --flow-label N|auto   narrow the match (optional)',
 ];
+
+/** The operator token of --token, else of the environment's PAYFLOW_TOKEN (kept out of the process list). */
+export function operatorToken(args: ParsedArgs): string | undefined {
+  return flagString(args, 'token') ?? (process.env['PAYFLOW_TOKEN'] || undefined);
+}
+
+/** The same, as the ledger client's option. */
+export function operatorTokenOption(args: ParsedArgs): { token?: string } {
+  const token = operatorToken(args);
+  return token === undefined ? {} : { token };
+}
 
 export function apiUrl(args: ParsedArgs): string {
   return flagString(args, 'api') ?? 'http://127.0.0.1:8080';

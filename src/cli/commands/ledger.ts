@@ -2,7 +2,8 @@
 // the command line. Commands work on the ledger file under --data
 // (default ./payflow-data/payflow.db, the store the controller also uses) or, with
 // --url, through a ledger served over HTTP. The faucet only runs with --testbed, and only
-// on a testbed ledger (fixed in its genesis entry). Every write signs the journal's head
+// on a testbed ledger (fixed in its genesis entry); over HTTP it needs an operator token of
+// scope admin (--token or PAYFLOW_TOKEN), and `serve` mints only for such a token. Every write signs the journal's head
 // into DIR/ledger-checkpoint.json; verify compares the journal with it.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,14 +18,16 @@ import { auditRecords } from '../../reservations/audit.js';
 import { parseAmount, parsePositiveAmount, formatAmount } from '../../payments/amount.js';
 import { signChannelReclaim, signTransfer } from '../../payments/journal.js';
 import { LedgerHttpClient } from '../../payments/http-client.js';
-import { startLedgerServer } from '../../payments/http-service.js';
 import { IotaLedger } from '../../payments/iota-ledger.js';
+import { startLedgerApi } from '../../api/ledger-server.js';
+import { operatorTokenOption } from './client-args.js';
 
 const usage = [
   'usage: payflow ledger <subcommand> [options]',
   '',
   '  keygen  [--out FILE]                         new Ed25519 key file (default ./payflow-key.json); prints the address',
-  '  faucet  ADDRESS AMOUNT --testbed             mint test money (testbed ledgers only)',
+  '  faucet  ADDRESS AMOUNT --testbed             mint test money (testbed ledgers only); with --url it needs',
+  '                                               an admin token (--token TOKEN or PAYFLOW_TOKEN)',
   '  balance ADDRESS                              balance and nonce of an address',
   '  pay     --key FILE --to ADDRESS --amount N [--memo TEXT]',
   '                                               sign and submit a transfer; prints the payment proof id',
@@ -38,7 +41,8 @@ const usage = [
   '  checkpoint --init                            write the first checkpoint of a ledger made before checkpoints',
   '                                               existed (after a full audit; needs the authority key)',
   '  serve   [--host 127.0.0.1] [--port 8090] [--testbed] [--operator ADDRESS]',
-  '                                               serve the ledger over HTTP under /v1/ledger',
+  '                                               serve the ledger over HTTP under /v1/ledger; its faucet',
+  '                                               mints only for an admin token of DIR (`payflow token create`)',
   '',
   'common options:',
   '  --data DIR   data directory (default ./payflow-data): ledger in DIR/payflow.db,',
@@ -55,7 +59,7 @@ const usage = [
 ].join('\n');
 
 const spec = {
-  values: ['data', 'url', 'out', 'key', 'to', 'amount', 'memo', 'proof', 'pay-to', 'host', 'port', 'operator', 'iota-rpc', 'coin-type'],
+  values: ['data', 'url', 'out', 'key', 'to', 'amount', 'memo', 'proof', 'pay-to', 'host', 'port', 'operator', 'iota-rpc', 'coin-type', 'token'],
   switches: ['testbed', 'json', 'init'],
 };
 
@@ -127,7 +131,7 @@ async function faucet(args: ParsedArgs): Promise<number> {
   const amount = amountArg(amountText, 'AMOUNT');
   const url = flagString(args, 'url');
   if (url) {
-    const r = await new LedgerHttpClient(url).faucet(address, amount);
+    const r = await new LedgerHttpClient(url, operatorTokenOption(args)).faucet(address, amount);
     out(args, { ...r }, `minted ${amount} to ${address} (entry ${r.seq})`);
     return 0;
   }
@@ -331,8 +335,8 @@ async function serve(args: ParsedArgs): Promise<number> {
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be 0..65535');
   const { store, ledger } = openLocal(args, true, operator);
-  const server = await startLedgerServer({ ledger, host: flagString(args, 'host') ?? '127.0.0.1', port, logger: false });
-  process.stderr.write(`payflow ledger: serving ${server.url} (ledger ${ledger.ledgerId}${ledger.testbed ? ', testbed faucet on' : ''})\n`);
+  const server = await startLedgerApi({ ledger, store, host: flagString(args, 'host') ?? '127.0.0.1', port, logger: false });
+  process.stderr.write(`payflow ledger: serving ${server.url} (ledger ${ledger.ledgerId}${ledger.testbed ? ', testbed faucet on for admin tokens' : ''})\n`);
   process.stdout.write(`${server.url}\n`);
   await new Promise<void>((resolveStop) => {
     const stop = () => resolveStop();

@@ -1,6 +1,7 @@
 // `payflow reserve`: quote → pay on the controller's ledger (the local
 // ledger served at /v1/ledger; the transfer's memo is the quote id) → reserve; prints the
-// reservation. --faucet mints the price into the wallet first (testbed ledgers only).
+// reservation. --faucet mints the price into the wallet first (testbed ledgers only, with an
+// operator token of scope admin: --token or PAYFLOW_TOKEN).
 //
 // --stream PERIOD pays as you go (PayFlow's streaming micropayments): after
 // the first --duration it opens a micropayment channel to the operator and keeps the
@@ -21,16 +22,17 @@ import { LedgerHttpClient } from '../../payments/http-client.js';
 import { SigningKey } from '../../payments/keys.js';
 import type { ReservationView } from '../../reservations/types.js';
 import { durationMs } from '../../util/units.js';
-import { apiUrl, FLOW_FLAGS, FLOW_USAGE, quoteRequest, reservationText } from './client-args.js';
+import { apiUrl, FLOW_FLAGS, FLOW_USAGE, operatorTokenOption, quoteRequest, reservationText } from './client-args.js';
 
 const usage = [
-  'usage: payflow reserve --api URL --src IP --dst IP --rate RATE --duration TIME [--class ID] [--wallet FILE] [--faucet] [--json]',
+  'usage: payflow reserve --api URL --src IP --dst IP --rate RATE --duration TIME [--class ID] [--wallet FILE] [--faucet [--token TOKEN]] [--json]',
   '                       [--stream PERIOD [--periods N]]',
   '',
   ...FLOW_USAGE,
   '  --wallet FILE    the payer\'s key (default ./payflow-key.json; create with `payflow ledger keygen`);',
   '                   the reservation belongs to it, and its requests are signed with it',
   '  --faucet         mint the price (and a stream\'s deposit) into the wallet first (testbed ledgers only)',
+  '  --token TOKEN    the operator token of scope admin that --faucet needs (default: $PAYFLOW_TOKEN)',
   '  --json           print the reservation as JSON (with --stream: one JSON line per event)',
   '  --stream PERIOD  pay as you go after the first --duration: a micropayment channel, one voucher',
   '                   per PERIOD keeping the reservation a PERIOD ahead, until Ctrl-C or the deposit is spent',
@@ -45,7 +47,7 @@ export const reserveCommand: Command = {
   summary: 'buy a bandwidth reservation: quote, pay, reserve',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: [...FLOW_FLAGS, 'wallet', 'stream', 'periods'], switches: ['json', 'faucet'] });
+    const args = parseArgs(argv, { values: [...FLOW_FLAGS, 'wallet', 'stream', 'periods', 'token'], switches: ['json', 'faucet'] });
     const input = quoteRequest(args);
     const stream = streamOptions(args);
     const walletPath = resolve(flagString(args, 'wallet') ?? './payflow-key.json');
@@ -54,7 +56,7 @@ export const reserveCommand: Command = {
     const api = new ApiClient(apiUrl(args), { signer: accountSigner(key) });
     const q = await api.quote(input);
     if (q.quote.ledger !== 'local') throw new Error(`the controller is paid on the ${q.quote.ledger} ledger; pay quote ${q.quote.id} there and POST the proof`);
-    const ledger = new LedgerHttpClient(api.ledgerUrl);
+    const ledger = new LedgerHttpClient(api.ledgerUrl, operatorTokenOption(args));
     const amount = BigInt(q.quote.amount);
     if (flagBool(args, 'faucet')) await ledger.faucet(key.address, amount);
     const proof = await ledger.pay(key, q.quote.payTo, amount, q.quote.id);
