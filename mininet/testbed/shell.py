@@ -11,7 +11,6 @@ bridge, and releases the machine-wide OVS lock.
 """
 
 import json
-import os
 import shutil
 import signal
 import subprocess
