@@ -73,10 +73,17 @@ const GENERATOR = `
     for (let i = 0; i < 1 + rnd(4); i++) if (rnd(3) === 0) f[rnd(len)] = rnd(256);
     return Math.max(14, len);
   }
+  // Paced at RATE frames/s: faster than the switch reads, the kernel would drop most frames
+  // at the switch's socket, and the test would say nothing about the frames it never saw.
+  const RATE = 40000;
+  const t0 = Date.now();
   for (let i = 0; i < count; i++) {
     const len = build();
     port.queueCopy(f, 0, len);
-    if ((i & 255) === 255) { port.flush(); sent += 256; if ((i & 4095) === 4095) await new Promise((r) => setTimeout(r, 1)); }
+    if ((i & 255) === 255) {
+      port.flush(); sent += 256;
+      if ((i & 4095) === 4095) await new Promise((r) => setTimeout(r, Math.max(1, ((i + 1) / RATE) * 1000 - (Date.now() - t0))));
+    }
   }
   port.flush();
   port.close();
@@ -138,7 +145,7 @@ describe(`payflow switch under ${FRAMES} fuzzed frames`, () => {
     const malformed = Number(after.rxFrameErr - before.rxFrameErr);
     const tables = await conn.multipart({ bodyType: 'table' });
     console.log(`fuzz: ${FRAMES} frames sent in ${seconds.toFixed(1)} s; the switch received ${received}, counted ${malformed} malformed, table 0 lookups ${tables.stats[0]!.lookupCount}`);
-    expect(received).toBeGreaterThan(FRAMES * 0.5); // the rest lost to socket buffers under load, not to a crash
+    expect(received).toBeGreaterThan(FRAMES * 0.8); // paced: what is missing was lost to socket buffers under load, not to a crash
     expect(malformed).toBeGreaterThan(received * 0.1);
     expect(Number(tables.stats[0]!.lookupCount)).toBeGreaterThanOrEqual(received);
     // Forwarding still works, with its rewrite.
