@@ -40,6 +40,12 @@ export interface EgressOptions {
   tc?: string;
   /** run nothing, only return the commands */
   dryRun?: boolean;
+  /**
+   * replace whatever root qdisc a port has (egress.shape: on). Otherwise only the
+   * controller's own root (EGRESS_ROOT_HANDLE) is replaced, and a port that someone else
+   * shaped in the meantime fails with tc's "File exists" and keeps that shaping.
+   */
+  replaceForeign?: boolean;
 }
 
 /** The tc commands for one interface (argument lists for `tc`), after its root qdisc was deleted. */
@@ -131,8 +137,12 @@ export async function applyEgressScheduling(
     const cmds = egressCommands(p.name, p.capacityBps, classes);
     all.push(...cmds);
     if (options.dryRun) continue;
-    // start from a clean root so applying twice gives the same classes and filters
-    await execFileAsync(options.tc ?? 'tc', ['qdisc', 'del', 'dev', p.name, 'root'], { timeout: 10_000 }).catch(() => {});
+    // Start from a clean root so applying twice gives the same classes and filters. The
+    // kernel deletes a root named by handle only if it has that handle: between looking at
+    // a port and shaping it, someone else (Mininet re-applying its limits) may have put
+    // their own root there, and then the add below fails instead of replacing it.
+    const root = options.replaceForeign ? ['root'] : ['root', 'handle', EGRESS_ROOT_HANDLE];
+    await execFileAsync(options.tc ?? 'tc', ['qdisc', 'del', 'dev', p.name, ...root], { timeout: 10_000 }).catch(() => {});
     for (const args of cmds) await execFileAsync(options.tc ?? 'tc', args, { timeout: 10_000 });
   }
   return all;

@@ -36,6 +36,11 @@ export interface OpenFlowNetworkOptions {
   hostStore?: HostStore;
 }
 
+/** How often a port Open vSwitch did not confirm as its own is asked about again, and how far apart. */
+const LOCAL_PORT_ASKS = 5;
+const LOCAL_PORT_RETRY_MS = 1000;
+/** When a switch's egress is looked at again after it became ready. */
+const EGRESS_SETTLE_MS = [2000, 10_000];
 /** The source MAC of the controller's ARP probes (locally administered, "PF"); replies to it are not relayed. */
 export const PROBE_MAC = '02:50:46:00:00:01';
 
@@ -103,8 +108,13 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
   private unfollowHosts: (() => void) | undefined;
   private egressChain: Promise<void> = Promise.resolve();
   private readonly egressApplied = new Map<string, number>();
-  /** whether Open vSwitch here confirmed dpid:port:name as its port (cleared when the switch goes) */
-  private readonly localPorts = new Map<string, boolean>();
+  /**
+   * What Open vSwitch here said of dpid:port:name: true once it confirmed the port as its
+   * own, else how many times it did not (cleared when the switch goes).
+   */
+  private readonly localPorts = new Map<string, true | number>();
+  /** pending re-runs of applyEgress per switch (after it connects, and for unconfirmed ports) */
+  private readonly egressRetry = new Map<bigint, Map<number, NodeJS.Timeout>>();
   private readonly tls: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
   /** the egress agents of switches on other hosts, by datapath id */
   private readonly egressAgents = new Map<bigint, EgressAgentClient>();
@@ -317,6 +327,10 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
         this.probeHosts(dpid);
         this.sendProbes(dpid);
         this.scheduleSync();
+        // Whoever configures the switch's ports may still be at it: Mininet re-applies its tc
+        // limits after Open vSwitch has cleared them on start, so for a moment a port looks
+        // unshaped. Looking again shortly after finds the limit, and takes it as the capacity.
+        for (const ms of EGRESS_SETTLE_MS) this.recheckEgress(dpid, ms);
       },
       (err: unknown) => {
         this.logger.error({ err, dpid: formatDpid(dpid) }, 'switch setup failed');
@@ -368,6 +382,8 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
       this.egressApplied.delete(`${dpid}:${p.name}`);
     }
     for (const key of [...this.localPorts.keys()]) if (key.startsWith(`${dpid}:`)) this.localPorts.delete(key);
+    for (const t of this.egressRetry.get(dpid)?.values() ?? []) clearTimeout(t);
+    this.egressRetry.delete(dpid);
     this.topology.removeSwitch(dpid);
     this.logger.warn({ dpid: formatDpid(dpid), reason }, 'switch disconnected');
     this.emit('switchGone', dpid);
@@ -422,7 +438,7 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
           for (const r of refused) this.logger.warn({ dpid: dpidHex, name: r.name, reason: r.reason }, 'egress agent refused a port');
           for (const p of ports) if (applied.includes(p.name)) this.egressApplied.set(`${dpid}:${p.name}`, p.capacityBps);
         } else {
-          await applyEgressScheduling(ports, this.config.classes, egress);
+          await applyEgressScheduling(ports, this.config.classes, { ...egress, replaceForeign: this.config.egress.shape === 'on' });
           for (const p of ports) this.egressApplied.set(p.name, p.capacityBps);
         }
       } catch (err) {
@@ -444,12 +460,35 @@ export class OpenFlowNetwork extends EventEmitter<NetworkEvents> implements Netw
     return inspectRoot(name, tc).catch((): RootQdisc => ({ owner: 'default' }));
   }
 
-  /** isLocalPortOf, asked once per switch connection and port (it runs ovs-vsctl). */
+  /**
+   * isLocalPortOf (it runs ovs-vsctl), remembered once it says yes. A no is asked again, up to
+   * LOCAL_PORT_ASKS times: Open vSwitch announces a new port to the controller before it has
+   * written the port's number into its database, so the first answer can be a no that a
+   * second later is a yes. applyEgress retries while such a port is unconfirmed.
+   */
   private async isLocalPort(name: string, dpid: bigint, portNo: number): Promise<boolean> {
     const key = `${dpid}:${portNo}:${name}`;
-    let known = this.localPorts.get(key);
-    if (known === undefined) this.localPorts.set(key, (known = await isLocalPortOf(name, dpid, portNo)));
-    return known;
+    const known = this.localPorts.get(key);
+    if (known === true) return true;
+    if ((known ?? 0) >= LOCAL_PORT_ASKS) return false;
+    const local = await isLocalPortOf(name, dpid, portNo);
+    this.localPorts.set(key, local ? true : (known ?? 0) + 1);
+    if (!local && (known ?? 0) + 1 < LOCAL_PORT_ASKS) this.recheckEgress(dpid, LOCAL_PORT_RETRY_MS);
+    return local;
+  }
+
+  /** Runs applyEgress for a switch again in `ms` (one pending re-run per delay and switch). */
+  private recheckEgress(dpid: bigint, ms: number): void {
+    let timers = this.egressRetry.get(dpid);
+    if (!timers) this.egressRetry.set(dpid, (timers = new Map()));
+    if (timers.has(ms)) return;
+    timers.set(
+      ms,
+      setTimeout(() => {
+        timers.delete(ms);
+        if (this.switches.has(dpid)) void this.applyEgress(dpid);
+      }, ms).unref(),
+    );
   }
 
   /** Resolves when every tc change asked for so far is done. */

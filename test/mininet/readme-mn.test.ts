@@ -54,6 +54,7 @@ describe.skipIf(!st.available)(`the README's mn line${st.available ? '' : ` (ski
   let controller: ChildProcessWithoutNullStreams | undefined;
   let mn: ChildProcessWithoutNullStreams | undefined;
   let mnOutput = '';
+  let controllerLog = '';
 
   beforeAll(async () => {
     release = await acquireOvsLock();
@@ -61,8 +62,8 @@ describe.skipIf(!st.available)(`the README's mn line${st.available ? '' : ` (ski
     dir = mkdtempSync(join(tmpdir(), 'payflow-readme-mn-'));
     for (const port of [6653, 8080]) if (!(await portFree(port))) throw new Error(`port ${port} is in use: the README's defaults need it`);
     controller = spawn('node', [CLI, 'controller', '--data-dir', join(dir, 'data'), '--log-format', 'json'], { cwd: dir, stdio: 'pipe' });
-    controller.stdout.resume();
-    controller.stderr.resume();
+    controller.stdout.on('data', (d: Buffer) => (controllerLog += d.toString()));
+    controller.stderr.on('data', (d: Buffer) => (controllerLog += d.toString()));
     await eventually('the controller answers on 127.0.0.1:8080', async () => (await fetch('http://127.0.0.1:8080/healthz').catch(() => undefined))?.ok === true, 30_000);
   }, 600_000);
 
@@ -128,6 +129,8 @@ describe.skipIf(!st.available)(`the README's mn line${st.available ? '' : ` (ski
       capacities = (await topology()).links.map((l) => l.capacityBps);
       return capacities.length === 4 && capacities.every((c) => c === 10e6);
     }, 30_000).catch(() => undefined);
+    // on failure, what the controller saw and said
+    if (!capacities.every((c) => c === 10e6)) console.log(JSON.stringify(await topology(), null, 1), controllerLog.slice(-20_000));
     expect(capacities).toEqual([10e6, 10e6, 10e6, 10e6]);
   }, 300_000);
 });
