@@ -30,13 +30,12 @@ that test suites that restart ovs-vswitchd do not run under it.
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from testbed.infra import HERE, SetupError, live_testbed, log, preflight  # noqa: E402
+from testbed.infra import HERE, SetupError, leave_workdir, live_testbed, log, preflight  # noqa: E402
 from testbed.report import NO_PLOT_ENV, Bounds, write_results  # noqa: E402
 from testbed.scenarios import Context, registry  # noqa: E402
 
@@ -98,10 +97,7 @@ def main():
         log('interrupted')
         status = 130
     finally:
-        if workdir and status == 0 and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        elif workdir:
-            log('work directory kept: %s' % workdir)
+        leave_workdir(workdir, status, args.keep)
     return status
 
 

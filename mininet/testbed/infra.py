@@ -38,6 +38,14 @@ def log(msg):
     print('[%6.1fs] %s' % (time.time() - T0, msg), flush=True)
 
 
+def leave_workdir(workdir, status, keep):
+    """Removes a run's work directory after a clean run (unless --keep), else says where it is."""
+    if workdir and status == 0 and not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    elif workdir:
+        log('work directory kept: %s' % workdir)
+
+
 def free_port():
     s = socket.socket()
     s.bind(('127.0.0.1', 0))

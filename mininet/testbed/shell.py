@@ -11,7 +11,6 @@ bridge, and releases the machine-wide OVS lock.
 """
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import time
 import urllib.request
 
 from .infra import CLI as PAYFLOW_CLI
-from .infra import HERE, SetupError, live_testbed, log, preflight
+from .infra import HERE, SetupError, leave_workdir, live_testbed, log, preflight
 from .traffic import reserve, wallet_for
 
 DEFAULT_TOPO = 'payflow'
@@ -210,8 +209,5 @@ def main(argv):
         log('stopped by signal %d' % (e.code - 128))
         status = e.code
     finally:
-        if workdir and status == 0 and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        elif workdir:
-            log('work directory kept: %s' % workdir)
+        leave_workdir(workdir, status, args.keep)
     return status
