@@ -6,14 +6,20 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, startHarness, tempDir, type Harness } from '../reservations/helpers.js';
+import { CLI, startHarness, tempDir, TEST_ADMIN_TOKEN, type Harness } from '../reservations/helpers.js';
 import type { ReservationView } from '../../src/reservations/types.js';
 
 const run = promisify(execFile);
 
 async function payflow(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return payflowWith({}, ...args);
+}
+
+/** The CLI with extra environment variables (PAYFLOW_TOKEN unset unless given). */
+async function payflowWith(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { PAYFLOW_TOKEN: _unset, ...base } = process.env;
   try {
-    const r = await run(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+    const r = await run(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...base, ...env } });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -90,6 +96,20 @@ describe('payflow client commands against a running controller', () => {
       expect(shown.code, shown.stderr).toBe(0);
       expect(shown.stdout).toMatch(new RegExp(`^reservation ${full.id} active$`, 'm'));
     }
+  });
+
+  it('an operator token in PAYFLOW_TOKEN lists every reservation; --wallet still signs as the wallet; a bad token is refused', async () => {
+    const viaEnv = await payflowWith({ PAYFLOW_TOKEN: TEST_ADMIN_TOKEN }, 'reservations', '--api', url, '--json', '--limit', '1000');
+    expect(viaEnv.code, viaEnv.stderr).toBe(0);
+    const listed = (JSON.parse(viaEnv.stdout) as ReservationView[]).map((r) => r.id);
+    for (const r of reservations) expect(listed).toContain(r.id);
+    const unsigned = await payflow('reservations', '--api', url);
+    expect(unsigned.stdout).toMatch(/sign with --wallet to see your own/);
+    const walletWins = await payflowWith({ PAYFLOW_TOKEN: 'not-a-token' }, 'reservations', '--wallet', wallet, '--api', url, '--json');
+    expect(walletWins.code, walletWins.stderr).toBe(0);
+    const bad = await payflowWith({ PAYFLOW_TOKEN: 'not-a-token' }, 'reservations', '--api', url);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
   });
 
   it('a unique prefix (any case) names its reservation; --json and --cancel take it too', async () => {

@@ -22,7 +22,8 @@ const usage = [
   '  ID               show one reservation (with --cancel: cancel it; the unused time is refunded);',
   '                   the whole id or any unique prefix of it, such as the short id the list prints',
   '  --wallet FILE    sign with this key, the one that paid (default ./payflow-key.json if it exists)',
-  '  --token TOKEN    an operator token instead (admin: any reservation; read: read only)',
+  '  --token TOKEN    an operator token instead (admin: any reservation; read: read only);',
+  '                   without --wallet or --token, $PAYFLOW_TOKEN when it is set',
   `  --state STATE    only reservations in this state (${RESERVATION_STATES.join(', ')})`,
   '  --limit N        at most N (default 100, newest first)',
   '  --api URL        the controller (default http://127.0.0.1:8080)',
@@ -88,9 +89,15 @@ export const reservationsCommand: Command = {
   },
 };
 
+/**
+ * Who signs: --wallet or --token as given (not both); without either, the environment's
+ * PAYFLOW_TOKEN, and only then the wallet in the working directory.
+ */
 function credentials(wallet: string | undefined, token: string | undefined): ApiClientOptions {
   if (wallet !== undefined && token !== undefined) throw new UsageError('give --wallet or --token, not both');
   if (token !== undefined) return { token };
+  const envToken = process.env['PAYFLOW_TOKEN'];
+  if (wallet === undefined && envToken) return { token: envToken };
   const path = resolve(wallet ?? './payflow-key.json');
   if (!existsSync(path)) {
     if (wallet !== undefined) throw new UsageError(`no wallet at ${path}`);
