@@ -183,6 +183,12 @@ export class LocalLedger implements Ledger, ChannelSource {
    * Opens the ledger in the store, applying the payments migrations; creates the genesis
    * entry (naming the authority key) when the journal is empty.
    */
+  /** Whether the store holds a ledger already (its genesis entry). */
+  static isCreated(store: Store): boolean {
+    store.migrate(PAYMENTS_COMPONENT, paymentsMigrations);
+    return store.db.prepare('SELECT 1 FROM ledger_entries WHERE seq = 1').get() !== undefined;
+  }
+
   static open(store: Store, options: LocalLedgerOptions = {}): LocalLedger {
     store.migrate(PAYMENTS_COMPONENT, paymentsMigrations);
     if (options.operatorAddress !== undefined && !isAddress(options.operatorAddress)) {

@@ -76,6 +76,20 @@ describe('payflow ledger (CLI)', () => {
     expect(JSON.parse(run('verify', '--data', data, '--json').out)).toMatchObject({ ok: false, problem: { seq: row.seq } });
   });
 
+  it('a data directory whose database holds only operator tokens gets its ledger from the first faucet; reading commands still say there is none', () => {
+    const data = join(dir, 'tokens-first');
+    const made = spawnSync(process.execPath, [cli, 'token', 'create', '--name', 'ops', '--scope', 'admin', '--data-dir', data], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const address = `pf1${'a'.repeat(64)}`;
+    const none = run('balance', address, '--data', data);
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/no ledger at .*payflow\.db/);
+    const minted = run('faucet', address, '5', '--data', data, '--testbed');
+    expect(minted.code, minted.err).toBe(0);
+    expect(run('balance', address, '--data', data).out).toBe('5');
+    expect(existsSync(join(data, 'ledger-authority.json'))).toBe(true);
+  });
+
   it('serve: the other commands work through --url against the running service', async () => {
     const data = join(dir, 'served');
     const aliceFile = join(dir, 'alice.json');

@@ -72,11 +72,18 @@ function openLocal(args: ParsedArgs, create: boolean, operatorAddress?: string):
   const dir = dataDir(args);
   const dbPath = join(dir, 'payflow.db');
   const keyPath = join(dir, 'ledger-authority.json');
-  const isNew = !existsSync(dbPath);
-  if (!create && isNew) throw new Error(`no ledger at ${dbPath} (create one with 'payflow ledger faucet --testbed' or 'serve')`);
+  const noLedger = `no ledger at ${dbPath} (create one with 'payflow ledger faucet --testbed' or 'serve')`;
+  if (!create && !existsSync(dbPath)) throw new Error(noLedger);
   let authorityKey: SigningKey | undefined;
   if (existsSync(keyPath)) authorityKey = SigningKey.load(keyPath);
   const store = Store.open(dbPath);
+  // The data directory's database may exist without a ledger in it (a token was made first,
+  // or the controller ran on another ledger): the ledger is new until its genesis entry is.
+  const isNew = !LocalLedger.isCreated(store);
+  if (!create && isNew) {
+    store.close();
+    throw new Error(noLedger);
+  }
   // A new authority key only for a new ledger: an existing ledger keeps the key named
   // in its genesis entry (without it the ledger still works, minus the faucet).
   if (!authorityKey && create && isNew) {
