@@ -71,6 +71,10 @@ let ringCapacity: i32 = 0;
 let ringHead: i32 = 0;
 let ringTail: i32 = 0;
 let ringUsed: i32 = 0;
+/** below this many free bytes the sweep runs ahead of need */
+let sweepStart: i32 = 0;
+/** record bytes the host wrote for the requests of the current run */
+let written: i32 = 0;
 
 /** u32 queue slot, u32 length (| NOT_STORED) per request, the frame bytes already in the ring. */
 export let requests: usize = 0;
@@ -137,6 +141,8 @@ export function egressInit(rateBytesPerMs: f64, bucket: f64, limit: i32, strictP
   // bytes: at most 2.1 times the bound), three times over, and three write regions
   const held = <i64>limit + <i64>frames * <i64>(RECORD_HEADER + 7);
   ringCapacity = <i32>(((held * 3 + <i64>WRITE_REGION * 3) + 7) & ~7);
+  // sweeping ahead through a stretch of held frames uses up half its length of free space
+  sweepStart = <i32>held + WRITE_REGION * 2;
   ring = heap.alloc(<usize>ringCapacity);
   publish();
   return 0;
@@ -224,15 +230,21 @@ function headRoom(): i32 {
 /**
  * Frees WRITE_REGION contiguous bytes at ringHead: wraps the head when the end of the ring is
  * too short, and sweeps the oldest records, skipping those that left and moving those still
- * queued to the head (their nodes follow). Bounded: one sweep of the ring compacts it.
+ * queued to the head (their nodes follow). Besides, once less than sweepStart bytes of the
+ * ring are free, it sweeps ahead by twice the bytes written since the last run, so that a
+ * long stretch of frames still queued (a starved class) is moved a little on every run and
+ * not all at once when the head reaches it; the records it meets then are the oldest, mostly
+ * gone already. Bounded: one sweep of the ring compacts it.
  */
-function makeRoom(): void {
+function makeRoom(written: i32): void {
+  let ahead = written * 2;
   for (let guard: i32 = ringCapacity >> 2; guard > 0; guard--) {
-    if (headRoom() >= WRITE_REGION) return;
-    if (ringHead > ringTail) {
-      const end = ringCapacity - ringHead;
+    const room = headRoom();
+    const needed = room < WRITE_REGION;
+    if (!needed && (ahead <= 0 || ringUsed == 0 || ringCapacity - ringUsed >= sweepStart)) return;
+    if (needed && ringHead > ringTail) {
       store<u32>(ring + <usize>ringHead, SKIP);
-      ringUsed += end;
+      ringUsed += ringCapacity - ringHead;
       ringHead = 0;
       continue;
     }
@@ -241,6 +253,7 @@ function makeRoom(): void {
     if (len == SKIP) {
       ringUsed -= ringCapacity - ringTail;
       ringTail = 0;
+      ahead -= RECORD_HEADER;
       continue;
     }
     const size = recordBytes(<i32>len);
@@ -248,10 +261,13 @@ function makeRoom(): void {
     if (node == NIL) {
       ringUsed -= size;
     } else {
+      // ahead of need, a frame moves only where a whole write region stays free after it
+      if (!needed && room < size + WRITE_REGION) return;
       memory.copy(ring + <usize>ringHead, at, <usize>size);
       setI32(nodeRecord, node, ringHead);
       ringHead += size;
     }
+    ahead -= size;
     ringTail += size;
     if (ringTail == ringCapacity) ringTail = 0;
     if (ringHead == ringCapacity) ringHead = 0;
@@ -273,6 +289,7 @@ function takeRecord(len: i32, node: i32): i32 {
   store<i32>(ring + <usize>record, node, 4);
   ringHead += size;
   ringUsed += size;
+  written += size;
   if (ringHead == ringCapacity) ringHead = 0;
   return record;
 }
@@ -438,13 +455,14 @@ function service(now: f64): void {
  */
 export function egressRun(n: u32, nowMs: f64, serve: u32): u32 {
   sendCount = 0;
+  written = 0;
   const total = n < requestCapacity ? n : requestCapacity;
   for (let i: u32 = 0; i < total; i++) {
     const r = requests + (<usize>i << 3);
     const len = load<u32>(r, 4);
     enqueue(load<i32>(r), <i32>(len & ~NOT_STORED), (len & NOT_STORED) == 0);
   }
-  makeRoom();
+  makeRoom(written);
   publish();
   if (serve != 0) service(nowMs);
   return sendCount;
