@@ -144,6 +144,8 @@ export function egressInit(rateBytesPerMs: f64, bucket: f64, limit: i32, strictP
   // sweeping ahead through a stretch of held frames uses up half its length of free space
   sweepStart = <i32>held + WRITE_REGION * 2;
   ring = heap.alloc(<usize>ringCapacity);
+  // touch every page now: the first pass of the write head would otherwise fault page by page
+  memory.fill(ring, 0, <usize>ringCapacity);
   publish();
   return 0;
 }
