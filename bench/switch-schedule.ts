@@ -4,9 +4,10 @@
 // egress.ts) and in its TypeScript twin (src/switch/egress-queues.ts). Each keeps its own
 // copy of every frame: the module in a byte ring in its linear memory (one copy in, frames
 // handed out as addresses in that memory, one call per batch), the twin in pooled buffers.
-// A frame sent is read as the datapath would copy it out (its first and last byte). One operation offers a batch of 64 frames of 1000 bytes, spread over best effort
-// and 8 rate-encoded flow queues (DRR) or 8 classes (strict), to a 1 Gbit/s port, then lets
-// the shaper send for 0.35 ms: the port stays overloaded (about 70 % of what is offered
+// A frame sent is read as the datapath would copy it out (its first and last byte). One
+// operation offers a batch of 64 frames of 1000 bytes, spread over best effort and 8
+// rate-encoded flow queues (DRR) or 8 classes (strict), to a 1 Gbit/s port, then lets the
+// shaper send for 0.35 ms: the port stays overloaded (about 70 % of what is offered
 // goes out, the rest is dropped at the bound), so every path of the scheduler runs.
 // Besides the rate, each case reports the time per packet it measured itself (nsPerPacket).
 import type { BenchCase, BenchOperation, BenchOptions, BenchSuite, Impl } from './harness.js';
