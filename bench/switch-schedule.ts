@@ -1,11 +1,13 @@
 // Egress scheduler benchmark: the cost per packet of `payflow switch`'s egress scheduling
 // (token-bucket shaping, deficit round robin or strict priority, drops from the lowest
 // class at the byte bound) in WebAssembly (src/switch/egress-wasm.ts, assembly/switch/
-// egress.ts) and in its TypeScript twin (src/switch/egress-queues.ts). Like for like: both
-// keep the frames as copies in TypeScript queues and differ only in where the decisions
-// are made. One operation offers a batch of 64 frames of 1000 bytes, spread over best effort
-// and 8 rate-encoded flow queues (DRR) or 8 classes (strict), to a 1 Gbit/s port, then lets
-// the shaper send for 0.35 ms: the port stays overloaded (about 70 % of what is offered
+// egress.ts) and in its TypeScript twin (src/switch/egress-queues.ts). Each keeps its own
+// copy of every frame: the module in a byte ring in its linear memory (one copy in, frames
+// handed out as addresses in that memory, one call per batch), the twin in pooled buffers.
+// A frame sent is read as the datapath would copy it out (its first and last byte). One
+// operation offers a batch of 64 frames of 1000 bytes, spread over best effort and 8
+// rate-encoded flow queues (DRR) or 8 classes (strict), to a 1 Gbit/s port, then lets the
+// shaper send for 0.35 ms: the port stays overloaded (about 70 % of what is offered
 // goes out, the rest is dropped at the bound), so every path of the scheduler runs.
 // Besides the rate, each case reports the time per packet it measured itself (nsPerPacket).
 import type { BenchCase, BenchOperation, BenchOptions, BenchSuite, Impl } from './harness.js';
@@ -32,7 +34,9 @@ function operation(impl: Impl, scheduler: Scheduler): BenchOperation {
   let sent = 0;
   let offered = 0;
   let elapsedNs = 0;
-  const count = (): void => {
+  let checksum = 0;
+  const count = (bytes: Uint8Array, at: number, len: number): void => {
+    checksum += bytes[at]! + bytes[at + len - 1]!;
     sent++;
   };
   const run = (): void => {

@@ -6,26 +6,31 @@
 // reached, in the same f64 arithmetic, so both send and drop the same frames in the same
 // order (test/switch/egress-differential.test.ts).
 //
-// The frames stay with the host; this module keeps what the decisions need: per queue its
-// frames' lengths (a linked list in a node pool), bytes, deficit and weight; the DRR round;
-// the queues ranked by id. One instance serves one port. The host writes a batch of
-// enqueue requests (queue slot, length) and calls egressRun once; the module answers with
-// an event list that the host replays on its frames in order:
-//   EV_ACCEPT slot  the request's frame joins the tail of its queue
-//   EV_REJECT slot  the request's frame is dropped (no room that a lower queue could give)
-//   EV_POP slot     the tail frame of queue `slot` is dropped to make room
-//   EV_SEND slot    the head frame of queue `slot` goes out
+// The frames live here, in a byte ring in linear memory: each is a record (u32 length,
+// i32 list node or NIL once it has left, the bytes padded to 8), and every queue is a linked
+// list of nodes (length, record offset) in a node pool. One instance serves one port.
+// The host copies each offered frame once, straight into the ring at the write region the
+// module publishes (egressState: address, bytes free), and notes a request (queue slot,
+// length) for it; one egressRun call then takes all requests in order, lets out what the
+// token bucket allows and writes the frames sent as (address, length) pairs, which the host
+// copies into its socket's send slots before it calls again. Per-queue counters stay here.
+// Frames leave the ring out of order (DRR, drops from a queue's tail), so space is won back
+// at the ring's oldest end: records that have left are skipped, records still queued are
+// moved (memory.copy) to the write end. The ring holds three times what the byte bound can
+// keep (with record headers) plus three write regions, so one sweep always frees a region.
 // Nothing allocates after egressInit, and no input makes it trap: bad slots are rejected.
 
-/** Event kinds, in the top two bits of each event word; the queue slot is in the low 30. */
-export const EV_ACCEPT: u32 = 0;
-export const EV_REJECT: u32 = 1;
-export const EV_POP: u32 = 2;
-export const EV_SEND: u32 = 3;
-const EV_SHIFT: u32 = 30;
 const NIL: i32 = -1;
 /** A queue may always keep two full-size frames of the bound (egress-queues.ts MIN_SHARE_BYTES). */
 const MIN_SHARE_BYTES: f64 = 2 * 1514;
+/** A request whose length has this bit set carries no bytes (too long, or no room): rejected. */
+const NOT_STORED: u32 = 0x80000000;
+/** Bytes of a record's header: u32 frame length, i32 node (NIL: the frame has left the queues). */
+const RECORD_HEADER: i32 = 8;
+/** The record header's length word of a skip marker: the ring goes on at offset 0. */
+const SKIP: u32 = 0xffffffff;
+/** Contiguous bytes the host may always write between two runs: any frame up to 64 KiB fits. */
+const WRITE_REGION: i32 = 128 * 1024;
 
 let strict: bool = false;
 let bytesPerMs: f64 = 0;
@@ -54,17 +59,34 @@ let ranked: usize = 0;
 let roundRing: usize = 0;
 let roundHead: i32 = 0;
 let roundCount: i32 = 0;
-// frame lengths: a pool of list nodes (len, next, prev)
+// queued frames: a pool of list nodes (len, record offset in the ring, next, prev)
 let nodeLen: usize = 0;
+let nodeRecord: usize = 0;
 let nodeNext: usize = 0;
 let nodePrev: usize = 0;
 let freeNode: i32 = NIL;
+// the frame ring: records in [ringTail, ringHead), circularly; ringUsed counts their bytes
+let ring: usize = 0;
+let ringCapacity: i32 = 0;
+let ringHead: i32 = 0;
+let ringTail: i32 = 0;
+let ringUsed: i32 = 0;
+/** below this many free bytes the sweep runs ahead of need */
+let sweepStart: i32 = 0;
+/** record bytes the host wrote for the requests of the current run */
+let written: i32 = 0;
 
+/** u32 queue slot, u32 length (| NOT_STORED) per request, the frame bytes already in the ring. */
 export let requests: usize = 0;
 export let requestCapacity: u32 = 0;
-export let events: usize = 0;
-let eventCapacity: u32 = 0;
-let eventCount: u32 = 0;
+/** per frame sent by the last run: u32 address of its bytes, u32 length */
+export let sends: usize = 0;
+let sendCapacity: u32 = 0;
+let sendCount: u32 = 0;
+/** u32 address where the host writes the next frame's record, u32 contiguous bytes free there */
+export let state: usize = 0;
+/** per queue slot: f64 frames sent, f64 bytes sent, f64 frames dropped */
+export let counters: usize = 0;
 
 @inline function i32At(base: usize, i: i32): i32 {
   return load<i32>(base + (<usize>i << 2));
@@ -100,17 +122,31 @@ export function egressInit(rateBytesPerMs: f64, bucket: f64, limit: i32, strictP
   ranked = heap.alloc(q << 2);
   roundRing = heap.alloc(q << 2);
   memory.fill(qActive, 0, q);
+  counters = heap.alloc(q * 24);
+  memory.fill(counters, 0, q * 24);
   const n = <usize>frames;
   nodeLen = heap.alloc(n << 2);
+  nodeRecord = heap.alloc(n << 2);
   nodeNext = heap.alloc(n << 2);
   nodePrev = heap.alloc(n << 2);
   for (let i: i32 = 0; i < frames; i++) setI32(nodeNext, i, i + 1 < frames ? i + 1 : NIL);
   freeNode = frames > 0 ? 0 : NIL;
   requestCapacity = requestCap;
   requests = heap.alloc(<usize>requestCap << 3);
-  // every request may push out frames and every held frame may be sent: bound the events
-  eventCapacity = requestCap * 2 + <u32>frames * 2;
-  events = heap.alloc(<usize>eventCapacity << 2);
+  // every held frame may be sent in one run
+  sendCapacity = <u32>frames;
+  sends = heap.alloc(<usize>sendCapacity << 3);
+  state = heap.alloc(8);
+  // what the bound can hold, with a header and padding per frame (frames of at least 14
+  // bytes: at most 2.1 times the bound), three times over, and three write regions
+  const held = <i64>limit + <i64>frames * <i64>(RECORD_HEADER + 7);
+  ringCapacity = <i32>(((held * 3 + <i64>WRITE_REGION * 3) + 7) & ~7);
+  // sweeping ahead through a stretch of held frames uses up half its length of free space
+  sweepStart = <i32>held + WRITE_REGION * 2;
+  ring = heap.alloc(<usize>ringCapacity);
+  // touch every page now: the first pass of the write head would otherwise fault page by page
+  memory.fill(ring, 0, <usize>ringCapacity);
+  publish();
   return 0;
 }
 
@@ -140,10 +176,18 @@ export function egressBacklog(): i32 {
   return queuedBytes;
 }
 
-@inline function emit(kind: u32, slot: i32): void {
-  store<u32>(events + (<usize>eventCount << 2), (kind << EV_SHIFT) | <u32>slot);
-  eventCount++;
+@inline function countAt(slot: i32, which: i32): usize {
+  return counters + <usize>slot * 24 + (<usize>which << 3);
 }
+
+@inline function count(slot: i32, which: i32, by: f64): void {
+  const at = countAt(slot, which);
+  store<f64>(at, load<f64>(at) + by);
+}
+
+const C_PACKETS: i32 = 0;
+const C_BYTES: i32 = 1;
+const C_ERRORS: i32 = 2;
 
 @inline function roundAt(i: i32): i32 {
   return i32At(roundRing, (roundHead + i) % maxQueues);
@@ -169,10 +213,100 @@ function deactivate(slot: i32): void {
   roundCount--;
 }
 
-function pushFrame(slot: i32, len: i32): void {
+// ---- the frame ring ----------------------------------------------------------------------
+
+@inline function recordBytes(len: i32): i32 {
+  return RECORD_HEADER + ((len + 7) & ~7);
+}
+
+/** Contiguous free bytes at ringHead. */
+function headRoom(): i32 {
+  if (ringUsed == 0) {
+    ringHead = 0;
+    ringTail = 0;
+    return ringCapacity;
+  }
+  return ringHead > ringTail ? ringCapacity - ringHead : ringTail - ringHead;
+}
+
+/**
+ * Frees WRITE_REGION contiguous bytes at ringHead: wraps the head when the end of the ring is
+ * too short, and sweeps the oldest records, skipping those that left and moving those still
+ * queued to the head (their nodes follow). Besides, once less than sweepStart bytes of the
+ * ring are free, it sweeps ahead by twice the bytes written since the last run, so that a
+ * long stretch of frames still queued (a starved class) is moved a little on every run and
+ * not all at once when the head reaches it; the records it meets then are the oldest, mostly
+ * gone already. Bounded: one sweep of the ring compacts it.
+ */
+function makeRoom(written: i32): void {
+  let ahead = written * 2;
+  for (let guard: i32 = ringCapacity >> 2; guard > 0; guard--) {
+    const room = headRoom();
+    const needed = room < WRITE_REGION;
+    if (!needed && (ahead <= 0 || ringUsed == 0 || ringCapacity - ringUsed >= sweepStart)) return;
+    if (needed && ringHead > ringTail) {
+      store<u32>(ring + <usize>ringHead, SKIP);
+      ringUsed += ringCapacity - ringHead;
+      ringHead = 0;
+      continue;
+    }
+    const at = ring + <usize>ringTail;
+    const len = load<u32>(at);
+    if (len == SKIP) {
+      ringUsed -= ringCapacity - ringTail;
+      ringTail = 0;
+      ahead -= RECORD_HEADER;
+      continue;
+    }
+    const size = recordBytes(<i32>len);
+    const node = load<i32>(at, 4);
+    if (node == NIL) {
+      ringUsed -= size;
+    } else {
+      // ahead of need, a frame moves only where a whole write region stays free after it
+      if (!needed && room < size + WRITE_REGION) return;
+      memory.copy(ring + <usize>ringHead, at, <usize>size);
+      setI32(nodeRecord, node, ringHead);
+      ringHead += size;
+    }
+    ahead -= size;
+    ringTail += size;
+    if (ringTail == ringCapacity) ringTail = 0;
+    if (ringHead == ringCapacity) ringHead = 0;
+  }
+}
+
+/** Tells the host where the next frame's record goes and how many bytes it may write there. */
+function publish(): void {
+  const room = headRoom();
+  store<u32>(state, <u32>(ring + <usize>ringHead));
+  store<u32>(state, <u32>room, 4);
+}
+
+/** The record the host wrote at ringHead for a request of `len` bytes: taken into the ring. */
+function takeRecord(len: i32, node: i32): i32 {
+  const record = ringHead;
+  const size = recordBytes(len);
+  store<u32>(ring + <usize>record, <u32>len);
+  store<i32>(ring + <usize>record, node, 4);
+  ringHead += size;
+  ringUsed += size;
+  written += size;
+  if (ringHead == ringCapacity) ringHead = 0;
+  return record;
+}
+
+@inline function release(node: i32): void {
+  store<i32>(ring + <usize>i32At(nodeRecord, node), NIL, 4);
+}
+
+// ---- queues --------------------------------------------------------------------------------
+
+function pushFrame(slot: i32, len: i32, record: i32): i32 {
   const node = freeNode;
   freeNode = i32At(nodeNext, node);
   setI32(nodeLen, node, len);
+  setI32(nodeRecord, node, record);
   setI32(nodeNext, node, NIL);
   const tail = i32At(qTail, slot);
   setI32(nodePrev, node, tail);
@@ -181,9 +315,10 @@ function pushFrame(slot: i32, len: i32): void {
   setI32(qTail, slot, node);
   setI32(qLength, slot, i32At(qLength, slot) + 1);
   setI32(qBytes, slot, i32At(qBytes, slot) + len);
+  return node;
 }
 
-/** Unlinks the head (fromHead) or the tail frame of a queue; returns its length. */
+/** Unlinks the head (fromHead) or the tail frame of a queue; returns its node (already on the free list). */
 function takeFrame(slot: i32, fromHead: bool): i32 {
   const node = fromHead ? i32At(qHead, slot) : i32At(qTail, slot);
   const next = i32At(nodeNext, node);
@@ -198,11 +333,12 @@ function takeFrame(slot: i32, fromHead: bool): i32 {
     else setI32(nodeNext, prev, NIL);
   }
   const len = i32At(nodeLen, node);
+  release(node);
   setI32(nodeNext, node, freeNode);
   freeNode = node;
   setI32(qLength, slot, i32At(qLength, slot) - 1);
   setI32(qBytes, slot, i32At(qBytes, slot) - len);
-  return len;
+  return node;
 }
 
 /** Whether queue `slot` holds more than its weight's share of the bound (with `extra` bytes). */
@@ -228,28 +364,32 @@ function victim(arriving: i32): i32 {
   return arriving;
 }
 
-function enqueue(slot: i32, len: i32): void {
-  if (slot < 0 || slot >= queueCount || len > limitBytes || len < 0) {
-    emit(EV_REJECT, slot < 0 || slot >= queueCount ? 0 : slot);
+/** Request: a frame of `len` bytes for queue `slot`, its record at ringHead unless `stored` is false. */
+function enqueue(slot: i32, len: i32, stored: bool): void {
+  const valid = slot >= 0 && slot < queueCount;
+  // a record the host wrote is taken into the ring even when its frame is refused
+  const record = stored ? takeRecord(len, NIL) : NIL;
+  if (!valid || !stored || len > limitBytes || len < 0) {
+    count(valid ? slot : 0, C_ERRORS, 1);
     return;
   }
   while (queuedBytes + len > limitBytes) {
     const lowest = victim(slot);
     if (lowest == slot) {
-      emit(EV_REJECT, slot);
+      count(slot, C_ERRORS, 1);
       return;
     }
-    queuedBytes -= takeFrame(lowest, false);
-    emit(EV_POP, lowest);
+    queuedBytes -= i32At(nodeLen, takeFrame(lowest, false));
+    count(lowest, C_ERRORS, 1);
     if (i32At(qLength, lowest) == 0) deactivate(lowest);
   }
   if (freeNode == NIL) {
-    emit(EV_REJECT, slot);
+    count(slot, C_ERRORS, 1);
     return;
   }
-  pushFrame(slot, len);
+  const node = pushFrame(slot, len, record);
+  store<i32>(ring + <usize>record, node, 4);
   queuedBytes += len;
-  emit(EV_ACCEPT, slot);
   if (load<u8>(qActive + slot) == 0) {
     store<u8>(qActive + slot, 1);
     store<i64>(qDeficit + (<usize>slot << 3), 0);
@@ -288,31 +428,44 @@ function highestBacklogged(): i32 {
   return NIL;
 }
 
+/** Lets out what the bucket allows; the frames sent stay readable in the ring until the next run. */
 function service(now: f64): void {
   refill(now);
-  while (tokens > 0 && queuedBytes > 0 && eventCount < eventCapacity) {
+  while (tokens > 0 && queuedBytes > 0 && sendCount < sendCapacity) {
     const s = strict ? highestBacklogged() : nextDrr();
     if (s == NIL) break;
-    const len = takeFrame(s, true);
+    const node = takeFrame(s, true);
+    const len = i32At(nodeLen, node);
     queuedBytes -= len;
     tokens -= <f64>len;
     if (!strict) store<i64>(qDeficit + (<usize>s << 3), load<i64>(qDeficit + (<usize>s << 3)) - <i64>len);
     if (i32At(qLength, s) == 0) deactivate(s);
-    emit(EV_SEND, s);
+    count(s, C_PACKETS, 1);
+    count(s, C_BYTES, <f64>len);
+    const out = sends + (<usize>sendCount << 3);
+    store<u32>(out, <u32>(ring + <usize>i32At(nodeRecord, node) + RECORD_HEADER));
+    store<u32>(out, <u32>len, 4);
+    sendCount++;
   }
 }
 
 /**
- * Takes requests 0..n-1 (u32 queue slot, u32 length each) in order, then (serve != 0) lets
- * out what the token bucket allows at nowMs. Returns the number of event words written.
+ * Takes requests 0..n-1 (u32 queue slot, u32 length each; the frames' records written one
+ * after the other from the address egressState gave) in order, frees the next write region,
+ * then (serve != 0) lets out what the token bucket allows at nowMs. Returns the number of
+ * frames sent (address, length pairs at `sends`); their bytes stay valid until the next call.
  */
 export function egressRun(n: u32, nowMs: f64, serve: u32): u32 {
-  eventCount = 0;
-  const count = n < requestCapacity ? n : requestCapacity;
-  for (let i: u32 = 0; i < count; i++) {
+  sendCount = 0;
+  written = 0;
+  const total = n < requestCapacity ? n : requestCapacity;
+  for (let i: u32 = 0; i < total; i++) {
     const r = requests + (<usize>i << 3);
-    enqueue(load<i32>(r), load<i32>(r + 4));
+    const len = load<u32>(r, 4);
+    enqueue(load<i32>(r), <i32>(len & ~NOT_STORED), (len & NOT_STORED) == 0);
   }
+  makeRoom(written);
+  publish();
   if (serve != 0) service(nowMs);
-  return eventCount;
+  return sendCount;
 }

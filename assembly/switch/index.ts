@@ -11,7 +11,7 @@ import {
   SWRG_RULE_COUNTERS, SWRG_RULE_STAGING, SWRG_TABLE_COUNTERS, SWRG_VERDICTS, SWRG_GROUPS, SWRG_GROUP_STAGING, SWRG_GROUP_CAPACITY,
   ERR_ALREADY_CONFIGURED, E_OK,
 } from '../layout';
-import { events as egressEventsAt, requests as egressRequestsAt } from './egress';
+import { counters as egressCountersAt, requests as egressRequestsAt, sends as egressSendsAt, state as egressStateAt } from './egress';
 import { groupCapacity, groupRemove as removeGroup, groups, groupSet as setGroup, groupStaging, groupsInit } from './ofgroups';
 import { actionsInit, outputs } from './ofactions';
 import { meters, metersInit, meterRemove as removeMeter, meterSet as setMeter } from './ofmeters';
@@ -100,14 +100,24 @@ export function meterRemove(slot: u32): i32 {
 
 export { egressInit, egressQueue, egressRun, egressBacklog } from './egress';
 
-/** Address of the enqueue requests (u32 queue slot, u32 length). */
+/** Address of the enqueue requests (u32 queue slot, u32 length; the frames are already in the ring). */
 export function egressRequests(): usize {
   return egressRequestsAt;
 }
 
-/** Address of the event words egressRun writes. */
-export function egressEvents(): usize {
-  return egressEventsAt;
+/** Address of the frames the last egressRun sent (u32 address, u32 length each). */
+export function egressSends(): usize {
+  return egressSendsAt;
+}
+
+/** Address of two u32: where the host writes the next frame's record, and the bytes free there. */
+export function egressState(): usize {
+  return egressStateAt;
+}
+
+/** Address of the per-queue-slot counters (f64 frames sent, bytes sent, frames dropped). */
+export function egressCounters(): usize {
+  return egressCountersAt;
 }
 
 /** Puts group slot in service with the staged type and buckets (its counters stay on a modify). */

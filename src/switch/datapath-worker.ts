@@ -62,6 +62,8 @@ const egress: PortScheduler[] = ports.map((_, i) => {
     : new WasmPortEgress(rate, queueWeights, config.egress.scheduler, 0, config.egress.limitBytes);
 });
 const shapedPorts = ports.filter((_, i) => egress[i]!.shaped);
+/** per port: copies a frame its egress lets out into the port's send batch */
+const senders = ports.map((p) => (bytes: Uint8Array, at: number, len: number): void => p.queueCopy(bytes, at, len));
 
 let current: PacketPort = ports[0]!;
 /** when the ports went quiet (clock ms), or -1 while there is traffic or a request */
@@ -97,7 +99,7 @@ const sink: PacketSink = {
 
 /** Lets out of each shaped port what its rate allows, then sends every port's batch. */
 function transmit(now: number): void {
-  for (const p of shapedPorts) egress[p.portNo - 1]!.service(now, (f) => p.queueCopy(f, 0, f.length));
+  for (const p of shapedPorts) egress[p.portNo - 1]!.service(now, senders[p.portNo - 1]!);
   for (const out of ports) out.flush();
 }
 

@@ -18,8 +18,9 @@
 // queues, at least two full-size frames): only bytes above that share can be pushed out,
 // so a higher class under overload cannot empty a lower one and undo the weights.
 //
-// The same scheduler runs in WebAssembly (assembly/switch/egress.ts, egress-wasm.ts); this
-// one is its twin and the oracle of test/switch/egress-differential.test.ts.
+// The same scheduler runs in WebAssembly (assembly/switch/egress.ts, egress-wasm.ts), which
+// keeps its frames in a byte ring in its linear memory; this one keeps copies in pooled
+// buffers. It is the twin and the oracle of test/switch/egress-differential.test.ts.
 //
 // Lengths are Ethernet frame bytes without the FCS, as the port counters, the meters and
 // tc count them. Nothing here throws on a frame.
@@ -151,6 +152,12 @@ export function portShape(rateBps: number, limitBytes?: number): { bytesPerMs: n
   };
 }
 
+/**
+ * Takes a frame the shaper lets out: `len` bytes at `at` in `bytes`, valid only during the
+ * call (the datapath copies them into its socket's send slots).
+ */
+export type FrameSender = (bytes: Uint8Array, at: number, len: number) => void;
+
 /** What the datapath asks of a port's egress: the TypeScript scheduler below or its WebAssembly twin (egress-wasm.ts). */
 export interface PortScheduler {
   readonly shaped: boolean;
@@ -159,7 +166,7 @@ export interface PortScheduler {
   readonly backlog: number;
   countDirect(queueId: number, len: number, now: number): void;
   enqueue(queueId: number, frame: Uint8Array, at: number, len: number, now: number): void;
-  service(now: number, send: (frame: Uint8Array) => void): number;
+  service(now: number, send: FrameSender): number;
   stats(queueId: number): QueueCounters[];
 }
 
@@ -289,7 +296,7 @@ export class PortEgress extends PortQueues implements PortScheduler {
   }
 
   /** Lets out what the token bucket allows at `now`, in scheduler order. Returns the frames sent. */
-  service(now: number, send: (frame: Uint8Array) => void): number {
+  service(now: number, send: FrameSender): number {
     if (this.queuedBytes === 0) {
       this.refill(now);
       return 0;
@@ -306,7 +313,7 @@ export class PortEgress extends PortQueues implements PortScheduler {
       q.txBytes += f.length;
       if (this.scheduler === 'drr') q.deficit -= f.length;
       if (q.length === 0) this.deactivate(q);
-      send(f);
+      send(f, 0, f.length);
       this.recycle(f);
       sent++;
     }

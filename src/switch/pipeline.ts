@@ -50,7 +50,7 @@ const OP_SET_ICMP_TYPE = 15;
 const OP_SET_ICMP_CODE = 16;
 const OP_PUSH_VLAN = 17;
 const OP_POP_VLAN = 18;
-const OP_GROUP = 19;
+export const OP_GROUP = 19;
 
 interface Op {
   op: number;

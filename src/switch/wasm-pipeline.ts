@@ -33,7 +33,7 @@ import {
 import { compileMatch, type CompiledMatch } from './fields.js';
 import { MAX_GROUPS, type Group } from './groups.js';
 import { MeterTable, type Meter, type MeterModError } from './meters.js';
-import { N_TABLES, Pipeline, type FlowEntry, type OfError, type Op, type PacketContext, type PacketSink, type RemovedFlow } from './pipeline.js';
+import { N_TABLES, OP_GROUP, Pipeline, type FlowEntry, type OfError, type Op, type PacketContext, type PacketSink, type RemovedFlow } from './pipeline.js';
 
 /** The exports of build/payflow-switch.wasm (test/switch/exports.test.ts holds the list). */
 interface SwitchExports {
@@ -393,6 +393,26 @@ export class WasmPipeline extends Pipeline {
     this.freeGroupSlots.push(slot);
   }
 
+  private pullGroupId(id: number): void {
+    const g = this.groups.get(id);
+    if (g) this.pullGroup(g);
+  }
+
+  /** Writes a group's counters into the module (after the TypeScript pipeline counted in them). */
+  private pushGroupId(id: number): void {
+    const g = this.groups.get(id);
+    const slot = this.groupSlots.get(id);
+    if (!g || slot === undefined) return;
+    const mod = this.mod;
+    const at = mod.groups + slot * SWG_BYTES;
+    mod.setU64(at + SWG_PACKETS, g.packets);
+    mod.setU64(at + SWG_OCTETS, g.bytes);
+    g.buckets.forEach((b, i) => {
+      mod.setU64(at + SWG_BUCKET + i * SWGB_BYTES + SWGB_PACKETS, b.packets);
+      mod.setU64(at + SWG_BUCKET + i * SWGB_BYTES + SWGB_OCTETS, b.bytes);
+    });
+  }
+
   /** Reads a group's counters back from the module. */
   private pullGroup(g: Group<Op>): void {
     const slot = this.groupSlots.get(g.id);
@@ -550,6 +570,17 @@ export class WasmPipeline extends Pipeline {
   override process(ctx: PacketContext, sink: PacketSink, startTable = 0): void {
     this.one[0] = ctx.len;
     this.run(ctx.frame, ctx.at, 0, this.one, 1, ctx.inPort, !ctx.private, startTable, sink);
+  }
+
+  /**
+   * A packet-out's own action list runs in the TypeScript pipeline (output TABLE goes through
+   * the module). Its group actions count in the module's group counters, which group stats
+   * read: each named group's counters are read back before and written back after.
+   */
+  override packetOut(actions: Op[], ctx: PacketContext, sink: PacketSink): void {
+    for (const op of actions) if (op.op === OP_GROUP) this.pullGroupId(op.arg);
+    super.packetOut(actions, ctx, sink);
+    for (const op of actions) if (op.op === OP_GROUP) this.pushGroupId(op.arg);
   }
 
   override processBatch(frames: Uint8Array, stride: number, lengths: ArrayLike<number>, n: number, inPort: number, sink: PacketSink): void {

@@ -12,7 +12,7 @@ import type { EnforcedReservation, LoadSample } from '../../src/network/contract
 import { OpenFlowNetwork } from '../../src/network/network.js';
 import { portKey } from '../../src/network/topology.js';
 import { eventually, within } from '../helpers/ovs.js';
-import { Capture, createHost, removeHost, stopProcess, type Host } from '../switch/netns.js';
+import { Capture, createHost, netName, removeHost, stopProcess, type Host } from '../switch/netns.js';
 
 const cli = 'dist/src/cli/main.js';
 const DPID = 0x5e9n;
@@ -38,8 +38,8 @@ function sendUdp(host: Host, dst: string, port: number, n: number, payload: numb
 }
 
 beforeAll(async () => {
-  a = createHost('pfdgA', 'pfdga');
-  b = createHost('pfdgB', 'pfdgb');
+  a = createHost(netName('dgA'), netName('dga'));
+  b = createHost(netName('dgB'), netName('dgb'));
   execFileSync('ip', ['-n', a.ns, 'addr', 'add', `${A_IP}/24`, 'dev', 'eth0']);
   execFileSync('ip', ['-n', b.ns, 'addr', 'add', `${B_IP}/24`, 'dev', 'eth0']);
   const config = defaultConfig();

@@ -20,9 +20,9 @@ function run(egress: PortEgress, offered: Record<number, number>, ms: number, le
       }
       owed.set(q, due);
     }
-    egress.service(t, (f) => {
+    egress.service(t, (_bytes, _at, len) => {
       // which queue it came from is in the counters; count totals here
-      sent.set(-1, (sent.get(-1) ?? 0) + f.length);
+      sent.set(-1, (sent.get(-1) ?? 0) + len);
     });
   }
   for (const c of egress.stats(0xffffffff)) sent.set(c.queueId, c.txBytes);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 const SWITCH_FUNCTIONS = [
   'abiVersion', 'switchInit', 'regionTable', 'inputBuffer', 'batch',
   'ruleAdd', 'ruleProgram', 'ruleRemove', 'meterSet', 'meterRemove', 'groupSet', 'groupRemove',
-  'egressInit', 'egressQueue', 'egressRun', 'egressBacklog', 'egressRequests', 'egressEvents',
+  'egressInit', 'egressQueue', 'egressRun', 'egressBacklog', 'egressRequests', 'egressSends', 'egressState', 'egressCounters',
 ];
 
 describe.each(['payflow-switch.wasm', 'payflow-switch.debug.wasm'])('exports of %s', (file) => {

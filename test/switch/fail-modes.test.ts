@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OFPP, OFPTT, applyActions, flowMod, output, type PacketInMessage } from '../../src/openflow/codec/index.js';
 import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
-import { createHost, removeHost, stopProcess, type Host } from './netns.js';
+import { createHost, netName, removeHost, stopProcess, type Host } from './netns.js';
 
 const cli = 'dist/src/cli/main.js';
 const CONTROLLER_PORT = 17000 + (process.pid % 1000);
@@ -67,10 +67,10 @@ afterEach(async () => {
 
 describe('payflow switch without its controller', () => {
   it('fail secure: flows keep forwarding and expire on their timeouts; nothing from the outage goes to the controller', async () => {
-    const a = addressed('pffsA', 'pffsa', '10.8.0.1');
-    addressed('pffsB', 'pffsb', '10.8.0.2');
+    const a = addressed(netName('fsA'), netName('fsa'), '10.8.0.1');
+    addressed(netName('fsB'), netName('fsb'), '10.8.0.2');
     const first = await controller();
-    startSwitch('secure', ['pffsa', 'pffsb']);
+    startSwitch('secure', [netName('fsa'), netName('fsb')]);
     const conn = await first.connected;
     await conn.sendConfirmed([
       flowMod({ priority: 10, hardTimeout: 6, match: [{ field: 'in_port', value: 1 }], instructions: [applyActions(output(2))] }),
@@ -95,10 +95,10 @@ describe('payflow switch without its controller', () => {
   }, 60_000);
 
   it('fail standalone: a learning bridge while the controller is gone, its flow table again when it is back', async () => {
-    const a = addressed('pffsC', 'pffsc', '10.8.1.1');
-    addressed('pffsD', 'pffsd', '10.8.1.2');
+    const a = addressed(netName('fsC'), netName('fsc'), '10.8.1.1');
+    addressed(netName('fsD'), netName('fsd'), '10.8.1.2');
     const first = await controller();
-    startSwitch('standalone', ['pffsc', 'pffsd']);
+    startSwitch('standalone', [netName('fsc'), netName('fsd')]);
     const conn = await first.connected;
     // The controller's table drops everything (one entry with no actions).
     await conn.sendConfirmed(flowMod({ priority: 1, cookie: 0x77n, match: [], instructions: [] }));

@@ -13,7 +13,7 @@ import { OFPMF, OFPP, applyActions, dropBand, flowMod, meterInstruction, meterMo
 import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
 import { buildFrame } from '../dataplane/frames.js';
-import { Capture, createHost, fixIpv4Checksum, removeHost, sendFrames, stopProcess, type Host } from './netns.js';
+import { Capture, createHost, fixIpv4Checksum, netName, removeHost, sendFrames, stopProcess, type Host } from './netns.js';
 
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 100_000);
 const cli = 'dist/src/cli/main.js';
@@ -95,13 +95,13 @@ function udp4(sport: number): Uint8Array {
 }
 
 beforeAll(async () => {
-  a = createHost('pffzA', 'pffza');
-  b = createHost('pffzB', 'pffzb');
+  a = createHost(netName('fzA'), netName('fza'));
+  b = createHost(netName('fzB'), netName('fzb'));
   // Echoes every 2 s: the controller keeps hearing from the switch while the frames go through.
   listener = new OpenFlowListener({ host: '127.0.0.1', port: 0, echoIntervalMs: 2_000 });
   const { port } = await listener.listen();
   const connected = new Promise<SwitchConnection>((r) => listener.once('switchConnected', r));
-  sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${port}`, '--port', 'pffza', '--port', 'pffzb'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${port}`, '--port', netName('fza'), '--port', netName('fzb')], { stdio: ['ignore', 'inherit', 'inherit'] });
   conn = await connected;
   const bucket = (actions: Parameters<typeof applyActions>, weight: number) => ({ weight, watchPort: OFPP.ANY, watchGroup: 0xffffffff, actions });
   await conn.sendConfirmed([

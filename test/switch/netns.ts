@@ -7,6 +7,21 @@ import { resolve } from 'node:path';
 
 const portsModule = resolve('dist/src/switch/ports.js');
 
+/**
+ * Namespace and interface names carry a prefix of this test process ('p' and its pid in base
+ * 36, 6 characters), so that two checkouts running the tests at once do not take each other's
+ * namespaces and veths. Linux allows interface names of at most 15 characters.
+ */
+const NAME_PREFIX = `p${(process.pid % 36 ** 5).toString(36).padStart(5, '0')}`;
+const IFNAMSIZ_CHARS = 15;
+
+/** The name of this process's namespace or interface `tag` (at most 9 characters). */
+export function netName(tag: string): string {
+  const name = NAME_PREFIX + tag;
+  if (name.length > IFNAMSIZ_CHARS) throw new RangeError(`network name tag '${tag}' is too long (at most ${IFNAMSIZ_CHARS - NAME_PREFIX.length} characters)`);
+  return name;
+}
+
 /** One host: namespace `ns` with interface eth0, joined to `rootIf` in the root namespace. */
 export interface Host {
   ns: string;

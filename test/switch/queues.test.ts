@@ -8,7 +8,7 @@ import { OFPFC, OFPP, OFPTT, applyActions, flowMod, output, type Action } from '
 import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
 import { encodeFlowQueueId } from '../../src/util/flow-queues.js';
-import { createHost, removeHost, stopProcess, type Host } from './netns.js';
+import { createHost, netName, removeHost, stopProcess, type Host } from './netns.js';
 
 const cli = 'dist/src/cli/main.js';
 const PORT_RATE = 20e6;
@@ -25,7 +25,7 @@ const mac = (host: Host): string => execFileSync('ip', ['-n', host.ns, '-br', 'l
 
 async function startSwitch(extra: string[]): Promise<void> {
   const connected = new Promise<SwitchConnection>((resolve) => listener.once('switchConnected', resolve));
-  sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${listener.address!.port}`, '--port', 'pfsqa', '--port', `pfsqb@${PORT_RATE / 1e6}mbit`, ...extra], {
+  sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${listener.address!.port}`, '--port', netName('sqa'), '--port', `${netName('sqb')}@${PORT_RATE / 1e6}mbit`, ...extra], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   conn = await connected;
@@ -142,8 +142,8 @@ async function queueStats(queueId: number) {
 }
 
 beforeAll(async () => {
-  a = createHost('pfsqA', 'pfsqa');
-  b = createHost('pfsqB', 'pfsqb');
+  a = createHost(netName('sqA'), netName('sqa'));
+  b = createHost(netName('sqB'), netName('sqb'));
   execFileSync('ip', ['-n', a.ns, 'addr', 'add', '10.9.7.1/24', 'dev', 'eth0']);
   execFileSync('ip', ['-n', b.ns, 'addr', 'add', '10.9.7.2/24', 'dev', 'eth0']);
   execFileSync('ip', ['-n', a.ns, 'neigh', 'replace', '10.9.7.2', 'lladdr', mac(b), 'dev', 'eth0', 'nud', 'permanent']);

@@ -261,6 +261,25 @@ describe.each(['ts', 'wasm'] as const)('set_field with checksums, VLAN tags and 
     expect(p.groupDescs().map((d) => [d.groupId, d.groupType, d.buckets.length])).toEqual([[1, OFPGT.ALL, 3], [2, OFPGT.INDIRECT, 1]]);
   });
 
+  it('a packet-out naming a group runs its buckets and counts in the group stats', () => {
+    const p = make();
+    expect(p.groupMod(groupMod(OFPGC.ADD, OFPGT.ALL, 3, [{ actions: [output(2)] }, { actions: [setField({ field: 'ip_dscp', value: 46 }), output(3)] }])).error).toBeUndefined();
+    install(p, [{ type: 'group', groupId: 3 }], [{ field: 'eth_type', value: 0x0800 }, { field: 'ip_proto', value: 17 }]);
+    const f = frame(new Rng(21), 4, 17);
+    expect(send(p, f).out.map((o) => o.port)).toEqual([2, 3]); // one packet through the tables
+    const ops = p.compilePacketOutActions([{ type: 'group', groupId: 3 }]);
+    if (!Array.isArray(ops)) throw new Error(ops.reason);
+    const sink = new Collect();
+    for (let i = 0; i < 2; i++) {
+      const data = f.slice();
+      p.packetOut(ops, { frame: data, at: 0, len: data.length, inPort: OFPP.CONTROLLER, private: true, referenced: false }, sink);
+    }
+    expect(sink.out.map((o) => o.port)).toEqual([2, 3, 2, 3]);
+    expect(send(p, f).out.map((o) => o.port)).toEqual([2, 3]); // and one more after them
+    const [stats] = p.groupStats(3);
+    expect([stats!.packetCount, stats!.byteCount, stats!.bucketStats.map((b) => b.packetCount)]).toEqual([4n, BigInt(4 * f.length), [4n, 4n]]);
+  });
+
   it('group select: a flow stays on one bucket, flows spread by weight; modify keeps counters; delete removes its flows', () => {
     const p = make();
     expect(p.groupMod(groupMod(OFPGC.ADD, OFPGT.SELECT, 7, [{ weight: 1, actions: [output(2)] }, { weight: 3, actions: [output(3)] }, { weight: 0, actions: [output(4)] }])).error).toBeUndefined();

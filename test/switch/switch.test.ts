@@ -12,7 +12,7 @@ import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
 import { OfpErrorReply } from '../../src/openflow/errors.js';
 import { buildFrame } from '../dataplane/frames.js';
-import { Capture, createHost, fixIpv4Checksum, ipv4HeaderChecksum, removeHost, sendFrames, stopProcess, type Host } from './netns.js';
+import { Capture, createHost, fixIpv4Checksum, ipv4HeaderChecksum, netName, removeHost, sendFrames, stopProcess, type Host } from './netns.js';
 
 const cli = 'dist/src/cli/main.js';
 const OFCTL_PORT = 16000 + (process.pid % 1000);
@@ -57,13 +57,13 @@ function ofctl(...args: string[]): string {
 }
 
 beforeAll(async () => {
-  a = createHost('pfswA', 'pfswa');
-  b = createHost('pfswB', 'pfswb');
+  a = createHost(netName('swA'), netName('swa'));
+  b = createHost(netName('swB'), netName('swb'));
   // Echoes every 2 s, so that a slow stretch of frame tools under load does not read as a dead switch.
   listener = new OpenFlowListener({ host: '127.0.0.1', port: 0, echoIntervalMs: 2_000 });
   const { port } = await listener.listen();
   const connected = new Promise<SwitchConnection>((resolve) => listener.once('switchConnected', resolve));
-  sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${port}`, '--listen', `ptcp:${OFCTL_PORT}:127.0.0.1`, '--port', 'pfswa', '--port', 'pfswb', '--dpid', DPID.toString(16)], {
+  sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${port}`, '--listen', `ptcp:${OFCTL_PORT}:127.0.0.1`, '--port', netName('swa'), '--port', netName('swb'), '--dpid', DPID.toString(16)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   sw.stdout!.on('data', (d: Buffer) => (switchLog += d.toString()));
@@ -83,8 +83,8 @@ describe('payflow switch', () => {
     expect(conn.datapathId).toBe(DPID);
     const desc = await conn.multipart({ bodyType: 'port_desc' });
     expect(desc.ports.map((p) => [p.portNo, p.name])).toEqual([
-      [1, 'pfswa'],
-      [2, 'pfswb'],
+      [1, netName('swa')],
+      [2, netName('swb')],
     ]);
     expect(switchLog).toMatch(/dpid 0000000000005157/);
   });
@@ -307,6 +307,10 @@ describe('payflow switch', () => {
     expect(groups).toMatch(/group_id=5,type=select,bucket=weight:2,actions=output:2,bucket=actions=set_field:10\.9\.0\.7->ip_dst,output:2/);
     expect(groups).toMatch(/group_id=6,type=all,bucket=actions=push_vlan:0x8100,set_field:4102->vlan_vid,output:2/);
     expect(ofctl('dump-group-stats', `tcp:127.0.0.1:${OFCTL_PORT}`)).toMatch(/group_id=5,duration=[\d.]+s,ref_count=1,packet_count=0,byte_count=0/);
+    // a packet-out naming a group is counted in that group's stats like a packet from the tables
+    const udp = ['ffffffffffff', '020000000001', '0800', '45000020000000004011', '0000', '0a090001', '0a090002', '1389138b000c0000', '00'.repeat(18)].join('');
+    ofctl('packet-out', `tcp:127.0.0.1:${OFCTL_PORT}`, `in_port=controller packet=${udp} actions=group:6`);
+    expect(ofctl('dump-group-stats', `tcp:127.0.0.1:${OFCTL_PORT}`)).toMatch(/group_id=6,duration=[\d.]+s,ref_count=0,packet_count=1,byte_count=60,bucket0:packet_count=1,byte_count=60/);
     const features = ofctl('dump-group-features', `tcp:127.0.0.1:${OFCTL_PORT}`);
     expect(features).toMatch(/all group:\s+max_groups=0x1000\s+actions: output set_field strip_vlan push_vlan set_queue/);
     expect(features).toMatch(/select group:/);

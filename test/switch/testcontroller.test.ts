@@ -5,7 +5,7 @@
 // ptcp: listener, shows the flows the controller installed.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, removeHost, type Host } from './netns.js';
+import { createHost, netName, removeHost, type Host } from './netns.js';
 
 const cli = 'dist/src/cli/main.js';
 const CONTROLLER_PORT = 18000 + (process.pid % 1000);
@@ -34,14 +34,14 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 
 describe.skipIf(!installed)('payflow switch driven by ovs-testcontroller', () => {
   beforeAll(async () => {
-    a = createHost('pfotA', 'pfota');
-    b = createHost('pfotB', 'pfotb');
+    a = createHost(netName('otA'), netName('ota'));
+    b = createHost(netName('otB'), netName('otb'));
     execFileSync('ip', ['-n', a.ns, 'addr', 'add', '10.6.0.1/24', 'dev', 'eth0']);
     execFileSync('ip', ['-n', b.ns, 'addr', 'add', '10.6.0.2/24', 'dev', 'eth0']);
     controller = spawn('ovs-testcontroller', ['-O', 'OpenFlow13', `ptcp:${CONTROLLER_PORT}:127.0.0.1`], { stdio: ['ignore', 'pipe', 'pipe'] });
     controller.stderr!.on('data', (d: Buffer) => (log += `controller: ${d.toString()}`));
     await sleep(300);
-    sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${CONTROLLER_PORT}`, '--listen', `ptcp:${OFCTL_PORT}:127.0.0.1`, '--port', 'pfota', '--port', 'pfotb'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${CONTROLLER_PORT}`, '--listen', `ptcp:${OFCTL_PORT}:127.0.0.1`, '--port', netName('ota'), '--port', netName('otb')], { stdio: ['ignore', 'pipe', 'pipe'] });
     sw.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     for (let i = 0; i < 100 && !/connected to controller/.test(log); i++) await sleep(100);
   }, 60_000);

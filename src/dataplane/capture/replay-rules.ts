@@ -1,10 +1,12 @@
 // The `--rules` file of `payflow replay` (docs/replay.md "Rules file"): JSON or YAML holding
-// the wildcard rules, meters, service classes, default action and best-effort class to load
-// into the data plane before a capture runs through it. This module only parses and checks the
+// the wildcard rules, meters, service classes (with what happens to their out-of-profile
+// packets: `excess`, as in the controller's configuration), default action and best-effort
+// class to load into the data plane before a capture runs through it. This module only parses and checks the
 // file into typed values; every problem is a RulesFileError naming the offending path
 // (e.g. `rules[2].dport`), and nothing is applied to an engine until the whole file is valid.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { policingOf, type ExcessPolicy } from '../../config/index.js';
 import { classErrorText, ReferencePricing, type ClassParams } from '../reference/pricing.js';
 import { meterErrorText, ReferenceMeters, type MeterParams } from '../reference/meter.js';
 import type { DataPlane, PortMatch, RuleAction, WildcardRule } from '../types.js';
@@ -22,6 +24,8 @@ export interface ReplayClass {
   params: ClassParams;
   /** demand committed by reservations, bits/s */
   reservedBps: number;
+  /** out-of-profile (yellow and red) packets: degraded to best effort or dropped; absent: the engine's default */
+  excess?: ExcessPolicy;
 }
 export interface ReplayRule {
   id: number;
@@ -138,7 +142,7 @@ function meter(v: unknown, i: number): ReplayMeter {
 function serviceClass(v: unknown, i: number): ReplayClass {
   const path = `classes[${i}]`;
   if (!isObj(v)) fail(path, 'expected an object');
-  onlyKeys(v, path, ['id', 'basePrice', 'cmaxBps', 'targetBps', 'maxPrice', 'mode', 'ewmaWindowNs', 'reservedBps']);
+  onlyKeys(v, path, ['id', 'basePrice', 'cmaxBps', 'targetBps', 'maxPrice', 'mode', 'ewmaWindowNs', 'reservedBps', 'excess']);
   const mode = v['mode'] ?? 'exponential';
   if (mode !== 'exponential' && mode !== 'tatonnement') fail(`${path}.mode`, `expected 'exponential' or 'tatonnement', got ${JSON.stringify(mode)}`);
   const basePrice = num(v, 'basePrice', path);
@@ -155,6 +159,11 @@ function serviceClass(v: unknown, i: number): ReplayClass {
     reservedBps: num(v, 'reservedBps', path, 0),
   };
   if (c.reservedBps < 0) fail(`${path}.reservedBps`, 'must not be negative');
+  const excess = v['excess'];
+  if (excess !== undefined) {
+    if (excess !== 'drop' && excess !== 'degrade') fail(`${path}.excess`, `expected 'drop' or 'degrade', got ${JSON.stringify(excess)}`);
+    c.excess = excess;
+  }
   const code = new ReferencePricing().setClass(c.id, c.params);
   if (code !== 0) fail(path, `${classErrorText(code)} (code ${code})`);
   return c;
@@ -241,7 +250,9 @@ export async function loadReplayRules(path: string): Promise<ReplayRules> {
 }
 
 /**
- * Loads checked rules into an engine: classes, meters (time 0), best effort, default action,
+ * Loads checked rules into an engine: classes (and their excess policy: `degrade` downgrades
+ * yellow and red packets to best effort, `drop` drops both, as policingOf maps the
+ * controller's knob), meters (time 0), best effort, default action,
  * rules. What only the engine can check (a meter id beyond its capacity, an address that does
  * not parse) comes back as a RulesFileError naming the entry.
  */
@@ -257,6 +268,10 @@ export function applyReplayRules(engine: DataPlane, rules: ReplayRules): void {
     at(`classes[${i}]`, () => {
       engine.setClass(c.id, c.params);
       if (c.reservedBps > 0) engine.setReserved(c.id, c.reservedBps);
+      if (c.excess) {
+        const { yellow, red } = policingOf(c.excess);
+        engine.setClassExcess(c.id, { yellow, red });
+      }
     }),
   );
   rules.meters.forEach((m, i) => at(`meters[${i}]`, () => engine.setMeter(m.id, m.params, 0)));

@@ -271,6 +271,43 @@ describe('payflow replay', () => {
     expect(t.stdout).toMatch(/2 yellow, 3 red/);
   });
 
+  it("a class's excess (degrade | drop) decides what its out-of-profile packets get, in both engines", () => {
+    // flow A through the srTCM meter above: 5 green, 2 yellow, 3 red; the malformed frame is dropped anyway
+    const withExcess = (excess: string | undefined): string => {
+      const path = join(dir, `excess-${excess ?? 'default'}.yaml`);
+      writeFileSync(
+        path,
+        [
+          'meters:',
+          '  - { id: 1, mode: srTCM, cir: 1000, cbs: 1000, ebs: 400 }',
+          'classes:',
+          `  - { id: 15, basePrice: 0.16, cmaxBps: 1000000, targetBps: 500000${excess ? `, excess: ${excess}` : ''} }`,
+          'rules:',
+          '  - { priority: 10, src: 10.0.0.0/24, proto: 17, dport: 5001, action: { action: forward, class: 15, dscp: 46, meter: 1 } }',
+          'bestEffort: { class: 0, queue: 0, dscp: 0 }',
+        ].join('\n'),
+      );
+      return path;
+    };
+    const expected: [string | undefined, RegExp][] = [
+      [undefined, /verdicts: 10 forward, 2 downgraded, 4 dropped; colours: \d+ green, 2 yellow, 3 red/], // yellow degraded, red dropped
+      ['degrade', /verdicts: 10 forward, 5 downgraded, 1 dropped; colours: \d+ green, 2 yellow, 3 red/],
+      ['drop', /verdicts: 10 forward, 0 downgraded, 6 dropped; colours: \d+ green, 2 yellow, 3 red/],
+    ];
+    for (const engine of ['wasm', 'ts']) {
+      for (const [excess, verdicts] of expected) {
+        const r = replay(pcapPath, '--rules', withExcess(excess), '--engine', engine);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout, `${engine} ${excess ?? 'default'}`).toMatch(verdicts);
+      }
+    }
+    const bad = withExcess('squeeze');
+    const r = replay(pcapPath, '--rules', bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${bad}: classes[0].excess: expected 'drop' or 'degrade', got "squeeze"`);
+    expect(r.stdout).toBe('');
+  });
+
   it('a file that is not a capture, a cut file header, a missing file: a clear error and exit 1', () => {
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'this is not a capture\n');
