@@ -32,9 +32,15 @@ const BUCKET_MS = 4;
 const MIN_BUCKET_BYTES = 2 * 1514;
 /** A queue of weight 1 may send this many bytes per round (one full-size frame). */
 export const DRR_QUANTUM_BYTES = 1514;
-/** Default occupancy bound of a port: this much of its rate (at least MIN_LIMIT_BYTES). */
+/** Default occupancy bound of a port: this much of its rate (from MIN_LIMIT_BYTES to MAX_LIMIT_BYTES). */
 export const QUEUE_LIMIT_MS = 50;
 const MIN_LIMIT_BYTES = 10 * 1514;
+/**
+ * The default bound never exceeds this (50 ms up to 671 Mbit/s, 3.4 ms at 10 Gbit/s): the
+ * WebAssembly scheduler's frame ring is a few times the bound and is paged in at start, so a
+ * fast port would otherwise hold hundreds of MB for a queue that only adds delay.
+ */
+export const MAX_LIMIT_BYTES = 4 << 20;
 /**
  * Under DRR a queue may always keep this much of the bound, whatever its weight: a queue of
  * a small weight that could hold only one frame would empty on every turn, lose its turn in
@@ -148,7 +154,7 @@ export function portShape(rateBps: number, limitBytes?: number): { bytesPerMs: n
   return {
     bytesPerMs,
     bucketBytes: Math.max(MIN_BUCKET_BYTES, bytesPerMs * BUCKET_MS),
-    limitBytes: limitBytes ?? Math.max(MIN_LIMIT_BYTES, Math.ceil(bytesPerMs * QUEUE_LIMIT_MS)),
+    limitBytes: limitBytes ?? Math.min(MAX_LIMIT_BYTES, Math.max(MIN_LIMIT_BYTES, Math.ceil(bytesPerMs * QUEUE_LIMIT_MS))),
   };
 }
 

@@ -2,7 +2,7 @@
 // rate, deficit round robin shares it by weight, strict priority serves the highest queue
 // id first, and a full port drops from the lowest class first.
 import { describe, expect, it } from 'vitest';
-import { PortEgress } from '../../src/switch/egress-queues.js';
+import { MAX_LIMIT_BYTES, PortEgress, portShape } from '../../src/switch/egress-queues.js';
 
 const frame = new Uint8Array(2048);
 
@@ -30,6 +30,13 @@ function run(egress: PortEgress, offered: Record<number, number>, ms: number, le
 }
 
 describe('egress queues', () => {
+  it('bounds a port at 50 ms of its rate, between ten full-size frames and 4 MiB', () => {
+    expect(portShape(10e6).limitBytes).toBe(62_500);
+    expect(portShape(1e6).limitBytes).toBe(10 * 1514);
+    expect(portShape(10e9).limitBytes).toBe(MAX_LIMIT_BYTES);
+    expect(portShape(10e9, 123_456).limitBytes).toBe(123_456); // an explicit bound is kept
+  });
+
   it('shapes to the port rate', () => {
     const e = new PortEgress(20e6, new Map(), 'drr', 0); // 2500 bytes/ms
     const sent = run(e, { 0: 5000 }, 2000);
