@@ -20,8 +20,7 @@ export const groupStaging: usize = memory.data(SWGS_BYTES, 16);
 
 export function groupsInit(capacity: u32): void {
   groupCapacity = capacity;
-  groups = heap.alloc(capacity * SWG_BYTES);
-  memory.fill(groups, 0, capacity * SWG_BYTES);
+  groups = heap.alloc(capacity * SWG_BYTES); // never written before, so zero (tablesInit says why)
 }
 
 function bucketsFree(g: usize): void {

@@ -25,8 +25,7 @@ export let remarkedDscp: u32 = 0;
 
 export function metersInit(capacity: u32): void {
   meterCapacity = capacity;
-  meters = heap.alloc(capacity * SWM_BYTES);
-  memory.fill(meters, 0, capacity * SWM_BYTES);
+  meters = heap.alloc(capacity * SWM_BYTES); // never written before, so zero (tablesInit says why)
 }
 
 /** Marks meter slot in use once the host has written its record. */

@@ -56,32 +56,38 @@ let tableTuples: usize = 0; // SW_TABLES × SW_TUPLES_PER_TABLE u16 tuple ids, b
 let tableTupleCount: usize = 0; // SW_TABLES × u32
 let buckets: usize = 0; // u32 rule id + 1, 0 empty
 let bucketMask: u32 = 0;
-let freeBlock: i32 = -1;
+let freeBlock: i32 = -1; // freed blocks, linked through their first word
+let freshBlock: u32 = 0; // blocks from here on were never used
+let freeBlockCount: u32 = 0; // freed + never used
 let blockCapacity: u32 = 0;
+let rulesReady: u32 = 0; // rules below this id have R_TUPLE set; the memory of the rest is untouched
 
+/**
+ * Allocates the tables for ruleCap rules. The stub runtime's bump allocator hands out memory
+ * that has never been written (fresh from memory.grow, so zero), and this writes none of it:
+ * rule slots are marked unused as ids come into use (ruleAdd), and op blocks are taken from
+ * the never-used end until some are freed. A switch then starts without touching tens of MB
+ * (each page costs a fault when first written), and pages only for the rules it holds.
+ */
 export function tablesInit(ruleCap: u32): void {
   ruleCapacity = ruleCap;
   rules = heap.alloc(ruleCap * RULE_BYTES);
-  for (let i: u32 = 0; i < ruleCap; i++) store<i32>(rules + i * RULE_BYTES, -1, R_TUPLE);
+  rulesReady = 0;
   ruleCounters = heap.alloc(ruleCap * SWC_BYTES);
-  memory.fill(ruleCounters, 0, ruleCap * SWC_BYTES);
   tupleCapacity = SW_TABLES * SW_TUPLES_PER_TABLE < ruleCap + SW_TABLES ? SW_TABLES * SW_TUPLES_PER_TABLE : ruleCap + SW_TABLES;
   tuples = heap.alloc(tupleCapacity * TUPLE_BYTES);
-  memory.fill(tuples, 0, tupleCapacity * TUPLE_BYTES);
   tableTuples = heap.alloc(SW_TABLES * SW_TUPLES_PER_TABLE * 2);
   tableTupleCount = heap.alloc(SW_TABLES * 4);
-  memory.fill(tableTupleCount, 0, SW_TABLES * 4);
   tableCounters = heap.alloc(SW_TABLES * 16);
-  memory.fill(tableCounters, 0, SW_TABLES * 16);
   let nb: u32 = 16;
   while (nb < ruleCap * 2) nb <<= 1;
   buckets = heap.alloc(nb * 4);
-  memory.fill(buckets, 0, nb * 4);
   bucketMask = nb - 1;
   blockCapacity = ruleCap * 2 + 64;
   blocks = heap.alloc(blockCapacity * BLOCK_BYTES);
-  for (let b: u32 = 0; b < blockCapacity; b++) store<i32>(blocks + b * BLOCK_BYTES, b + 1 < blockCapacity ? (b + 1) as i32 : -1);
-  freeBlock = 0;
+  freeBlock = -1;
+  freshBlock = 0;
+  freeBlockCount = blockCapacity;
 }
 
 @inline function mix(h: u64, w: u64): u64 {
@@ -157,8 +163,20 @@ export function blocksFree(first: i32): void {
     const next: i32 = load<u8>(last) == SWOP_NEXT ? load<i32>(last + SWOP_ARG) : -1;
     store<i32>(base, freeBlock);
     freeBlock = b;
+    freeBlockCount++;
     b = next;
   }
+}
+
+/** A free block: a freed one if any, else the next never used. Room was checked (freeBlocks). */
+function blockTake(): i32 {
+  freeBlockCount--;
+  const b = freeBlock;
+  if (b >= 0) {
+    freeBlock = load<i32>(blocks + (b as u32) * BLOCK_BYTES);
+    return b;
+  }
+  return (freshBlock++) as i32;
 }
 
 export function blocksNeeded(count: u32): u32 {
@@ -168,23 +186,19 @@ export function blocksNeeded(count: u32): u32 {
 }
 
 export function freeBlocks(): u32 {
-  let n: u32 = 0;
-  for (let b = freeBlock; b >= 0; b = load<i32>(blocks + (b as u32) * BLOCK_BYTES)) n++;
-  return n;
+  return freeBlockCount;
 }
 
 /** Copies `count` ops from `src` into a chain of blocks; returns its first block (-1 none). Room was checked. */
 export function blocksStore(src: usize, count: u32): i32 {
   if (count == 0) return -1;
-  let b = freeBlock;
+  let b = blockTake();
   const first = b;
-  freeBlock = load<i32>(blocks + (b as u32) * BLOCK_BYTES);
   let slot: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {
     let at = blocks + (b as u32) * BLOCK_BYTES + slot * SWOP_BYTES;
     if (slot == SW_BLOCK_OPS - 1 && count - i > 1) {
-      const nb = freeBlock;
-      freeBlock = load<i32>(blocks + (nb as u32) * BLOCK_BYTES);
+      const nb = blockTake();
       memory.fill(at, 0, SWOP_BYTES);
       store<u8>(at, SWOP_NEXT);
       store<i32>(at + SWOP_ARG, nb);
@@ -295,6 +309,7 @@ function tupleRelease(t: u32): void {
 export function ruleAdd(id: u32): i32 {
   if (rules == 0) return ERR_NOT_CONFIGURED;
   if (id >= ruleCapacity) return ERR_BAD_ID;
+  for (; rulesReady <= id; rulesReady++) store<i32>(rules + rulesReady * RULE_BYTES + R_TUPLE, -1);
   const rp = rules + id * RULE_BYTES;
   if (load<i32>(rp + R_TUPLE) >= 0) return ERR_BAD_ID;
   const s = ruleStaging;
@@ -339,6 +354,7 @@ export function ruleAdd(id: u32): i32 {
 export function ruleProgram(id: u32): i32 {
   if (rules == 0) return ERR_NOT_CONFIGURED;
   if (id >= ruleCapacity) return ERR_BAD_ID;
+  if (id >= rulesReady) return ERR_NOT_FOUND;
   const rp = rules + id * RULE_BYTES;
   if (load<i32>(rp + R_TUPLE) < 0) return ERR_NOT_FOUND;
   const oldApply = load<i32>(rp + R_APPLY);
@@ -355,6 +371,7 @@ export function ruleProgram(id: u32): i32 {
 export function ruleRemove(id: u32): i32 {
   if (rules == 0) return ERR_NOT_CONFIGURED;
   if (id >= ruleCapacity) return ERR_BAD_ID;
+  if (id >= rulesReady) return ERR_NOT_FOUND;
   const rp = rules + id * RULE_BYTES;
   const t = load<i32>(rp + R_TUPLE);
   if (t < 0) return ERR_NOT_FOUND;

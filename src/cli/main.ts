@@ -1,31 +1,19 @@
 #!/usr/bin/env node
-// The `payflow` command: dispatches to the subcommands in src/cli/commands/, and answers
-// `--version` / `-V` with the version in the installed package.json.
+// The `payflow` command: dispatches to the subcommands in src/cli/commands/, loading only the
+// one that runs (command-table.ts), and answers `--version` / `-V` with the version in the
+// installed package.json.
 import { UsageError } from './args.js';
-import type { Command } from './command.js';
-import { benchCommand } from './commands/bench.js';
-import { ledgerCommand } from './commands/ledger.js';
-import { replayCommand } from './commands/replay.js';
-import { controllerCommand } from './commands/controller.js';
-import { reserveCommand } from './commands/reserve.js';
-import { quoteCommand } from './commands/quote.js';
-import { reservationsCommand } from './commands/reservations.js';
-import { pricesCommand } from './commands/prices.js';
-import { tokenCommand } from './commands/token.js';
-import { switchCommand } from './commands/switch.js';
-import { egressAgentCommand } from './commands/egress-agent.js';
+import { commandTable } from './command-table.js';
 import { packageInfo } from '../util/package-info.js';
 
-const commands: readonly Command[] = [benchCommand, ledgerCommand, replayCommand, controllerCommand, egressAgentCommand, pricesCommand, reserveCommand, quoteCommand, reservationsCommand, switchCommand, tokenCommand];
-
 function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+  const width = Math.max(...commandTable.map((c) => c.name.length));
   return [
     'usage: payflow <command> [options]',
     '       payflow --version',
     '',
     'commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commandTable.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Run `payflow <command> --help` for the options of one command.',
   ].join('\n');
@@ -42,11 +30,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${pkg} ${version}\n`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commandTable.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`payflow: unknown command '${name}'\n\n${help()}\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.usage + '\n');
     return 0;

@@ -27,6 +27,7 @@ import type { Scheduler } from './egress-queues.js';
 import { PAYFLOW_SWITCH_DESC } from '../util/flow-queues.js';
 import { groupFeatures } from './groups.js';
 import { tableFeatures } from './table-features.js';
+import { DatapathWaker } from './wake.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
 
 export interface SwitchOptions {
@@ -82,6 +83,7 @@ class Channel {
 export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
   readonly dpid: bigint;
   private readonly worker: Worker;
+  private readonly waker: DatapathWaker;
   private readonly counters: Float64Array;
   private readonly channels = new Map<number, Channel>();
   private nextChannel = 1;
@@ -95,9 +97,10 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
   private missSendLen = 128;
   private xid = 1;
 
-  private constructor(private readonly options: SwitchOptions, worker: Worker, counters: Float64Array) {
+  private constructor(private readonly options: SwitchOptions, worker: Worker, waker: DatapathWaker, counters: Float64Array) {
     super();
     this.worker = worker;
+    this.waker = waker;
     this.counters = counters;
     this.portState = options.ports.map((name, i) => describePort(name, i + 1, options.portRatesBps?.[name]));
     this.dpid = options.dpid ?? dpidFromMac(this.portState[0]!.hwAddr);
@@ -108,14 +111,18 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     if (options.ports.length === 0) throw new Error('the switch needs at least one --port');
     for (const name of options.ports) interfaceInfo(name); // a clear error for a missing interface, before any thread starts
     const counters = new SharedArrayBuffer(8 * (options.ports.length * PORT_COUNTERS + DP_COUNTERS));
+    const waker = new DatapathWaker();
     const data: DatapathConfig = {
       ports: options.ports,
       batch: options.batch ?? DEFAULT_BATCH,
       datapath: options.datapath ?? 'wasm',
       counters,
       egress: { ratesBps: options.ports.map((name) => options.portRatesBps?.[name] ?? 0), weights: options.queueWeights ?? [], scheduler: options.scheduler ?? 'drr' },
+      wake: waker.channel,
     };
     const worker = new Worker(new URL('./datapath-worker.js', import.meta.url), { workerData: data });
+    // Closed once the datapath thread is gone (stopped, or failed to start), never while it polls it.
+    worker.once('exit', () => waker.close());
     await new Promise<void>((resolve, reject) => {
       const onMessage = (e: DatapathEvent): void => {
         if (e.kind === 'ready') resolve();
@@ -126,7 +133,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
       worker.on('message', onMessage);
       worker.once('error', reject);
     });
-    const sw = new SoftwareSwitch(options, worker, new Float64Array(counters));
+    const sw = new SoftwareSwitch(options, worker, waker, new Float64Array(counters));
     worker.on('message', (e: DatapathEvent) => sw.onDatapath(e));
     worker.on('error', (err) => sw.emit('log', `datapath failed: ${err.message}`));
     if (options.listen) await sw.listen(options.listen);
@@ -428,6 +435,7 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
 
   private post(req: DatapathRequest): void {
     this.worker.postMessage(req);
+    this.waker.posted();
   }
 
   // ---- ports --------------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 // classify and act on each frame, send what each port got in one sendmmsg — in slices of a
 // few milliseconds, so that requests from the agent (flow-mods, packet-outs, barriers,
 // statistics) are handled between slices, in order. When every port is idle it blocks in
-// poll(2) instead of spinning: for a millisecond, and for a few once the ports have been quiet
-// a while. A port with a rate sends through its egress queues (egress-queues.ts, in
-// WebAssembly egress-wasm.ts), which are serviced on every turn of the loop.
+// poll(2) on its ports and on the agent's wake eventfd (wake.ts) instead of spinning: a frame
+// or a request ends the wait at once, and only the next flow-expiry check (or, while a shaped
+// port has frames to let out, their next departure) bounds it. A port with a rate sends
+// through its egress queues (egress-queues.ts, in WebAssembly egress-wasm.ts), which are
+// serviced on every turn of the loop.
 // In fail-standalone mode, while the agent has no controller, frames bypass the OpenFlow
 // tables and go through a learning bridge (standalone.ts); the tables stay as they were.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -18,18 +20,12 @@ import { libc, POLLIN } from './libc.js';
 import { C_RX_MALFORMED, PacketPort, PORT_COUNTERS, SLOT_SIZE } from './ports.js';
 import { Pipeline, type OfError, type PacketSink, type RemovedFlow, type SwitchPipeline } from './pipeline.js';
 import { LearningSwitch } from './standalone.js';
+import { WakeListener } from './wake.js';
 import { WasmPipeline } from './wasm-pipeline.js';
 import { DP_COUNTERS, DP_MALFORMED, DP_PACKET_IN_DROPPED, type DatapathConfig, type DatapathEvent, type DatapathRequest } from './protocol.js';
 
 const SLICE_MS = 4;
-/**
- * How long an idle datapath blocks in poll(2): 1 ms, and IDLE_POLL_MAX_MS once every port has
- * been quiet for IDLE_AFTER_MS with nothing waiting in an egress queue. Frames wake it at once;
- * a request from the agent waits at most that long. A network of many idle switches on a few
- * cores then does not spend a core on waking up.
- */
-const IDLE_AFTER_MS = 100;
-const IDLE_POLL_MAX_MS = 8;
+/** How often idle and hard timeouts are checked; an idle datapath sleeps at most this long. */
 const EXPIRY_EVERY_MS = 250;
 /** packet-ins allowed per slice; more are dropped and counted, so a flood cannot swamp the agent */
 const PACKET_INS_PER_SLICE = 64;
@@ -37,6 +33,7 @@ const PACKET_INS_PER_SLICE = 64;
 const port = parentPort;
 if (!port) throw new Error('datapath-worker runs as a worker thread');
 const config = workerData as DatapathConfig;
+const wake = new WakeListener(config.wake);
 const post = (event: DatapathEvent): void => port.postMessage(event);
 
 const allCounters = new Float64Array(config.counters);
@@ -66,8 +63,6 @@ const shapedPorts = ports.filter((_, i) => egress[i]!.shaped);
 const senders = ports.map((p) => (bytes: Uint8Array, at: number, len: number): void => p.queueCopy(bytes, at, len));
 
 let current: PacketPort = ports[0]!;
-/** when the ports went quiet (clock ms), or -1 while there is traffic or a request */
-let quietSince = -1;
 const bridge = new LearningSwitch();
 let standalone = false;
 let packetInBudget = PACKET_INS_PER_SLICE;
@@ -104,13 +99,6 @@ function transmit(now: number): void {
 }
 
 function forwardSlice(): void {
-  const c = libc();
-  const pollfds = new Uint8Array(8 * ports.length);
-  const pv = new DataView(pollfds.buffer);
-  ports.forEach((p, i) => {
-    pv.setInt32(i * 8, p.fileDescriptor, true);
-    pv.setInt16(i * 8 + 4, POLLIN, true);
-  });
   const deadline = clock() + SLICE_MS;
   packetInBudget = PACKET_INS_PER_SLICE;
   do {
@@ -133,18 +121,37 @@ function forwardSlice(): void {
       }
       transmit(pipeline.now);
     }
-    if (got === 0) {
-      if (c.poll(pollfds, ports.length, idlePollMs(pipeline.now)) <= 0) break;
-    } else quietSince = -1;
+    if (got === 0 && idleWait(pipeline.now) <= 0) break;
   } while (clock() < deadline);
   dpCounters[DP_MALFORMED] = pipeline.malformed + bridge.malformed;
 }
 
+/** poll(2) set of every port, then the wake eventfd */
+const idleFds = new Uint8Array(8 * (ports.length + 1));
+{
+  const v = new DataView(idleFds.buffer);
+  [...ports.map((p) => p.fileDescriptor), wake.fd].forEach((fd, i) => {
+    v.setInt32(i * 8, fd, true);
+    v.setInt16(i * 8 + 4, POLLIN, true);
+  });
+}
+const wakeRevents = new DataView(idleFds.buffer, ports.length * 8 + 6, 2);
+
+/**
+ * Blocks until a port has frames (returns > 0), or a request from the agent, the next expiry
+ * check or a shaped port's next departure is due (returns 0: the slice ends so they are seen).
+ */
+function idleWait(now: number): number {
+  if (!wake.sleep()) return 0;
+  const ready = libc().poll(idleFds, ports.length + 1, idlePollMs(now));
+  const woken = ready > 0 && (wakeRevents.getInt16(0, true) & POLLIN) !== 0;
+  wake.awake(woken);
+  return woken ? 0 : ready;
+}
+
 function idlePollMs(now: number): number {
-  if (quietSince < 0) quietSince = now;
-  if (now - quietSince < IDLE_AFTER_MS) return 1;
   for (const p of shapedPorts) if (egress[p.portNo - 1]!.backlog > 0) return 1;
-  return IDLE_POLL_MAX_MS;
+  return Math.max(1, Math.ceil(lastExpiry + EXPIRY_EVERY_MS - now));
 }
 
 let lastExpiry = 0;
@@ -245,7 +252,6 @@ function queueConfig(portNo: number): PacketQueue[] | OfError {
 
 function handle(req: DatapathRequest): void {
   pipeline.now = clock();
-  quietSince = -1;
   switch (req.kind) {
     case 'flow_mod': {
       const r = pipeline.flowMod(req.msg);
@@ -315,6 +321,7 @@ function handle(req: DatapathRequest): void {
 }
 
 port.on('message', (req: DatapathRequest) => {
+  wake.handled();
   try {
     handle(req);
   } catch (err) {

@@ -1,7 +1,7 @@
 // The few Linux system calls the software switch needs, reached through koffi (a foreign
 // function interface that ships its native part in the npm package, so the project carries
 // no C of its own): socket(2), bind(2), setsockopt(2), recvmmsg(2), sendmmsg(2), poll(2),
-// close(2) and if_nametoindex(3), with the constants and struct layouts of
+// close(2), eventfd(2) and if_nametoindex(3), with the constants and struct layouts of
 // packet(7) on x86-64 and aarch64 Linux (LP64: pointers and size_t are 8 bytes).
 import koffi from 'koffi';
 
@@ -21,6 +21,9 @@ export const PACKET_MR_PROMISC = 1;
 export const PACKET_IGNORE_OUTGOING = 23;
 export const MSG_DONTWAIT = 0x40;
 export const POLLIN = 1;
+/** eventfd(2) flags (the same values as O_NONBLOCK and O_CLOEXEC) */
+export const EFD_NONBLOCK = 0o4000;
+export const EFD_CLOEXEC = 0o2000000;
 export const EAGAIN = 11;
 export const EINTR = 4;
 export const ENOBUFS = 105;
@@ -53,6 +56,7 @@ export interface Libc {
   sendmmsg(fd: number, vec: unknown, vlen: number, flags: number): number;
   poll(fds: Uint8Array, nfds: number, timeoutMs: number): number;
   close(fd: number): number;
+  eventfd(initval: number, flags: number): number;
   ifNameToIndex(name: string): number;
   strerror(errno: number): string;
   errno(): number;
@@ -72,6 +76,7 @@ export function libc(): Libc {
   const sendmmsg = lib.func('int sendmmsg(int fd, void *vec, unsigned int vlen, int flags)');
   const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
   const close = lib.func('int close(int fd)');
+  const eventfd = lib.func('int eventfd(unsigned int initval, int flags)');
   const ifNameToIndex = lib.func('unsigned int if_nametoindex(const char *name)');
   const strerror = lib.func('const char *strerror(int errnum)');
   loaded = {
@@ -82,6 +87,7 @@ export function libc(): Libc {
     sendmmsg: (fd, vec, vlen, flags) => sendmmsg(fd, vec, vlen, flags) as number,
     poll: (fds, nfds, timeout) => poll(fds, nfds, timeout) as number,
     close: (fd) => close(fd) as number,
+    eventfd: (initval, flags) => eventfd(initval, flags) as number,
     ifNameToIndex: (name) => ifNameToIndex(name) as number,
     strerror: (errno) => strerror(errno) as string,
     errno: () => koffi.errno(),

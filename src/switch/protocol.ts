@@ -3,6 +3,7 @@
 // FIFO (worker_threads message ports keep order), which is what makes a barrier reply
 // mean "every earlier request has been applied" (OpenFlow 1.3.5 §6.2 "Message Handling").
 import type { EgressConfig } from './egress-queues.js';
+import type { WakeChannel } from './wake.js';
 import type {
   FlowModMessage, FlowRemovedMessage, GroupModMessage, MeterModMessage, MultipartReplyBody, MultipartRequestBody, PacketOutMessage, PacketQueue,
 } from '../openflow/codec/index.js';
@@ -41,6 +42,8 @@ export interface DatapathConfig {
   datapath: 'wasm' | 'ts';
   /** Float64Array(ports × PORT_COUNTERS) of per-port counters, then DP_COUNTERS datapath counters */
   counters: SharedArrayBuffer;
+  /** the agent writes to it after each request, so an idle datapath blocked in poll(2) handles it at once */
+  wake: WakeChannel;
 }
 
 /** Datapath-wide counters after the per-port ones. */

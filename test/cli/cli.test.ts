@@ -2,6 +2,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { commandTable } from '../../src/cli/command-table.js';
 
 const cli = 'dist/src/cli/main.js';
 
@@ -10,6 +11,23 @@ describe('payflow CLI', () => {
     const out = execFileSync('node', [cli, '--help'], { encoding: 'utf8' });
     expect(out).toMatch(/usage: payflow <command>/);
     expect(out).toMatch(/\bbench\b/);
+  });
+
+  it('lists every command of the table with its summary', () => {
+    const out = execFileSync('node', [cli, '--help'], { encoding: 'utf8' });
+    for (const entry of commandTable) expect(out).toMatch(new RegExp(`^  ${entry.name} +${entry.summary.replace(/[()]/g, '\\$&')}$`, 'm'));
+  });
+
+  it('loads every command of the table on demand: its module has that command, and `NAME --help` prints its usage', async () => {
+    expect(new Set(commandTable.map((c) => c.name)).size).toBe(commandTable.length);
+    for (const entry of commandTable) {
+      const command = await entry.load();
+      expect(command.name).toBe(entry.name);
+      expect(command.usage).toMatch(new RegExp(`^usage: payflow ${entry.name}\\b`));
+      const r = spawnSync('node', [cli, entry.name, '--help'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${command.usage}\n`);
+    }
   });
 
   it("runs as the README's quick start calls it: npx --no-install payflow (the built bin is executable)", () => {

@@ -3,6 +3,7 @@
 // SwitchConnection) over TCP, and by ovs-ofctl against its ptcp: listener. Frames go in
 // through one namespace and are checked as they come out of the other.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   OFPFC, OFPFF, OFPMF, OFPP, OFPRR, OFPTT, applyActions, dropBand, flowMod, gotoTable, meterInstruction, meterMod, output, setField,
@@ -50,6 +51,29 @@ async function reset(): Promise<void> {
     flowMod({ command: OFPFC.DELETE, tableId: OFPTT.ALL, outPort: OFPP.ANY }),
     { type: 'meter_mod', command: 2, flags: 0, meterId: 0xffffffff, bands: [] },
   ]);
+}
+
+/** poll(2) as /proc/PID/task/TID/syscall shows it: poll on x86-64, ppoll (glibc's poll) on aarch64 */
+const POLL_SYSCALLS = process.arch === 'arm64' ? ['73'] : ['7', '271'];
+
+/** Whether a thread of the switch process is blocked in poll(2): only the idle datapath calls it. */
+function datapathAsleep(): boolean {
+  for (const tid of readdirSync(`/proc/${sw.pid}/task`)) {
+    try {
+      if (POLL_SYSCALLS.includes(readFileSync(`/proc/${sw.pid}/task/${tid}/syscall`, 'utf8').split(' ')[0]!)) return true;
+    } catch {
+      // the thread has just exited
+    }
+  }
+  return false;
+}
+
+async function untilAsleep(): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!datapathAsleep()) {
+    if (Date.now() > until) throw new Error('the idle datapath never blocked in poll(2)');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function ofctl(...args: string[]): string {
@@ -195,6 +219,26 @@ describe('payflow switch', () => {
       const out = ipv4Frames(await cap.stop(1500));
       expect(out.map((f) => f[15]! >> 2)).toEqual([dscp]);
     }
+  });
+
+  it('an idle datapath blocks in poll(2), and a request wakes it at once: the flow-mod applies, the barrier answers', async () => {
+    await reset();
+    // Asleep, the datapath sees a request only when the agent wakes it: otherwise the request
+    // would wait for the next flow-expiry check (up to 250 ms; the median of 7 would be about 125).
+    const roundTrips: number[] = [];
+    for (let round = 0; round < 7; round++) {
+      const dscp = 4 * (round + 1);
+      await untilAsleep();
+      const sent = performance.now();
+      conn.send(flowMod({ command: OFPFC.DELETE, tableId: OFPTT.ALL, outPort: OFPP.ANY }));
+      conn.send(flowMod({ priority: 5, match: [{ field: 'in_port', value: 1 }, { field: 'eth_type', value: 0x0800 }], instructions: [applyActions(setField({ field: 'ip_dscp', value: dscp }), output(2))] }));
+      await conn.barrier();
+      roundTrips.push(performance.now() - sent);
+      const out = ipv4Frames(await through(a, b, [udp4(0)]));
+      expect(out.map((f) => f[15]! >> 2)).toEqual([dscp]);
+    }
+    roundTrips.sort((x, y) => x - y);
+    expect(roundTrips[3], `barrier round trips ${roundTrips.map((t) => t.toFixed(1)).join(', ')} ms`).toBeLessThan(50);
   });
 
   it('groups from the controller: all and select over live ports, group stats and desc', async () => {

@@ -26,7 +26,6 @@ async function loadBench(): Promise<Awaited<ReturnType<typeof importBench>> | un
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'run the benchmarks (data plane, OpenFlow codec, payments, controller)',
   usage: [
     'usage: payflow bench [--quick] [--json] [--filter PREFIX[,PREFIX...]]',
     '',

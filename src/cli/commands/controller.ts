@@ -43,7 +43,6 @@ function banner(running: RunningController, config: PayflowConfig): string {
 
 export const controllerCommand: Command = {
   name: 'controller',
-  summary: 'run the PayFlow controller (OpenFlow, reservations API, pricing, ledger)',
   usage,
   async run(argv) {
     const args = parseArgs(argv, { values: ['config', 'data-dir', 'log-format'] });

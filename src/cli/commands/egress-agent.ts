@@ -32,7 +32,6 @@ function readPem(flag: string, path: string): Buffer {
 
 export const egressAgentCommand: Command = {
   name: 'egress-agent',
-  summary: 'apply the controller\'s egress queues to this host\'s switch ports',
   usage,
   async run(argv) {
     const args = parseArgs(argv, { values: ['listen', 'cert', 'key', 'ca'], switches: ['no-ovs-check'] });

@@ -359,7 +359,6 @@ const subcommands: Record<string, (args: ParsedArgs) => Promise<number>> = { key
 
 export const ledgerCommand: Command = {
   name: 'ledger',
-  summary: 'the embedded local ledger: keygen, faucet, balance, pay, verify, checkpoint, serve',
   usage,
   async run(argv) {
     const [sub, ...rest] = argv;

@@ -51,7 +51,6 @@ export function pricesText(menu: MenuView, prices: PricesView): string {
 
 export const pricesCommand: Command = {
   name: 'prices',
-  summary: 'the live menu: each service class with its price now and its load',
   usage,
   async run(argv) {
     const args = parseArgs(argv, { values: ['api'], switches: ['json'] });

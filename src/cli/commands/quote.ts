@@ -9,7 +9,6 @@ const usage = ['usage: payflow quote --src IP --dst IP --rate RATE --duration TI
 
 export const quoteCommand: Command = {
   name: 'quote',
-  summary: 'ask the controller for the price and availability of a reservation',
   usage,
   async run(argv) {
     const args = parseArgs(argv, { values: FLOW_FLAGS, switches: ['json'] });

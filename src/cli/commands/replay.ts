@@ -80,7 +80,6 @@ function summary(r: ReplayResult, path: string): string {
 
 export const replayCommand: Command = {
   name: 'replay',
-  summary: 'run a capture (pcap or pcapng) through the data plane; per-flow counts and packet rate',
   usage: [
     'usage: payflow replay FILE [--rules FILE] [--json] [--engine wasm|ts] [--batch N] [--max-flows N] [--progress|--quiet]',
     '',

@@ -46,7 +46,6 @@ function listText(list: readonly ReservationView[], short: ReadonlyMap<string, s
 
 export const reservationsCommand: Command = {
   name: 'reservations',
-  summary: 'list, show or cancel reservations',
   usage,
   async run(argv) {
     const args = parseArgs(argv, { values: ['api', 'state', 'limit', 'wallet', 'token'], switches: ['json', 'cancel'] });

@@ -44,7 +44,6 @@ const usage = [
 
 export const reserveCommand: Command = {
   name: 'reserve',
-  summary: 'buy a bandwidth reservation: quote, pay, reserve',
   usage,
   async run(argv) {
     const args = parseArgs(argv, { values: [...FLOW_FLAGS, 'wallet', 'stream', 'periods', 'token'], switches: ['json', 'faucet'] });

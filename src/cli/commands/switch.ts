@@ -130,7 +130,6 @@ function tcpPort(text: string): number {
 
 export const switchCommand: Command = {
   name: 'switch',
-  summary: 'run an OpenFlow 1.3 software switch on Linux interfaces',
   usage,
   async run(argv) {
     const options = parse(argv);

@@ -23,7 +23,6 @@ const usage = [
 
 export const tokenCommand: Command = {
   name: 'token',
-  summary: 'create an operator token for the HTTP API',
   usage,
   async run(argv) {
     const args = parseArgs(argv, { values: ['name', 'scope', 'data-dir'], switches: ['json'] });
