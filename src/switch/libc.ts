@@ -105,8 +105,6 @@ export interface Libc {
   /** a shared mapping of `fd`, or undefined (errno set) when mmap(2) fails */
   mmap(size: number, prot: number, flags: number, fd: number): NativeBlock | undefined;
   munmap(block: NativeBlock, size: number): number;
-  /** CLOCK_REALTIME in milliseconds (with the clock's full resolution) */
-  realtimeMs(): number;
   poll(fds: Uint8Array, nfds: number, timeoutMs: number): number;
   close(fd: number): number;
   ifNameToIndex(name: string): number;
@@ -130,8 +128,6 @@ export function libc(): Libc {
   const getsockopt = lib.func('int getsockopt(int fd, int level, int name, void *value, void *len)');
   const mmap = lib.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t offset)');
   const munmap = lib.func('int munmap(void *addr, size_t len)');
-  const clockGettime = lib.func('int clock_gettime(int clock, void *ts)');
-  const timespec = new BigInt64Array(2);
   const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
   const close = lib.func('int close(int fd)');
   const ifNameToIndex = lib.func('unsigned int if_nametoindex(const char *name)');
@@ -151,10 +147,6 @@ export function libc(): Libc {
       return { pointer, address, bytes: new Uint8Array(koffi.view(pointer, size)) };
     },
     munmap: (block, size) => munmap(block.pointer, size) as number,
-    realtimeMs() {
-      clockGettime(0, timespec); // CLOCK_REALTIME
-      return Number(timespec[0]!) * 1000 + Number(timespec[1]!) / 1e6;
-    },
     poll: (fds, nfds, timeout) => poll(fds, nfds, timeout) as number,
     close: (fd) => close(fd) as number,
     ifNameToIndex: (name) => ifNameToIndex(name) as number,

@@ -41,14 +41,12 @@ const SOCKET_BUFFER_BYTES = 256 << 10;
  */
 export const DEFAULT_RING_FRAMES = 1024;
 /**
- * A frame that has waited longer than this (ms, since the kernel took it in) in a backed-up
- * receive ring is dropped at its head and counted in rx_dropped. Under overload the ring is full;
+ * When the receive ring is full, a frame at its head that arrived more than this (ms) before the
+ * newest one is dropped and counted in rx_dropped. Under overload the ring is always full;
  * dropping what is stale keeps the queueing delay of what is forwarded at this bound instead of
  * the ring's whole length, and costs no throughput (there are always fresh frames behind).
  */
 export const DEFAULT_RX_MAX_WAIT_MS = 2;
-/** a frame "older" than this is a step of the wall clock, not a wait: it is forwarded */
-const CLOCK_STEP_MS = 10_000;
 /** ring slots per ring block (a block is the kernel's unit of ring memory) */
 const RING_BLOCK_FRAMES = 16;
 
@@ -440,8 +438,6 @@ export class RingPort implements SwitchPort {
   private txQueued = 0;
   private txQueuedBytes = 0;
   private readonly stats = new Uint8Array(TPACKET_STATS_LEN);
-  private clockReadAt = -Infinity;
-  private clockOffset = 0;
   private readonly statsLen = new Uint32Array(1);
 
   constructor(name: string, portNo: number, readonly counters: Float64Array, batch = DEFAULT_BATCH, ringFrames = DEFAULT_RING_FRAMES, readonly maxWaitMs = DEFAULT_RX_MAX_WAIT_MS) {
@@ -516,10 +512,11 @@ export class RingPort implements SwitchPort {
     let mac0 = 0;
     let bytes = 0;
     let losing = false;
-    // Stale frames are dropped only from a backed-up ring (more than a batch waiting), so that
-    // a late wake-up with a few frames waiting loses none of them.
-    const backedUp = this.maxWaitMs > 0 && (loadStatus(this.status, (((slot + this.batch) % frames) * stride) >> 2) & TP_STATUS_USER) !== 0;
-    const now = backedUp ? this.wallClockMs() : 0;
+    // Stale frames are dropped only from a full ring: then the slot before the head holds the
+    // newest frame, and a frame is stale when it arrived more than maxWaitMs before that one
+    // (both stamped by the kernel, so whatever delayed both upstream does not count).
+    const last = (slot === 0 ? frames : slot) - 1;
+    const newest = this.maxWaitMs > 0 && (loadStatus(this.status, (last * stride) >> 2) & TP_STATUS_USER) !== 0 ? this.stampMs(last * stride) : -1;
     while (n < this.batch) {
       const base = slot * stride;
       const status = loadStatus(this.status, base >> 2);
@@ -537,16 +534,12 @@ export class RingPort implements SwitchPort {
         this.rxHead = slot;
         continue;
       }
-      if (n === 0 && now > 0) {
-        // The kernel's receive time (wall clock) of the oldest frame; later ones are younger.
-        const age = now - (this.u32[(base + TP2_SEC) >> 2]! * 1000 + this.u32[(base + TP2_NSEC) >> 2]! / 1e6);
-        if (age > this.maxWaitMs && age < CLOCK_STEP_MS) {
-          this.counters[C_RX_DROPPED]! += 1;
-          storeStatus(this.status, base >> 2, TP_STATUS_KERNEL);
-          slot = slot + 1 === frames ? 0 : slot + 1;
-          this.rxHead = slot;
-          continue;
-        }
+      if (n === 0 && newest >= 0 && newest - this.stampMs(base) > this.maxWaitMs) {
+        this.counters[C_RX_DROPPED]! += 1;
+        storeStatus(this.status, base >> 2, TP_STATUS_KERNEL);
+        slot = slot + 1 === frames ? 0 : slot + 1;
+        this.rxHead = slot;
+        continue;
       }
       if (vlan) mac -= 4;
       // Frames of one batch lie at the same place in their slots, and a batch ends at the ring's end.
@@ -632,17 +625,9 @@ export class RingPort implements SwitchPort {
     this.fd = -1;
   }
 
-  /**
-   * The wall clock (what the kernel stamps received frames with), in ms: performance.now() plus
-   * an offset read from CLOCK_REALTIME once a second, so that a receive needs no system call.
-   */
-  private wallClockMs(): number {
-    const now = performance.now();
-    if (now - this.clockReadAt > 1000) {
-      this.clockReadAt = now;
-      this.clockOffset = this.c.realtimeMs() - performance.now();
-    }
-    return now + this.clockOffset;
+  /** When the kernel took in the frame of the receive slot at `base` (its wall clock, ms). */
+  private stampMs(base: number): number {
+    return this.u32[(base + TP2_SEC) >> 2]! * 1000 + this.u32[(base + TP2_NSEC) >> 2]! / 1e6;
   }
 
   /** Adds the frames the kernel dropped on a full receive ring (reading the statistics resets them). */
