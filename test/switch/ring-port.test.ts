@@ -103,7 +103,7 @@ describe('ring ports (TPACKET_V2) on veth', () => {
     sendFrames(a, [runt, badIp, frame(9)]);
     const got = await forward(3);
     const out = await cap.stop();
-    expect(got.filter((f) => seqOf(f) >= 7 && seqOf(f) <= 9)).toEqual([runt, badIp, frame(9)]);
+    expect(got).toEqual([runt, badIp, frame(9)]);
     expect(output.counters[C_TX_PACKETS]! - txBefore).toBeGreaterThanOrEqual(3);
     // (the veth pair itself does not deliver the broken IPv4 header into the namespace, by any socket)
     expect(out.filter((f) => f.length >= 18 && f[12] === 0x88 && seqOf(f) >= 7 && seqOf(f) <= 9)).toEqual([runt, frame(9)]);
