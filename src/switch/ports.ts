@@ -405,9 +405,9 @@ const TX_FRAME = TPACKET2_TX_DATA + VIRTIO_NET_HDR_LEN;
 
 /**
  * A port on TPACKET_V2 receive and transmit rings (packet_mmap.rst), one mapping for both.
- * Each slot starts with a struct tpacket2_hdr whose status word says who owns it; the program
- * reads and writes status words with Atomics so that the frame bytes are in place before the
- * kernel sees the slot change hands.
+ * Each slot starts with a struct tpacket2_hdr whose status word says who owns it; status words
+ * are read and written after the frame bytes (loadStatus/storeStatus), so that the bytes are in
+ * place before the kernel or the program sees the slot change hands.
  */
 export class RingPort implements SwitchPort {
   readonly io = 'ring';
@@ -528,7 +528,8 @@ export class RingPort implements SwitchPort {
       const vlan = (status & TP_STATUS_VLAN_VALID) !== 0;
       let mac = this.u16[(base + TP2_MAC) >> 1]!;
       if (len > this.u32[(base + TP2_SNAPLEN) >> 2]! || mac < TPACKET2_HDR_LEN + 4) {
-        // Longer than a slot (the kernel cut it): dropped and counted, never forwarded cut.
+        // Longer than a slot (the kernel cut it), or no room before it to put a VLAN tag back:
+        // dropped and counted, never forwarded cut.
         if (n > 0) break;
         this.counters[C_RX_ERRORS]! += 1;
         storeStatus(this.status, base >> 2, TP_STATUS_KERNEL);
