@@ -17,7 +17,8 @@
 //   a UDP socket in the second namespace, which notes its arrival time on the same clock.
 //   The load goes to another MAC address, which the second namespace's IP layer drops at
 //   once. The probes wait behind the load in every queue on the way, so p50/p99 are the
-//   forwarder's queueing delay when it is overloaded (its receive buffer) plus the path.
+//   forwarder's queueing delay when it is overloaded (for the switch: its receive ring, where
+//   the wait is bounded; for Open vSwitch: its socket's receive buffer) plus the path.
 //
 // Needs root and Open vSwitch, holds the machine-wide OVS lock; without them the cases are
 // left out with a line on stderr.
@@ -35,7 +36,7 @@ const IF_B = 'pfsbb1';
 const OF_PORT = 16900 + (process.pid % 90);
 const BRIDGE = 'pfsbovs';
 const METER = 'meter=1,kbps,band=type=drop,rate=100000000';
-/** the switch's default recvmmsg/sendmmsg batch, and the generator's */
+/** the switch's default batch (frames per receive and per send), and the generator's */
 const BATCH = 64;
 /** where the load goes (no host has it), and where the probes go (the receiver's interface) */
 const LOAD_MAC = '02:00:00:00:00:02';

@@ -123,8 +123,10 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     const worker = new Worker(new URL('./datapath-worker.js', import.meta.url), { workerData: data });
     // Closed once the datapath thread is gone (stopped, or failed to start), never while it polls it.
     worker.once('exit', () => waker.close());
+    const startupLog: string[] = [];
     await new Promise<void>((resolve, reject) => {
       const onMessage = (e: DatapathEvent): void => {
+        if (e.kind === 'log') startupLog.push(e.message);
         if (e.kind === 'ready') resolve();
         else if (e.kind === 'failed') reject(new Error(e.message));
         else return;
@@ -136,6 +138,16 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
     const sw = new SoftwareSwitch(options, worker, waker, new Float64Array(counters));
     worker.on('message', (e: DatapathEvent) => sw.onDatapath(e));
     worker.on('error', (err) => sw.emit('log', `datapath failed: ${err.message}`));
+    if (startupLog.length > 0) {
+      // What the datapath said while opening the ports goes to the first 'log' listener.
+      const events = sw as EventEmitter;
+      const replay = (event: string | symbol): void => {
+        if (event !== 'log') return;
+        events.off('newListener', replay);
+        process.nextTick(() => startupLog.forEach((line) => sw.emit('log', line)));
+      };
+      events.on('newListener', replay);
+    }
     if (options.listen) await sw.listen(options.listen);
     if (options.controller) {
       if (sw.standalone) sw.setStandalone(true);
@@ -423,6 +435,9 @@ export class SoftwareSwitch extends EventEmitter<SwitchEvents> {
         return;
       case 'flow_removed':
         this.broadcast({ type: 'flow_removed', xid: 0, ...e.msg });
+        return;
+      case 'log':
+        this.emit('log', e.message);
         return;
       default:
         return;

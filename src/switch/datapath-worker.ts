@@ -1,6 +1,7 @@
 // The switch's datapath thread: owns the ports (AF_PACKET sockets), the OpenFlow pipeline
-// and the meters, and runs the forwarding loop — receive a batch per port (recvmmsg),
-// classify and act on each frame, send what each port got in one sendmmsg — in slices of a
+// and the meters, and runs the forwarding loop — take a batch per port from its receive ring
+// (or recvmmsg), classify and act on each frame, send what each port got with one send(2) on
+// its transmit ring (or one sendmmsg), hand the receive slots back — in slices of a
 // few milliseconds, so that requests from the agent (flow-mods, packet-outs, barriers,
 // statistics) are handled between slices, in order. When every port is idle it blocks in
 // poll(2) on its ports and on the agent's wake eventfd (wake.ts) instead of spinning: a frame
@@ -17,7 +18,7 @@ import {
 import { PortEgress, type PortScheduler } from './egress-queues.js';
 import { WasmPortEgress } from './egress-wasm.js';
 import { libc, POLLIN } from './libc.js';
-import { C_RX_MALFORMED, PacketPort, PORT_COUNTERS, SLOT_SIZE } from './ports.js';
+import { C_RX_MALFORMED, openPort, PacketPort, PORT_COUNTERS, SLOT_SIZE, type PortIo, type SwitchPort } from './ports.js';
 import { Pipeline, type OfError, type PacketSink, type RemovedFlow, type SwitchPipeline } from './pipeline.js';
 import { LearningSwitch } from './standalone.js';
 import { WakeListener } from './wake.js';
@@ -38,9 +39,19 @@ const post = (event: DatapathEvent): void => port.postMessage(event);
 
 const allCounters = new Float64Array(config.counters);
 const dpCounters = allCounters.subarray(config.ports.length * PORT_COUNTERS, config.ports.length * PORT_COUNTERS + DP_COUNTERS);
-let ports: PacketPort[];
+let ports: SwitchPort[];
+/** PAYFLOW_SWITCH_IO=mmsg keeps the ports on recvmmsg/sendmmsg (for comparison); rings otherwise. */
+const io: PortIo = process.env.PAYFLOW_SWITCH_IO === 'mmsg' ? 'mmsg' : 'ring';
+/** PAYFLOW_SWITCH_RING_FRAMES: slots per ring (the receive queue's bound), DEFAULT_RING_FRAMES otherwise. */
+const ringFrames = Number(process.env.PAYFLOW_SWITCH_RING_FRAMES) || undefined;
+/** PAYFLOW_SWITCH_RX_WAIT_MS: longest wait in a receive ring (0: no bound), DEFAULT_RX_MAX_WAIT_MS otherwise. */
+const maxWaitMs = process.env.PAYFLOW_SWITCH_RX_WAIT_MS ? Number(process.env.PAYFLOW_SWITCH_RX_WAIT_MS) : undefined;
 try {
-  ports = config.ports.map((name, i) => new PacketPort(name, i + 1, allCounters.subarray(i * PORT_COUNTERS, (i + 1) * PORT_COUNTERS), config.batch));
+  ports = config.ports.map((name, i) => {
+    const opened = openPort(name, i + 1, allCounters.subarray(i * PORT_COUNTERS, (i + 1) * PORT_COUNTERS), { batch: config.batch, io, ...(ringFrames ? { ringFrames } : {}), ...(maxWaitMs !== undefined && maxWaitMs >= 0 ? { maxWaitMs } : {}) });
+    if (opened.fallback) post({ kind: 'log', message: opened.fallback });
+    return opened.port;
+  });
 } catch (err) {
   post({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
   process.exit(0);
@@ -62,7 +73,7 @@ const shapedPorts = ports.filter((_, i) => egress[i]!.shaped);
 /** per port: copies a frame its egress lets out into the port's send batch */
 const senders = ports.map((p) => (bytes: Uint8Array, at: number, len: number): void => p.queueCopy(bytes, at, len));
 
-let current: PacketPort = ports[0]!;
+let current: SwitchPort = ports[0]!;
 const bridge = new LearningSwitch();
 let standalone = false;
 let packetInBudget = PACKET_INS_PER_SLICE;
@@ -78,7 +89,8 @@ const sink: PacketSink = {
       return;
     }
     queues.countDirect(queueId, len, pipeline.now);
-    if (shared) out.queueReceived(current, at / SLOT_SIZE, len); // a shared frame is still in its receive slot
+    // A shared frame is still in its receive slot: a recvmmsg port sends it from there.
+    if (shared && out instanceof PacketPort && current instanceof PacketPort) out.queueReceived(current, at / SLOT_SIZE, len);
     else out.queueCopy(frame, at, len);
   },
   packetIn(frame, at, len, maxLen, reason, tableId, cookie, inPort) {
@@ -110,16 +122,18 @@ function forwardSlice(): void {
       if (n === 0) continue;
       got += n;
       current = p;
+      const frames = p.rxFirst === 0 ? p.rx : p.rx.subarray(p.rxFirst);
       if (standalone) {
         const malformedBefore = bridge.malformed;
-        bridge.processBatch(p.rx, SLOT_SIZE, p.rxLengths, n, p.portNo, sink, pipeline.now);
+        bridge.processBatch(frames, p.rxStride, p.rxLengths, n, p.portNo, sink, pipeline.now);
         p.counters[C_RX_MALFORMED]! += bridge.malformed - malformedBefore;
       } else {
         const malformedBefore = pipeline.malformed;
-        pipeline.processBatch(p.rx, SLOT_SIZE, p.rxLengths, n, p.portNo, sink);
+        pipeline.processBatch(frames, p.rxStride, p.rxLengths, n, p.portNo, sink);
         p.counters[C_RX_MALFORMED]! += pipeline.malformed - malformedBefore;
       }
       transmit(pipeline.now);
+      p.release();
     }
     if (got === 0 && idleWait(pipeline.now) <= 0) break;
   } while (clock() < deadline);

@@ -1,21 +1,56 @@
 // Switch ports: one Linux interface each, opened as an AF_PACKET raw socket bound to its
 // ifindex for every protocol (packet(7), ETH_P_ALL), in promiscuous mode
 // (PACKET_ADD_MEMBERSHIP with PACKET_MR_PROMISC) and with PACKET_IGNORE_OUTGOING so the
-// switch never reads back what it sent. Frames move in batches: recvmmsg(2) fills up to
-// `batch` fixed slots of native memory in one call (the kernel's copy is the only one), and
-// sendmmsg(2) sends a port's queued frames in one call, each iovec pointing straight at
-// the slot the frame arrived in. All calls are non-blocking (MSG_DONTWAIT).
+// switch never reads back what it sent. Frames move in batches, one of two ways:
+//
+// - RingPort (the default): TPACKET_V2 receive and transmit rings shared with the kernel
+//   through mmap(2) (the kernel's Documentation/networking/packet_mmap.rst). The kernel writes
+//   each arriving frame into the next slot of the receive ring; the switch reads frames where
+//   they lie, with no system call while frames are waiting, and hands the slots back once the
+//   batch is switched. Outgoing frames are copied into the next slots of the transmit ring,
+//   and one send(2) per batch tells the kernel to send them all. The receive ring is also the
+//   only receive queue: its size bounds how long a frame can wait in the switch.
+// - PacketPort (the fallback when rings cannot be set up): recvmmsg(2) fills up to `batch`
+//   fixed slots of native memory in one call, and sendmmsg(2) sends a port's queued frames in
+//   one call, each iovec pointing straight at the slot the frame arrived in.
+//
+// All calls are non-blocking (MSG_DONTWAIT).
 import { readFileSync } from 'node:fs';
 import {
-  AF_PACKET, EAGAIN, EINTR, ENOBUFS, ETH_P_ALL_BE, IOVEC_LEN, MMSGHDR_LEN, MMSGHDR_LEN_OFFSET, MSGHDR_IOVLEN_OFFSET,
-  MSGHDR_IOV_OFFSET, MSG_DONTWAIT, PACKET_ADD_MEMBERSHIP, PACKET_IGNORE_OUTGOING, PACKET_MREQ_LEN, PACKET_MR_PROMISC,
+  AF_PACKET, EAGAIN, EINTR, ENOBUFS, ETH_P_ALL_BE, IOVEC_LEN, MAP_SHARED, MMSGHDR_LEN, MMSGHDR_LEN_OFFSET, MSGHDR_IOVLEN_OFFSET,
+  MSGHDR_IOV_OFFSET, MSG_DONTWAIT, PACKET_ADD_MEMBERSHIP, PACKET_IGNORE_OUTGOING, PACKET_LOSS, PACKET_MREQ_LEN, PACKET_MR_PROMISC,
+  PACKET_RX_RING, PACKET_STATISTICS, PACKET_TX_RING, PACKET_VERSION, PACKET_VNET_HDR, VIRTIO_NET_HDR_LEN, PROT_READ, PROT_WRITE,
   SOCKADDR_LL_LEN, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_PACKET, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF,
+  TP2_LEN, TP2_MAC, TP2_NSEC, TP2_SEC, TP2_SNAPLEN, TP2_VLAN_TCI, TP2_VLAN_TPID, TPACKET2_HDR_LEN, TPACKET2_TX_DATA, TPACKET_REQ_LEN, TPACKET_STATS_LEN, TPACKET_V2,
+  TP_STATUS_AVAILABLE, TP_STATUS_KERNEL, TP_STATUS_LOSING, TP_STATUS_SEND_REQUEST, TP_STATUS_USER, TP_STATUS_VLAN_TPID_VALID, TP_STATUS_VLAN_VALID,
   lastError, libc, type Libc, type NativeBlock,
 } from './libc.js';
 
 /** Room for a 1500-byte MTU frame with two VLAN tags; longer frames are cut to this. */
 export const SLOT_SIZE = 2048;
 export const DEFAULT_BATCH = 64;
+/**
+ * Receive-queue bound of the recvmmsg port: SO_RCVBUF counts each small frame at a few hundred
+ * bytes of kernel memory, so 256 KiB holds some hundreds of frames, a millisecond or so of
+ * overload, instead of the many milliseconds 4 MiB held.
+ */
+const SOCKET_BUFFER_BYTES = 256 << 10;
+/**
+ * Receive ring slots per ring port (8 MiB with 2 KiB slots): room for several milliseconds of
+ * traffic while the switch's thread is not scheduled, which on a busy machine decides the
+ * throughput more than anything else (1024 slots forwarded a third as much on a loaded 2-core
+ * machine). How long a frame may wait there is bounded by DEFAULT_RX_MAX_WAIT_MS.
+ */
+export const DEFAULT_RING_FRAMES = 4096;
+/**
+ * When the receive ring is full, a frame at its head that arrived more than this (ms) before the
+ * newest one is dropped and counted in rx_dropped. Under overload the ring is always full;
+ * dropping what is stale keeps the queueing delay of what is forwarded at this bound instead of
+ * the ring's whole length, and costs no throughput (there are always fresh frames behind).
+ */
+export const DEFAULT_RX_MAX_WAIT_MS = 5;
+/** ring slots per ring block (a block is the kernel's unit of ring memory) */
+const RING_BLOCK_FRAMES = 16;
 
 /** Per-port counters, indexes into PortCounters (a Float64Array, shareable between threads). */
 export const C_RX_PACKETS = 0;
@@ -42,6 +77,7 @@ export interface InterfaceInfo {
   up: boolean;
   /** link speed in Mbit/s when the driver reports one */
   speedMbps?: number;
+  mtu?: number;
 }
 
 export function interfaceInfo(name: string): InterfaceInfo {
@@ -61,16 +97,108 @@ export function interfaceInfo(name: string): InterfaceInfo {
     }
   };
   const speed = Number(read('speed'));
+  const mtu = Number(read('mtu'));
   return {
     name,
     ifindex,
     mac: read('address') ?? '00:00:00:00:00:00',
     up: read('operstate') === 'up' || read('carrier') === '1',
     ...(Number.isFinite(speed) && speed > 0 ? { speedMbps: speed } : {}),
+    ...(Number.isFinite(mtu) && mtu > 0 ? { mtu } : {}),
   };
 }
 
-export class PacketPort {
+/** How a port moves frames: TPACKET_V2 rings, or recvmmsg/sendmmsg. */
+export type PortIo = 'ring' | 'mmsg';
+
+/** What the datapath needs of a port, whichever way it moves frames. */
+export interface SwitchPort {
+  readonly name: string;
+  readonly portNo: number;
+  readonly ifindex: number;
+  readonly batch: number;
+  readonly counters: Float64Array;
+  readonly io: PortIo;
+  /** the frames of the last receive: frame i starts at rxFirst + i × rxStride and is rxLengths[i] bytes long */
+  readonly rx: Uint8Array;
+  readonly rxFirst: number;
+  readonly rxStride: number;
+  readonly rxLengths: Uint32Array;
+  readonly fileDescriptor: number;
+  /** Receives up to `batch` frames; returns how many (0 when none is waiting). */
+  receive(): number;
+  /** Hands the last receive's frames back (after they are switched and their outputs queued). */
+  release(): void;
+  /** Queues a copy of `len` bytes of `frame` from `offset` for sending. */
+  queueCopy(frame: Uint8Array, offset: number, len: number): void;
+  /** Sends everything queued. */
+  flush(): void;
+  close(): void;
+}
+
+/** Options of openPort. */
+export interface PortOptions {
+  /** frames per receive (default DEFAULT_BATCH) */
+  batch?: number;
+  /** 'ring' (default) falls back to 'mmsg' when the rings cannot be set up */
+  io?: PortIo;
+  /** slots of the receive ring (default DEFAULT_RING_FRAMES) */
+  ringFrames?: number;
+  /** longest wait in the receive ring before a frame is dropped, ms (default DEFAULT_RX_MAX_WAIT_MS; 0: no bound) */
+  maxWaitMs?: number;
+}
+
+/**
+ * Opens a port with TPACKET_V2 rings, or with recvmmsg/sendmmsg when `io` asks for it or the
+ * kernel refuses the rings; `fallback` then says why, for the log.
+ */
+export function openPort(name: string, portNo: number, counters: Float64Array, options: PortOptions = {}): { port: SwitchPort; fallback?: string } {
+  const batch = options.batch ?? DEFAULT_BATCH;
+  if (options.io === 'mmsg') return { port: new PacketPort(name, portNo, counters, batch) };
+  try {
+    return { port: new RingPort(name, portNo, counters, batch, options.ringFrames, options.maxWaitMs) };
+  } catch (err) {
+    if (!(err instanceof RingUnavailableError)) throw err;
+    return { port: new PacketPort(name, portNo, counters, batch), fallback: `port ${name}: ${err.message}; using recvmmsg/sendmmsg` };
+  }
+}
+
+/** Opens the packet socket of an interface; `configure` sets options before bind(2). Closes it on any failure. */
+function openPacketSocket(c: Libc, name: string, ifindex: number, configure: (setOption: (level: number, option: number, value: Uint8Array, what: string) => void) => void): number {
+  const fd = c.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, ETH_P_ALL_BE);
+  if (fd < 0) {
+    const { message, errno } = lastError(c, `opening a packet socket on ${name}`);
+    throw new PortOpenError(errno === 1 ? `${message}: the switch needs root (CAP_NET_RAW)` : message);
+  }
+  const setOption = (level: number, option: number, value: Uint8Array, what: string): void => {
+    if (c.setsockopt(fd, level, option, value, value.length) < 0) throw new PortOpenError(lastError(c, `setting ${what} on ${name}`).message);
+  };
+  try {
+    setOption(SOL_PACKET, PACKET_IGNORE_OUTGOING, int32(1), 'PACKET_IGNORE_OUTGOING (Linux 4.20 or later)');
+    configure(setOption);
+    const addr = new Uint8Array(SOCKADDR_LL_LEN);
+    const a = new DataView(addr.buffer);
+    a.setUint16(0, AF_PACKET, true);
+    a.setUint16(2, ETH_P_ALL_BE, true);
+    a.setInt32(4, ifindex, true);
+    if (c.bind(fd, addr, SOCKADDR_LL_LEN) < 0) throw new PortOpenError(lastError(c, `binding to ${name}`).message);
+    const mreq = new Uint8Array(PACKET_MREQ_LEN);
+    const m = new DataView(mreq.buffer);
+    m.setInt32(0, ifindex, true);
+    m.setUint16(4, PACKET_MR_PROMISC, true);
+    setOption(SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq, 'promiscuous mode');
+  } catch (err) {
+    c.close(fd);
+    throw err;
+  }
+  return fd;
+}
+
+/** A port on recvmmsg(2)/sendmmsg(2) and fixed slots of native memory. */
+export class PacketPort implements SwitchPort {
+  readonly io = 'mmsg';
+  readonly rxFirst = 0;
+  readonly rxStride = SLOT_SIZE;
   readonly name: string;
   readonly portNo: number;
   readonly ifindex: number;
@@ -102,31 +230,10 @@ export class PacketPort {
     this.batch = batch;
     this.ifindex = interfaceInfo(name).ifindex;
     const c = (this.c = libc());
-    const fd = c.socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, ETH_P_ALL_BE);
-    if (fd < 0) {
-      const { message, errno } = lastError(c, `opening a packet socket on ${name}`);
-      throw new PortOpenError(errno === 1 ? `${message}: the switch needs root (CAP_NET_RAW)` : message);
-    }
-    this.fd = fd;
-    try {
-      this.setOption(SOL_PACKET, PACKET_IGNORE_OUTGOING, int32(1), 'PACKET_IGNORE_OUTGOING (Linux 4.20 or later)');
-      const addr = new Uint8Array(SOCKADDR_LL_LEN);
-      const a = new DataView(addr.buffer);
-      a.setUint16(0, AF_PACKET, true);
-      a.setUint16(2, ETH_P_ALL_BE, true);
-      a.setInt32(4, this.ifindex, true);
-      if (c.bind(fd, addr, SOCKADDR_LL_LEN) < 0) throw new PortOpenError(lastError(c, `binding to ${name}`).message);
-      const mreq = new Uint8Array(PACKET_MREQ_LEN);
-      const m = new DataView(mreq.buffer);
-      m.setInt32(0, this.ifindex, true);
-      m.setUint16(4, PACKET_MR_PROMISC, true);
-      this.setOption(SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq, 'promiscuous mode');
-      this.setOption(SOL_SOCKET, SO_RCVBUF, int32(4 << 20), 'SO_RCVBUF');
-      this.setOption(SOL_SOCKET, SO_SNDBUF, int32(4 << 20), 'SO_SNDBUF');
-    } catch (err) {
-      c.close(fd);
-      throw err;
-    }
+    this.fd = openPacketSocket(c, name, this.ifindex, (setOption) => {
+      setOption(SOL_SOCKET, SO_RCVBUF, int32(SOCKET_BUFFER_BYTES), 'SO_RCVBUF');
+      setOption(SOL_SOCKET, SO_SNDBUF, int32(SOCKET_BUFFER_BYTES), 'SO_SNDBUF');
+    });
 
     this.rxData = c.alloc(batch * SLOT_SIZE);
     this.rx = this.rxData.bytes;
@@ -188,6 +295,9 @@ export class PacketPort {
     this.counters[C_RX_BYTES]! += bytes;
     return n;
   }
+
+  /** The frames stay in their slots until the next receive. */
+  release(): void {}
 
   /**
    * Queues frame `slot` of `from`'s last receive for sending on this port, without a copy.
@@ -261,16 +371,288 @@ export class PacketPort {
     if (this.fd >= 0) this.c.close(this.fd);
     this.fd = -1;
   }
-
-  private setOption(level: number, name: number, value: Uint8Array, what: string): void {
-    if (this.c.setsockopt(this.fd, level, name, value, value.length) < 0) {
-      throw new PortOpenError(lastError(this.c, `setting ${what} on ${this.name}`).message);
-    }
-  }
 }
 
 function int32(value: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setInt32(0, value, true);
   return b;
+}
+
+/** The kernel refused the rings (an old kernel, or no memory for them): the port can still use recvmmsg. */
+export class RingUnavailableError extends PortOpenError {
+  override name = 'RingUnavailableError';
+}
+
+/**
+ * x86-64 keeps stores in order and loads in order (TSO), so plain typed-array accesses to the
+ * status words suffice there; elsewhere they go through Atomics, which V8 calls out of line.
+ */
+const PLAIN_ORDER = process.arch === 'x64';
+const loadStatus = (words: Int32Array, at: number): number => (PLAIN_ORDER ? words[at]! : Atomics.load(words, at));
+const storeStatus = (words: Int32Array, at: number, value: number): void => {
+  if (PLAIN_ORDER) words[at] = value;
+  else Atomics.store(words, at, value);
+};
+
+/**
+ * Where the kernel puts a frame in a TPACKET_V2 receive slot: the 16-aligned header and
+ * sockaddr_ll plus 16, plus the virtio_net_hdr, minus the Ethernet header.
+ */
+const RX_MAC_OFFSET = 76;
+/** Where a frame starts in a transmit slot: after the header and its virtio_net_hdr. */
+const TX_FRAME = TPACKET2_TX_DATA + VIRTIO_NET_HDR_LEN;
+
+/**
+ * A port on TPACKET_V2 receive and transmit rings (packet_mmap.rst), one mapping for both.
+ * Each slot starts with a struct tpacket2_hdr whose status word says who owns it; status words
+ * are read and written after the frame bytes (loadStatus/storeStatus), so that the bytes are in
+ * place before the kernel or the program sees the slot change hands.
+ */
+export class RingPort implements SwitchPort {
+  readonly io = 'ring';
+  readonly name: string;
+  readonly portNo: number;
+  readonly ifindex: number;
+  readonly batch: number;
+  /** the whole mapping: the receive ring, then the transmit ring */
+  readonly rx: Uint8Array;
+  rxFirst = 0;
+  /** bytes per ring slot */
+  readonly rxStride: number;
+  readonly rxLengths: Uint32Array;
+  /** slots of the receive ring, and of the transmit ring */
+  readonly ringFrames: number;
+  readonly txFrames: number;
+  /** the longest frame a slot holds on receive and on transmit */
+  readonly maxFrame: number;
+  private readonly c: Libc;
+  private fd: number;
+  private readonly map: NativeBlock;
+  private readonly mapBytes: number;
+  private readonly status: Int32Array;
+  private readonly u32: Uint32Array;
+  private readonly u16: Uint16Array;
+  private readonly txBase: number;
+  private rxHead = 0;
+  private rxTaken = 0;
+  private txHead = 0;
+  private txQueued = 0;
+  private txQueuedBytes = 0;
+  private readonly stats = new Uint8Array(TPACKET_STATS_LEN);
+  private readonly statsLen = new Uint32Array(1);
+
+  constructor(name: string, portNo: number, readonly counters: Float64Array, batch = DEFAULT_BATCH, ringFrames = DEFAULT_RING_FRAMES, readonly maxWaitMs = DEFAULT_RX_MAX_WAIT_MS) {
+    this.name = name;
+    this.portNo = portNo;
+    this.batch = batch;
+    const info = interfaceInfo(name);
+    this.ifindex = info.ifindex;
+    // A slot holds the header and a frame of the interface's MTU with two VLAN tags.
+    let slot = 2048;
+    while (slot < RX_MAC_OFFSET + (info.mtu ?? 1500) + 14 + 8) slot *= 2;
+    this.rxStride = slot;
+    this.maxFrame = slot - RX_MAC_OFFSET;
+    const blocks = (frames: number): number => Math.max(2, Math.ceil(frames / RING_BLOCK_FRAMES));
+    const rxBlocks = blocks(Math.max(ringFrames, 2 * batch));
+    const txBlocks = blocks(4 * batch);
+    this.ringFrames = rxBlocks * RING_BLOCK_FRAMES;
+    this.txFrames = txBlocks * RING_BLOCK_FRAMES;
+    this.rxLengths = new Uint32Array(batch);
+    const request = (count: number): Uint8Array => {
+      const req = new Uint8Array(TPACKET_REQ_LEN);
+      const r = new DataView(req.buffer);
+      r.setUint32(0, slot * RING_BLOCK_FRAMES, true);
+      r.setUint32(4, count, true);
+      r.setUint32(8, slot, true);
+      r.setUint32(12, count * RING_BLOCK_FRAMES, true);
+      return req;
+    };
+    const c = (this.c = libc());
+    this.fd = openPacketSocket(c, name, this.ifindex, (setOption) => {
+      const ring = (option: number, value: Uint8Array, what: string): void => {
+        try {
+          setOption(SOL_PACKET, option, value, what);
+        } catch (err) {
+          throw new RingUnavailableError((err as Error).message);
+        }
+      };
+      ring(PACKET_VERSION, int32(TPACKET_V2), 'TPACKET_V2');
+      ring(PACKET_LOSS, int32(1), 'PACKET_LOSS'); // before the rings: the kernel refuses it after
+      ring(PACKET_VNET_HDR, int32(1), 'PACKET_VNET_HDR');
+      ring(PACKET_RX_RING, request(rxBlocks), `a receive ring of ${this.ringFrames} slots`);
+      ring(PACKET_TX_RING, request(txBlocks), `a transmit ring of ${this.txFrames} slots`);
+      setOption(SOL_SOCKET, SO_SNDBUF, int32(SOCKET_BUFFER_BYTES * 4), 'SO_SNDBUF');
+    });
+    this.mapBytes = (this.ringFrames + this.txFrames) * slot;
+    const map = c.mmap(this.mapBytes, PROT_READ | PROT_WRITE, MAP_SHARED, this.fd);
+    if (!map) {
+      const { message } = lastError(c, `mapping the rings of ${name}`);
+      c.close(this.fd);
+      throw new RingUnavailableError(message);
+    }
+    this.map = map;
+    this.rx = map.bytes;
+    const buffer = map.bytes.buffer;
+    this.status = new Int32Array(buffer, map.bytes.byteOffset, this.mapBytes >> 2);
+    this.u32 = new Uint32Array(buffer, map.bytes.byteOffset, this.mapBytes >> 2);
+    this.u16 = new Uint16Array(buffer, map.bytes.byteOffset, this.mapBytes >> 1);
+    this.txBase = this.ringFrames * slot;
+  }
+
+  get fileDescriptor(): number {
+    return this.fd;
+  }
+
+  receive(): number {
+    if (this.rxTaken > 0) this.release();
+    if (this.fd < 0) return 0;
+    const stride = this.rxStride;
+    const frames = this.ringFrames;
+    let slot = this.rxHead;
+    let n = 0;
+    let mac0 = 0;
+    let bytes = 0;
+    let losing = false;
+    // Stale frames are dropped only from a full ring: then the slot before the head holds the
+    // newest frame, and a frame is stale when it arrived more than maxWaitMs before that one
+    // (both stamped by the kernel, so whatever delayed both upstream does not count).
+    const last = (slot === 0 ? frames : slot) - 1;
+    const newest = this.maxWaitMs > 0 && (loadStatus(this.status, (last * stride) >> 2) & TP_STATUS_USER) !== 0 ? this.stampMs(last * stride) : -1;
+    while (n < this.batch) {
+      const base = slot * stride;
+      const status = loadStatus(this.status, base >> 2);
+      if ((status & TP_STATUS_USER) === 0) break;
+      if ((status & TP_STATUS_LOSING) !== 0) losing = true;
+      const len = this.u32[(base + TP2_LEN) >> 2]!;
+      const vlan = (status & TP_STATUS_VLAN_VALID) !== 0;
+      let mac = this.u16[(base + TP2_MAC) >> 1]!;
+      if (len > this.u32[(base + TP2_SNAPLEN) >> 2]! || mac < TPACKET2_HDR_LEN + 4) {
+        // Longer than a slot (the kernel cut it), or no room before it to put a VLAN tag back:
+        // dropped and counted, never forwarded cut.
+        if (n > 0) break;
+        this.counters[C_RX_ERRORS]! += 1;
+        storeStatus(this.status, base >> 2, TP_STATUS_KERNEL);
+        slot = slot + 1 === frames ? 0 : slot + 1;
+        this.rxHead = slot;
+        continue;
+      }
+      if (n === 0 && newest >= 0 && newest - this.stampMs(base) > this.maxWaitMs) {
+        this.counters[C_RX_DROPPED]! += 1;
+        storeStatus(this.status, base >> 2, TP_STATUS_KERNEL);
+        slot = slot + 1 === frames ? 0 : slot + 1;
+        this.rxHead = slot;
+        continue;
+      }
+      if (vlan) mac -= 4;
+      // Frames of one batch lie at the same place in their slots, and a batch ends at the ring's end.
+      if (n === 0) mac0 = mac;
+      else if (mac !== mac0) break;
+      if (vlan) this.restoreVlanTag(base, mac, status);
+      const frameLen = vlan ? len + 4 : len;
+      this.rxLengths[n++] = frameLen;
+      bytes += frameLen;
+      slot = slot + 1 === frames ? 0 : slot + 1;
+      if (slot === 0) break;
+    }
+    if (losing) this.collectDrops();
+    if (n === 0) return 0;
+    this.rxFirst = this.rxHead * stride + mac0;
+    this.rxTaken = n;
+    this.counters[C_RX_PACKETS]! += n;
+    this.counters[C_RX_BYTES]! += bytes;
+    return n;
+  }
+
+  release(): void {
+    const stride = this.rxStride;
+    let slot = this.rxHead;
+    for (let i = 0; i < this.rxTaken; i++) {
+      storeStatus(this.status, (slot * stride) >> 2, TP_STATUS_KERNEL);
+      slot = slot + 1 === this.ringFrames ? 0 : slot + 1;
+    }
+    this.rxHead = slot;
+    this.rxTaken = 0;
+  }
+
+  queueCopy(frame: Uint8Array, offset: number, len: number): void {
+    if (this.fd < 0 || len > this.maxFrame) {
+      this.counters[C_TX_DROPPED]! += 1;
+      return;
+    }
+    const base = this.txBase + this.txHead * this.rxStride;
+    if (loadStatus(this.status, base >> 2) !== TP_STATUS_AVAILABLE) {
+      // The kernel has not sent the oldest slot yet: push the ring, and drop if it is still full.
+      this.flush();
+      if (loadStatus(this.status, base >> 2) !== TP_STATUS_AVAILABLE) {
+        this.counters[C_TX_DROPPED]! += 1;
+        return;
+      }
+    }
+    // The virtio_net_hdr asks for no offload; its hdr_len (the bytes the kernel copies into the
+    // packet it builds) is the whole frame. Without it the kernel would attach the rest of the
+    // frame as pages of the ring, which the receiving side then copies into fresh pages.
+    this.u32[(base + TPACKET2_TX_DATA) >> 2] = len << 16;
+    this.u32[(base + TPACKET2_TX_DATA + 4) >> 2] = 0;
+    this.u16[(base + TPACKET2_TX_DATA + 8) >> 1] = 0;
+    const data = base + TX_FRAME;
+    if (frame.buffer === this.rx.buffer) this.rx.copyWithin(data, frame.byteOffset - this.rx.byteOffset + offset, frame.byteOffset - this.rx.byteOffset + offset + len);
+    else this.rx.set(frame.subarray(offset, offset + len), data);
+    this.u32[(base + TP2_LEN) >> 2] = VIRTIO_NET_HDR_LEN + len;
+    storeStatus(this.status, base >> 2, TP_STATUS_SEND_REQUEST);
+    this.txHead = this.txHead + 1 === this.txFrames ? 0 : this.txHead + 1;
+    this.txQueued++;
+    this.txQueuedBytes += len;
+    if (this.txQueued >= this.batch) this.flush();
+  }
+
+  flush(): void {
+    if (this.txQueued === 0 || this.fd < 0) return;
+    if (this.c.sendRing(this.fd, MSG_DONTWAIT) < 0) {
+      const errno = this.c.errno();
+      // Full device queue or socket buffer: the frames stay in the ring for the next flush.
+      if (errno === EAGAIN || errno === ENOBUFS || errno === EINTR) return;
+      this.counters[C_TX_ERRORS]! += this.txQueued;
+    } else {
+      this.counters[C_TX_PACKETS]! += this.txQueued;
+      this.counters[C_TX_BYTES]! += this.txQueuedBytes;
+    }
+    this.txQueued = 0;
+    this.txQueuedBytes = 0;
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    this.c.munmap(this.map, this.mapBytes);
+    this.c.close(this.fd);
+    this.fd = -1;
+  }
+
+  /** When the kernel took in the frame of the receive slot at `base` (its wall clock, ms). */
+  private stampMs(base: number): number {
+    return this.u32[(base + TP2_SEC) >> 2]! * 1000 + this.u32[(base + TP2_NSEC) >> 2]! / 1e6;
+  }
+
+  /** Adds the frames the kernel dropped on a full receive ring (reading the statistics resets them). */
+  private collectDrops(): void {
+    this.statsLen[0] = TPACKET_STATS_LEN;
+    if (this.c.getsockopt(this.fd, SOL_PACKET, PACKET_STATISTICS, this.stats, this.statsLen) === 0) {
+      this.counters[C_RX_DROPPED]! += new DataView(this.stats.buffer).getUint32(4, true);
+    }
+  }
+
+  /**
+   * Puts back the 802.1Q/802.1ad tag the kernel took off into the slot's header: the MAC
+   * addresses move 4 bytes towards the header and the tag goes after them.
+   */
+  private restoreVlanTag(base: number, mac: number, status: number): void {
+    const at = base + mac;
+    this.rx.copyWithin(at, at + 4, at + 16);
+    const tpid = (status & TP_STATUS_VLAN_TPID_VALID) !== 0 ? this.u16[(base + TP2_VLAN_TPID) >> 1]! : 0x8100;
+    const tci = this.u16[(base + TP2_VLAN_TCI) >> 1]!;
+    this.rx[at + 12] = tpid >> 8;
+    this.rx[at + 13] = tpid & 0xff;
+    this.rx[at + 14] = tci >> 8;
+    this.rx[at + 15] = tci & 0xff;
+  }
 }

@@ -26,6 +26,8 @@ export type DatapathRequest =
 export type DatapathEvent =
   | { kind: 'ready' }
   | { kind: 'failed'; message: string }
+  /** a line for the switch's log (e.g. a port that fell back from rings to recvmmsg) */
+  | { kind: 'log'; message: string }
   | { kind: 'error'; conn: number; xid: number; errorType: number; code: number; reason: string; head: Head }
   | { kind: 'barrier'; conn: number; xid: number }
   | { kind: 'multipart'; conn: number; xid: number; body: MultipartReplyBody }

@@ -24,7 +24,7 @@ const usage = [
   '  --sched drr|strict          how a shaped port\'s queues share it: deficit round robin by weight (default)',
   '                              or strict priority (the highest queue id first)',
   '  --dpid HEX                  datapath id (default: the first port\'s MAC address)',
-  '  --batch N                   frames per recvmmsg/sendmmsg (default 64)',
+  '  --batch N                   frames per receive batch and per send (default 64)',
   '  --datapath wasm|ts          the pipeline: WebAssembly (default) or its TypeScript twin',
   '  --fail secure|standalone    without its --controller: keep to the flow table and send nothing to a',
   '                              controller (secure, default), or switch as a learning bridge until the',
