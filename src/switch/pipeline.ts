@@ -188,6 +188,21 @@ export interface SwitchPipeline {
   packetOut(actions: Op[], ctx: PacketContext, sink: PacketSink): void;
 }
 
+/**
+ * A table is sorted by priority, highest first, and by age within a priority: the index of
+ * the first entry of a lower priority than `priority`, where a new entry of that priority goes.
+ */
+function insertionPoint(table: readonly FlowEntry[], priority: number): number {
+  let lo = 0;
+  let hi = table.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (table[mid]!.priority >= priority) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class Pipeline implements SwitchPipeline {
   readonly tables: FlowEntry[][] = Array.from({ length: N_TABLES }, () => []);
   readonly lookups = new Float64Array(N_TABLES);
@@ -274,7 +289,7 @@ export class Pipeline implements SwitchPipeline {
         seq: this.seq++,
         isTableMiss: msg.priority === 0 && msg.match.length === 0,
       };
-      const old = table.findIndex((e) => e.priority === msg.priority && sameMatch(e.compiled, compiled.match));
+      const old = this.identicalIndex(table, msg.tableId, msg.priority, compiled.match);
       if (old >= 0) {
         // §6.4: an identical entry is replaced; its counters carry over unless OFPFF_RESET_COUNTS.
         const prev = table[old]!;
@@ -285,9 +300,7 @@ export class Pipeline implements SwitchPipeline {
         this.meterUse(prev, -1);
         table.splice(old, 1);
       }
-      let at = table.findIndex((e) => e.priority < entry.priority);
-      if (at < 0) at = table.length;
-      table.splice(at, 0, entry);
+      table.splice(insertionPoint(table, entry.priority), 0, entry);
       this.meterUse(entry, 1);
       return bufferError ? { error: bufferError, removed } : { removed };
     }
@@ -304,6 +317,16 @@ export class Pipeline implements SwitchPipeline {
       }
     }
     return bufferError ? { error: bufferError, removed } : { removed };
+  }
+
+  /**
+   * Where the entry of this priority and match is in `table` (the identical entry an add
+   * replaces, §6.4), or -1. A scan here; an index where a subclass keeps one.
+   */
+  protected identicalIndex(table: readonly FlowEntry[], _tableId: number, priority: number, match: CompiledMatch): number {
+    const from = insertionPoint(table, priority + 1);
+    for (let i = from; i < table.length && table[i]!.priority === priority; i++) if (sameMatch(table[i]!.compiled, match)) return i;
+    return -1;
   }
 
   /** Deletes the entries that use a meter being deleted (§7.3.4.4). */

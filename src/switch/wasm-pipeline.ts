@@ -290,6 +290,12 @@ export class WasmPipeline extends Pipeline {
 
   // ---- control plane: mirror every table change into the module ------------------------------
 
+  /** The identical entry from the index of mirrored entries (every entry of the tables is one). */
+  protected override identicalIndex(table: readonly FlowEntry[], tableId: number, priority: number, match: CompiledMatch): number {
+    const e = this.byKey.get(entryKey(tableId, priority, match));
+    return e ? table.indexOf(e) : -1;
+  }
+
   override flowMod(msg: FlowModMessage): { error?: OfError; removed: RemovedFlow[] } {
     let replaced: FlowEntry | undefined;
     if (msg.command === OFPFC.ADD && msg.tableId < N_TABLES) {
