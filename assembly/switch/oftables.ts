@@ -63,8 +63,9 @@ let blockCapacity: u32 = 0;
 let rulesReady: u32 = 0; // rules below this id have R_TUPLE set; the memory of the rest is untouched
 
 /**
- * Allocates the tables for ruleCap rules. The stub runtime's bump allocator hands out memory
- * that has never been written (fresh from memory.grow, so zero), and this writes none of it:
+ * Allocates the tables for ruleCap rules. AssemblyScript's `--runtime stub` (a bump
+ * allocator, no collector) hands out memory that has never been written (fresh from
+ * memory.grow, so zero), and this writes none of it:
  * rule slots are marked unused as ids come into use (ruleAdd), and op blocks are taken from
  * the never-used end until some are freed. A switch then starts without touching tens of MB
  * (each page costs a fault when first written), and pages only for the rules it holds.

@@ -7,12 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startController } from '../../src/app/main.js';
 import { requestLogsAtDebug } from '../../src/util/logging.js';
 import { CLI, configText, tempDir, testConfig, TestNetwork } from '../reservations/helpers.js';
+import { jsonLogSink } from '../helpers/log-sink.js';
 
 const t = tempDir('payflow-ctl-process-');
 afterAll(() => t.cleanup());
@@ -144,12 +144,7 @@ describe('payflow controller (the process)', () => {
 describe('request logs', () => {
   async function requestLog(level: string): Promise<{ level: number; msg: string }[]> {
     const lines: { level: number; msg: string }[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as { level: number; msg: string });
-        done();
-      },
-    });
+    const sink = jsonLogSink(lines);
     const dir = join(t.dir, `requests-${level}`);
     const running = await startController(testConfig(dir), { network: new TestNetwork(), logger: pino({ level, hooks: requestLogsAtDebug }, sink) });
     try {

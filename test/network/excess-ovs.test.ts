@@ -4,7 +4,6 @@
 // (OpenFlowNetwork.excessBySwitch, shown by GET /v1/topology) says so, and the silver
 // reservation's meter is the same drop-band meter as before, with the same flows.
 // Not root, or OVS missing: skipped with the reason, except in CI, where that fails.
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defaultConfig } from '../../src/config/defaults.js';
@@ -12,6 +11,7 @@ import type { EnforcedReservation } from '../../src/network/contracts.js';
 import { OpenFlowNetwork } from '../../src/network/network.js';
 import { portKey } from '../../src/network/topology.js';
 import { acquireOvsLock, ensureOvsRunning, OvsLab, ovsStatus, run, within } from '../helpers/ovs.js';
+import { jsonLogSink } from '../helpers/log-sink.js';
 
 const ovs = ovsStatus();
 if (!ovs.available && !ovs.requiredButMissing) console.warn(`Open vSwitch tests skipped: ${ovs.reason}`);
@@ -35,12 +35,7 @@ describe.skipIf(!ovs.available)(`excess: degrade against Open vSwitch${ovs.avail
     config.topology.lldpIntervalMs = 300;
     config.classes[1]!.excess = 'degrade';
     config.classes[1]!.policing = { green: 'forward', yellow: 'downgrade', red: 'downgrade' };
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const line of chunk.toString().split('\n')) if (line.trim()) logLines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
+    const sink = jsonLogSink(logLines);
     network = new OpenFlowNetwork(config, { egress: false, logger: pino({ level: 'info' }, sink) });
     await network.start();
     await lab.create(network.address!.port);

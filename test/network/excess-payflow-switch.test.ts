@@ -4,7 +4,6 @@
 // and UDP sent from one namespace beyond the paid rate arrives in the other with the
 // raised AF drop precedence (AF31 = 26 in profile, AF32 = 28 beyond it), none dropped.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/defaults.js';
@@ -13,6 +12,7 @@ import { OpenFlowNetwork } from '../../src/network/network.js';
 import { portKey } from '../../src/network/topology.js';
 import { eventually, within } from '../helpers/ovs.js';
 import { Capture, createHost, netName, removeHost, stopProcess, type Host } from '../switch/netns.js';
+import { jsonLogSink } from '../helpers/log-sink.js';
 
 const cli = 'dist/src/cli/main.js';
 const DPID = 0x5e9n;
@@ -48,12 +48,7 @@ beforeAll(async () => {
   config.stats.pollIntervalMs = 200;
   config.classes[1]!.excess = 'degrade';
   config.classes[1]!.policing = { green: 'forward', yellow: 'downgrade', red: 'downgrade' };
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) logLines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const sink = jsonLogSink(logLines);
   network = new OpenFlowNetwork(config, { egress: false, logger: pino({ level: 'info' }, sink) });
   await network.start();
   sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${network.address!.port}`, '--listen', `ptcp:${OFCTL_PORT}:127.0.0.1`, '--port', a.rootIf, '--port', b.rootIf, '--dpid', DPID.toString(16)], {
