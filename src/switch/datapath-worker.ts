@@ -1,7 +1,8 @@
 // The switch's datapath thread: owns the ports (AF_PACKET sockets), the OpenFlow pipeline
 // and the meters, and runs the forwarding loop — take a batch per port from its receive ring
-// (or recvmmsg), classify and act on each frame, send what each port got with one send(2) on
-// its transmit ring (or one sendmmsg), hand the receive slots back — in slices of a
+// (or recvmmsg), classify and act on each frame (across ports in arrival order when a port
+// queues), send what each port got with one send(2) on its transmit ring (or one sendmmsg),
+// hand the receive slots back — in slices of a
 // few milliseconds, so that requests from the agent (flow-mods, packet-outs, barriers,
 // statistics) are handled between slices, in order. When every port is idle it blocks in
 // poll(2) on its ports and on the agent's wake eventfd (wake.ts) instead of spinning: a frame
@@ -110,6 +111,67 @@ function transmit(now: number): void {
   for (const out of ports) out.flush();
 }
 
+/** frames each port took in this turn of the loop (index: port number - 1) */
+const received = new Uint32Array(ports.length);
+/** the next of them to switch, while they are switched in arrival order */
+const nextFrame = new Uint32Array(ports.length);
+/** the port that goes first among frames that arrived at the same time */
+let tieBreak = 0;
+
+/** Switches `n` frames of port `p`'s last receive, from its frame `first`. */
+function switchFrames(p: SwitchPort, first: number, n: number): void {
+  current = p;
+  const offset = p.rxFirst + first * p.rxStride;
+  const frames = offset === 0 ? p.rx : p.rx.subarray(offset);
+  const lengths = first === 0 ? p.rxLengths : p.rxLengths.subarray(first);
+  if (standalone) {
+    const malformedBefore = bridge.malformed;
+    bridge.processBatch(frames, p.rxStride, lengths, n, p.portNo, sink, pipeline.now);
+    p.counters[C_RX_MALFORMED]! += bridge.malformed - malformedBefore;
+  } else {
+    const malformedBefore = pipeline.malformed;
+    pipeline.processBatch(frames, p.rxStride, lengths, n, p.portNo, sink);
+    p.counters[C_RX_MALFORMED]! += pipeline.malformed - malformedBefore;
+  }
+}
+
+/**
+ * Switches the frames that several ports took in this turn in the order they arrived, so that
+ * an egress queue fed by more than one port admits and drops them as a FIFO would. Taken a
+ * port's batch at a time, the first port read would get every place freed since the last turn
+ * and its senders more than their share of an overloaded port. The order is the kernel's
+ * receive stamps; a port without them (recvmmsg) spreads its batch evenly over the turn.
+ * Consecutive frames of one port still go through the pipeline as one batch.
+ */
+function switchInArrivalOrder(): void {
+  let stamped = true;
+  for (const p of ports) if (received[p.portNo - 1]! > 0 && Number.isNaN(p.arrivalMs(0))) stamped = false;
+  const arrival = (i: number, frame: number): number => (stamped ? ports[i]!.arrivalMs(frame) : (frame + 0.5) / received[i]!);
+  nextFrame.fill(0);
+  // Ties (common without stamps: one frame from each port) go to each port in turn.
+  tieBreak = tieBreak + 1 >= ports.length ? 0 : tieBreak + 1;
+  for (;;) {
+    let first = -1;
+    let firstAt = Infinity;
+    let secondAt = Infinity;
+    for (let j = 0, i = tieBreak; j < ports.length; j++, i = i + 1 === ports.length ? 0 : i + 1) {
+      if (nextFrame[i]! >= received[i]!) continue;
+      const at = arrival(i, nextFrame[i]!);
+      if (at < firstAt) {
+        secondAt = firstAt;
+        firstAt = at;
+        first = i;
+      } else if (at < secondAt) secondAt = at;
+    }
+    if (first < 0) return;
+    const from = nextFrame[first]!;
+    let end = from + 1;
+    while (end < received[first]! && arrival(first, end) <= secondAt) end++;
+    switchFrames(ports[first]!, from, end - from);
+    nextFrame[first] = end;
+  }
+}
+
 function forwardSlice(): void {
   const deadline = clock() + SLICE_MS;
   packetInBudget = PACKET_INS_PER_SLICE;
@@ -117,23 +179,19 @@ function forwardSlice(): void {
     pipeline.now = clock();
     if (shapedPorts.length > 0) transmit(pipeline.now);
     let got = 0;
+    let busyPorts = 0;
     for (const p of ports) {
       const n = p.receive();
-      if (n === 0) continue;
+      received[p.portNo - 1] = n;
       got += n;
-      current = p;
-      const frames = p.rxFirst === 0 ? p.rx : p.rx.subarray(p.rxFirst);
-      if (standalone) {
-        const malformedBefore = bridge.malformed;
-        bridge.processBatch(frames, p.rxStride, p.rxLengths, n, p.portNo, sink, pipeline.now);
-        p.counters[C_RX_MALFORMED]! += bridge.malformed - malformedBefore;
-      } else {
-        const malformedBefore = pipeline.malformed;
-        pipeline.processBatch(frames, p.rxStride, p.rxLengths, n, p.portNo, sink);
-        p.counters[C_RX_MALFORMED]! += pipeline.malformed - malformedBefore;
-      }
+      if (n > 0) busyPorts++;
+    }
+    if (got > 0) {
+      // Only a shaped port queues, so only there does the order between ports decide anything.
+      if (busyPorts > 1 && shapedPorts.length > 0) switchInArrivalOrder();
+      else for (const p of ports) if (received[p.portNo - 1]! > 0) switchFrames(p, 0, received[p.portNo - 1]!);
       transmit(pipeline.now);
-      p.release();
+      for (const p of ports) if (received[p.portNo - 1]! > 0) p.release();
     }
     if (got === 0 && idleWait(pipeline.now) <= 0) break;
   } while (clock() < deadline);

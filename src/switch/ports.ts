@@ -129,6 +129,11 @@ export interface SwitchPort {
   receive(): number;
   /** Hands the last receive's frames back (after they are switched and their outputs queued). */
   release(): void;
+  /**
+   * When frame i of the last receive arrived, stamped by the kernel, in milliseconds of the
+   * real-time clock (comparable across ports); NaN when the port does not know.
+   */
+  arrivalMs(i: number): number;
   /** Queues a copy of `len` bytes of `frame` from `offset` for sending. */
   queueCopy(frame: Uint8Array, offset: number, len: number): void;
   /** Sends everything queued. */
@@ -298,6 +303,10 @@ export class PacketPort implements SwitchPort {
 
   /** The frames stay in their slots until the next receive. */
   release(): void {}
+
+  arrivalMs(): number {
+    return NaN;
+  }
 
   /**
    * Queues frame `slot` of `from`'s last receive for sending on this port, without a copy.
@@ -629,6 +638,11 @@ export class RingPort implements SwitchPort {
   }
 
   /** When the kernel took in the frame of the receive slot at `base` (its wall clock, ms). */
+  arrivalMs(i: number): number {
+    // a batch never wraps round the ring's end
+    return this.stampMs((this.rxHead + i) * this.rxStride);
+  }
+
   private stampMs(base: number): number {
     return this.u32[(base + TP2_SEC) >> 2]! * 1000 + this.u32[(base + TP2_NSEC) >> 2]! / 1e6;
   }

@@ -1,7 +1,6 @@
 // The switch's egress queues over real namespaces: a UDP sender in one namespace, a receiver
 // in the other, and `payflow switch` between them with the receiver's port shaped. Rates are
-// measured at the receiver, in Ethernet frame bytes (UDP payload + 42) per second of its own
-// wall clock over a window after the queues have filled.
+// measured at the receiver (udp-traffic.ts).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OFPFC, OFPP, OFPTT, applyActions, flowMod, output, type Action } from '../../src/openflow/codec/index.js';
@@ -9,11 +8,10 @@ import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
 import { encodeFlowQueueId } from '../../src/util/flow-queues.js';
 import { createHost, netName, removeHost, stopProcess, type Host } from './netns.js';
+import { FRAME_OVERHEAD, udpTraffic, windowRate, type Received } from './udp-traffic.js';
 
 const cli = 'dist/src/cli/main.js';
 const PORT_RATE = 20e6;
-const FRAME_OVERHEAD = 42; // Ethernet 14 + IPv4 20 + UDP 8
-const PAYLOAD = 1000;
 
 let a: Host;
 let b: Host;
@@ -53,88 +51,11 @@ async function install(queues: Record<number, number>): Promise<void> {
   await conn.sendConfirmed(flows);
 }
 
-const RECEIVER = `
-import json, selectors, socket, sys, time
-ports = [int(p) for p in sys.argv[1].split(',')]
-warm, window, total = float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-sel = selectors.DefaultSelector()
-for p in ports:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-    s.bind(('0.0.0.0', p)); s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ, p)
-stats = {p: {'packets': 0, 'bytes': 0, 'windowBytes': 0} for p in ports}
-print('ready', flush=True)
-start = None
-end = time.time() + 60
-while time.time() < end:
-    for key, _ in sel.select(0.2):
-        while True:
-            try:
-                data = key.fileobj.recv(4096)
-            except BlockingIOError:
-                break
-            now = time.time()
-            if start is None:
-                start = now
-                end = now + total
-            st = stats[key.data]
-            st['packets'] += 1
-            st['bytes'] += len(data)
-            if warm <= now - start < warm + window:
-                st['windowBytes'] += len(data) + ${FRAME_OVERHEAD}
-print(json.dumps({'window': window, 'ports': stats}), flush=True)
-`;
-
-const SENDER = `
-import socket, sys, time
-dst, seconds, size = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-flows = [(int(p), float(r) / 8 / (size + ${FRAME_OVERHEAD})) for p, r in (f.split(':') for f in sys.argv[4].split(','))]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-payload = b'x' * size
-sent = [0] * len(flows)
-t0 = time.time()
-while True:
-    elapsed = time.time() - t0
-    if elapsed >= seconds:
-        break
-    for i, (port, pps) in enumerate(flows):
-        while sent[i] < elapsed * pps:
-            try:
-                s.sendto(payload, (dst, port))
-            except BlockingIOError:
-                pass
-            sent[i] += 1
-    time.sleep(0.0005)
-`;
-
-interface Received {
-  window: number;
-  ports: Record<string, { packets: number; bytes: number; windowBytes: number }>;
-}
-
 /** Sends the flows (UDP port → offered frame bits/s) from A to B; returns what B received. */
-async function traffic(flows: Record<number, number>, seconds = 5, warm = 1.5, window = 3): Promise<Received> {
-  const ports = Object.keys(flows).join(',');
-  const rx = spawn('ip', ['netns', 'exec', b.ns, 'python3', '-c', RECEIVER, ports, String(warm), String(window), String(seconds + 1)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const ready = new Promise<void>((resolve) => rx.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (out.includes('ready')) resolve();
-  }));
-  const done = new Promise<void>((resolve) => rx.once('exit', () => resolve()));
-  await ready;
-  const spec = Object.entries(flows).map(([p, r]) => `${p}:${r}`).join(',');
-  await new Promise<void>((resolve, reject) => {
-    const tx = spawn('ip', ['netns', 'exec', a.ns, 'python3', '-c', SENDER, '10.9.7.2', String(seconds), String(PAYLOAD), spec], { stdio: 'inherit' });
-    tx.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`sender exited ${code}`))));
-  });
-  await done;
-  return JSON.parse(out.slice(out.indexOf('{'))) as Received;
-}
+const traffic = (flows: Record<number, number>, seconds = 5, warm = 1.5, window = 3): Promise<Received> =>
+  udpTraffic(b, '10.9.7.2', [{ host: a, flows }], seconds, warm, window);
 
-const rate = (r: Received, port: number): number => (r.ports[port]!.windowBytes * 8) / r.window;
+const rate = windowRate;
 
 async function queueStats(queueId: number) {
   const reply = await conn.multipart({ bodyType: 'queue', portNo: 2, queueId });
