@@ -140,12 +140,12 @@ function switchFrames(p: SwitchPort, first: number, n: number): void {
  * an egress queue fed by more than one port admits and drops them as a FIFO would. Taken a
  * port's batch at a time, the first port read would get every place freed since the last turn
  * and its senders more than their share of an overloaded port. The order is the kernel's
- * receive stamps; a port without them (recvmmsg) spreads its batch evenly over the turn.
+ * receive stamps; should a frame lack one, each port's batch is taken as spread evenly over the turn.
  * Consecutive frames of one port still go through the pipeline as one batch.
  */
 function switchInArrivalOrder(): void {
   let stamped = true;
-  for (const p of ports) if (received[p.portNo - 1]! > 0 && Number.isNaN(p.arrivalMs(0))) stamped = false;
+  for (const p of ports) for (let i = 0; i < received[p.portNo - 1]! && stamped; i++) if (Number.isNaN(p.arrivalMs(i))) stamped = false;
   const arrival = (i: number, frame: number): number => (stamped ? ports[i]!.arrivalMs(frame) : (frame + 0.5) / received[i]!);
   nextFrame.fill(0);
   // Ties (common without stamps: one frame from each port) go to each port in turn.

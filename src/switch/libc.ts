@@ -88,6 +88,23 @@ export const MMSGHDR_LEN = 64;
 export const MSGHDR_IOV_OFFSET = 16;
 export const MSGHDR_IOVLEN_OFFSET = 24;
 export const MMSGHDR_LEN_OFFSET = 56;
+export const MSGHDR_CONTROL_OFFSET = 32;
+export const MSGHDR_CONTROLLEN_OFFSET = 40;
+export const MSGHDR_FLAGS_OFFSET = 48;
+/** msg_flags: the frame was longer than the buffer */
+export const MSG_TRUNC = 0x20;
+/** struct cmsghdr: cmsg_len (size_t), cmsg_level, cmsg_type; the data follows, 8-byte aligned */
+export const CMSG_HDR_LEN = 16;
+export const CMSG_LEVEL_OFFSET = 8;
+export const CMSG_TYPE_OFFSET = 12;
+/** SOL_SOCKET option and control message: each datagram's receive time as a struct timespec */
+export const SO_TIMESTAMPNS = 35;
+export const SCM_TIMESTAMPNS = 35;
+/** SOL_PACKET option and control message: struct tpacket_auxdata (the VLAN tag the kernel took off, among others) */
+export const PACKET_AUXDATA = 8;
+export const AUX_STATUS = 0;
+export const AUX_VLAN_TCI = 16;
+export const AUX_VLAN_TPID = 18;
 
 /** Native memory that does not move: its address for the kernel and a view for JavaScript. */
 export interface NativeBlock {

@@ -12,13 +12,16 @@
 //   only receive queue: its size bounds how long a frame can wait in the switch.
 // - PacketPort (the fallback when rings cannot be set up): recvmmsg(2) fills up to `batch`
 //   fixed slots of native memory in one call, and sendmmsg(2) sends a port's queued frames in
-//   one call, each iovec pointing straight at the slot the frame arrived in.
+//   one call, each iovec pointing straight at the slot the frame arrived in. Control messages
+//   carry what the ring's slot header carries: the receive time (SO_TIMESTAMPNS) and the VLAN
+//   tag the kernel took off (PACKET_AUXDATA).
 //
 // All calls are non-blocking (MSG_DONTWAIT).
 import { readFileSync } from 'node:fs';
 import {
-  AF_PACKET, EAGAIN, EINTR, ENOBUFS, ETH_P_ALL_BE, IOVEC_LEN, MAP_SHARED, MMSGHDR_LEN, MMSGHDR_LEN_OFFSET, MSGHDR_IOVLEN_OFFSET,
-  MSGHDR_IOV_OFFSET, MSG_DONTWAIT, PACKET_ADD_MEMBERSHIP, PACKET_IGNORE_OUTGOING, PACKET_LOSS, PACKET_MREQ_LEN, PACKET_MR_PROMISC,
+  AF_PACKET, AUX_STATUS, AUX_VLAN_TCI, AUX_VLAN_TPID, CMSG_HDR_LEN, CMSG_LEVEL_OFFSET, CMSG_TYPE_OFFSET, EAGAIN, EINTR, ENOBUFS, ETH_P_ALL_BE,
+  IOVEC_LEN, MAP_SHARED, MMSGHDR_LEN, MMSGHDR_LEN_OFFSET, MSGHDR_CONTROLLEN_OFFSET, MSGHDR_CONTROL_OFFSET, MSGHDR_FLAGS_OFFSET, MSGHDR_IOVLEN_OFFSET,
+  MSGHDR_IOV_OFFSET, MSG_DONTWAIT, MSG_TRUNC, PACKET_AUXDATA, SCM_TIMESTAMPNS, SO_TIMESTAMPNS, PACKET_ADD_MEMBERSHIP, PACKET_IGNORE_OUTGOING, PACKET_LOSS, PACKET_MREQ_LEN, PACKET_MR_PROMISC,
   PACKET_RX_RING, PACKET_STATISTICS, PACKET_TX_RING, PACKET_VERSION, PACKET_VNET_HDR, VIRTIO_NET_HDR_LEN, PROT_READ, PROT_WRITE,
   SOCKADDR_LL_LEN, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_RAW, SOL_PACKET, SOL_SOCKET, SO_RCVBUF, SO_SNDBUF,
   TP2_LEN, TP2_MAC, TP2_NSEC, TP2_SEC, TP2_SNAPLEN, TP2_VLAN_TCI, TP2_VLAN_TPID, TPACKET2_HDR_LEN, TPACKET2_TX_DATA, TPACKET_REQ_LEN, TPACKET_STATS_LEN, TPACKET_V2,
@@ -26,7 +29,7 @@ import {
   lastError, libc, type Libc, type NativeBlock,
 } from './libc.js';
 
-/** Room for a 1500-byte MTU frame with two VLAN tags; longer frames are cut to this. */
+/** Room for a 1500-byte MTU frame with two VLAN tags; a longer frame is dropped and counted in rx_errors. */
 export const SLOT_SIZE = 2048;
 export const DEFAULT_BATCH = 64;
 /**
@@ -35,6 +38,13 @@ export const DEFAULT_BATCH = 64;
  * overload, instead of the many milliseconds 4 MiB held.
  */
 const SOCKET_BUFFER_BYTES = 256 << 10;
+/**
+ * Control messages of one received frame on a recvmmsg port: its receive time (a struct
+ * timespec) and its tpacket_auxdata (20 bytes), each behind a 16-byte header, 8-byte aligned.
+ */
+const CONTROL_LEN = CMSG_HDR_LEN + 16 + CMSG_HDR_LEN + 24;
+/** a VLAN tag put back into a frame */
+const VLAN_TAG_LEN = 4;
 /**
  * Receive ring slots per ring port (8 MiB with 2 KiB slots): room for several milliseconds of
  * traffic while the switch's thread is not scheduled, which on a busy machine decides the
@@ -219,6 +229,12 @@ export class PacketPort implements SwitchPort {
   private readonly rxHdrView: DataView;
   private readonly rxSlotLo: Uint32Array;
   private readonly rxSlotHi: Uint32Array;
+  private readonly rxControl: NativeBlock;
+  private readonly rxControlView: DataView;
+  /** kernel receive times of the last receive's frames (ms, real-time clock) */
+  private readonly rxStamps: Float64Array;
+  /** how many receive headers the last receive used, whose control lengths the kernel overwrote */
+  private rxUsed: number;
   private readonly txHdrs: NativeBlock;
   private readonly txHdrView: DataView;
   private readonly txIovs: NativeBlock;
@@ -238,6 +254,8 @@ export class PacketPort implements SwitchPort {
     this.fd = openPacketSocket(c, name, this.ifindex, (setOption) => {
       setOption(SOL_SOCKET, SO_RCVBUF, int32(SOCKET_BUFFER_BYTES), 'SO_RCVBUF');
       setOption(SOL_SOCKET, SO_SNDBUF, int32(SOCKET_BUFFER_BYTES), 'SO_SNDBUF');
+      setOption(SOL_SOCKET, SO_TIMESTAMPNS, int32(1), 'SO_TIMESTAMPNS');
+      setOption(SOL_PACKET, PACKET_AUXDATA, int32(1), 'PACKET_AUXDATA');
     });
 
     this.rxData = c.alloc(batch * SLOT_SIZE);
@@ -249,14 +267,21 @@ export class PacketPort implements SwitchPort {
     const rxIov = new DataView(this.iovKeepAlive.bytes.buffer, this.iovKeepAlive.bytes.byteOffset, batch * IOVEC_LEN);
     this.rxSlotLo = new Uint32Array(batch);
     this.rxSlotHi = new Uint32Array(batch);
+    this.rxControl = c.alloc(batch * CONTROL_LEN);
+    this.rxControlView = new DataView(this.rxControl.bytes.buffer, this.rxControl.bytes.byteOffset, this.rxControl.bytes.byteLength);
+    this.rxStamps = new Float64Array(batch);
+    this.rxUsed = batch;
     for (let i = 0; i < batch; i++) {
       const slot = this.rxData.address + BigInt(i * SLOT_SIZE);
       this.rxSlotLo[i] = Number(slot & 0xffffffffn);
       this.rxSlotHi[i] = Number(slot >> 32n);
+      // a slot keeps room to put a VLAN tag back
       rxIov.setBigUint64(i * IOVEC_LEN, slot, true);
-      rxIov.setBigUint64(i * IOVEC_LEN + 8, BigInt(SLOT_SIZE), true);
+      rxIov.setBigUint64(i * IOVEC_LEN + 8, BigInt(SLOT_SIZE - VLAN_TAG_LEN), true);
       this.rxHdrView.setBigUint64(i * MMSGHDR_LEN + MSGHDR_IOV_OFFSET, this.iovKeepAlive.address + BigInt(i * IOVEC_LEN), true);
       this.rxHdrView.setBigUint64(i * MMSGHDR_LEN + MSGHDR_IOVLEN_OFFSET, 1n, true);
+      this.rxHdrView.setBigUint64(i * MMSGHDR_LEN + MSGHDR_CONTROL_OFFSET, this.rxControl.address + BigInt(i * CONTROL_LEN), true);
+      this.rxHdrView.setBigUint64(i * MMSGHDR_LEN + MSGHDR_CONTROLLEN_OFFSET, BigInt(CONTROL_LEN), true);
     }
 
     this.txHdrs = c.alloc(batch * MMSGHDR_LEN);
@@ -279,33 +304,85 @@ export class PacketPort implements SwitchPort {
     return this.fd;
   }
 
-  /** Receives up to `batch` frames into `rx`; returns how many (0 when none is waiting). */
+  /**
+   * Receives up to `batch` frames into `rx`; returns how many (0 when none is waiting). A frame
+   * longer than a slot is dropped and counted, never forwarded cut, and the frames after it
+   * move up a slot; a VLAN tag the kernel took off is put back (PACKET_AUXDATA).
+   */
   receive(): number {
     if (this.fd < 0) return 0;
+    // the kernel overwrote the control lengths of the headers it filled
+    // (size_t fields, written and read as their low 32 bits: the high ones stay 0)
+    for (let i = 0; i < this.rxUsed; i++) this.rxHdrView.setUint32(i * MMSGHDR_LEN + MSGHDR_CONTROLLEN_OFFSET, CONTROL_LEN, true);
     const n = this.c.recvmmsg(this.fd, this.rxHdrs.pointer, this.batch, MSG_DONTWAIT, null);
     if (n <= 0) {
+      this.rxUsed = 0;
       if (n < 0) {
         const errno = this.c.errno();
         if (errno !== EAGAIN && errno !== EINTR) this.counters[C_RX_ERRORS]! += 1;
       }
       return 0;
     }
+    this.rxUsed = n;
+    let kept = 0;
     let bytes = 0;
     for (let i = 0; i < n; i++) {
-      const len = this.rxHdrView.getUint32(i * MMSGHDR_LEN + MMSGHDR_LEN_OFFSET, true);
-      this.rxLengths[i] = len > SLOT_SIZE ? SLOT_SIZE : len;
+      const hdr = i * MMSGHDR_LEN;
+      let len = this.rxHdrView.getUint32(hdr + MMSGHDR_LEN_OFFSET, true);
+      if ((this.rxHdrView.getInt32(hdr + MSGHDR_FLAGS_OFFSET, true) & MSG_TRUNC) !== 0) {
+        this.counters[C_RX_ERRORS]! += 1;
+        continue;
+      }
+      if (kept !== i) this.rx.copyWithin(kept * SLOT_SIZE, i * SLOT_SIZE, i * SLOT_SIZE + len);
+      len = this.readControl(i, kept, len);
+      this.rxLengths[kept++] = len;
       bytes += len;
     }
-    this.counters[C_RX_PACKETS]! += n;
+    this.counters[C_RX_PACKETS]! += kept;
     this.counters[C_RX_BYTES]! += bytes;
-    return n;
+    return kept;
+  }
+
+  /**
+   * Reads the control messages of received frame `i`, now in slot `slot`: its receive time, and
+   * a VLAN tag to put back after the MAC addresses. Returns the frame's length.
+   */
+  private readControl(i: number, slot: number, len: number): number {
+    const view = this.rxControlView;
+    const end = i * CONTROL_LEN + Math.min(CONTROL_LEN, this.rxHdrView.getUint32(i * MMSGHDR_LEN + MSGHDR_CONTROLLEN_OFFSET, true));
+    this.rxStamps[slot] = NaN;
+    for (let at = i * CONTROL_LEN; at + CMSG_HDR_LEN <= end;) {
+      const cmsgLen = view.getUint32(at, true);
+      if (cmsgLen < CMSG_HDR_LEN) break;
+      const level = view.getInt32(at + CMSG_LEVEL_OFFSET, true);
+      const type = view.getInt32(at + CMSG_TYPE_OFFSET, true);
+      const data = at + CMSG_HDR_LEN;
+      if (level === SOL_SOCKET && type === SCM_TIMESTAMPNS) {
+        this.rxStamps[slot] = (view.getUint32(data, true) + view.getUint32(data + 4, true) * 2 ** 32) * 1000 + view.getUint32(data + 8, true) / 1e6;
+      } else if (level === SOL_PACKET && type === PACKET_AUXDATA && len >= 12) {
+        const status = view.getUint32(data + AUX_STATUS, true);
+        if ((status & TP_STATUS_VLAN_VALID) !== 0) {
+          const tpid = (status & TP_STATUS_VLAN_TPID_VALID) !== 0 ? view.getUint16(data + AUX_VLAN_TPID, true) : 0x8100;
+          const tci = view.getUint16(data + AUX_VLAN_TCI, true);
+          const base = slot * SLOT_SIZE;
+          this.rx.copyWithin(base + 12 + VLAN_TAG_LEN, base + 12, base + len);
+          this.rx[base + 12] = tpid >> 8;
+          this.rx[base + 13] = tpid & 0xff;
+          this.rx[base + 14] = tci >> 8;
+          this.rx[base + 15] = tci & 0xff;
+          len += VLAN_TAG_LEN;
+        }
+      }
+      at += (cmsgLen + 7) & ~7;
+    }
+    return len;
   }
 
   /** The frames stay in their slots until the next receive. */
   release(): void {}
 
-  arrivalMs(): number {
-    return NaN;
+  arrivalMs(i: number): number {
+    return this.rxStamps[i]!;
   }
 
   /**

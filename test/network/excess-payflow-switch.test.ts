@@ -13,10 +13,11 @@ import { portKey } from '../../src/network/topology.js';
 import { eventually, within } from '../helpers/ovs.js';
 import { Capture, createHost, netName, removeHost, stopProcess, type Host } from '../switch/netns.js';
 import { jsonLogSink } from '../helpers/log-sink.js';
+import { freeTcpPort } from '../helpers/free-port.js';
 
 const cli = 'dist/src/cli/main.js';
 const DPID = 0x5e9n;
-const OFCTL_PORT = 17000 + (process.pid % 1000);
+let OFCTL_PORT = 0;
 const A_IP = '10.97.0.1';
 const B_IP = '10.97.0.2';
 
@@ -38,6 +39,7 @@ function sendUdp(host: Host, dst: string, port: number, n: number, payload: numb
 }
 
 beforeAll(async () => {
+  OFCTL_PORT = await freeTcpPort();
   a = createHost(netName('dgA'), netName('dga'));
   b = createHost(netName('dgB'), netName('dgb'));
   execFileSync('ip', ['-n', a.ns, 'addr', 'add', `${A_IP}/24`, 'dev', 'eth0']);

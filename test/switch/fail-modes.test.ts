@@ -8,14 +8,16 @@
 //           other although the flow table drops everything); when the controller is back
 //           the switch goes by that flow table again, unchanged.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OFPP, OFPTT, applyActions, flowMod, output, type PacketInMessage } from '../../src/openflow/codec/index.js';
 import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
+import { freeTcpPort } from '../helpers/free-port.js';
 import { createHost, netName, removeHost, stopProcess, type Host } from './netns.js';
 
 const cli = 'dist/src/cli/main.js';
-const CONTROLLER_PORT = 17000 + (process.pid % 1000);
+/** one port for the whole file: the switch reconnects to a controller that comes back on it */
+let CONTROLLER_PORT = 0;
 
 let sw: ChildProcess | undefined;
 let listener: OpenFlowListener | undefined;
@@ -64,6 +66,10 @@ afterEach(async () => {
   for (const h of hosts) removeHost(h);
   hosts = [];
 }, 30_000);
+
+beforeAll(async () => {
+  CONTROLLER_PORT = await freeTcpPort();
+});
 
 describe('payflow switch without its controller', () => {
   it('fail secure: flows keep forwarding and expire on their timeouts; nothing from the outage goes to the controller', async () => {

@@ -7,7 +7,7 @@
 // and a VLAN tag the kernel moved into the slot header (put back into the frame).
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { C_RX_DROPPED, C_RX_ERRORS, C_RX_PACKETS, C_TX_PACKETS, PORT_COUNTERS, RingPort, openPort } from '../../src/switch/ports.js';
+import { C_RX_DROPPED, C_RX_ERRORS, C_RX_PACKETS, C_TX_PACKETS, PacketPort, PORT_COUNTERS, RingPort, openPort, type SwitchPort } from '../../src/switch/ports.js';
 import { Capture, createHost, removeHost, sendFrames, type Host } from './netns.js';
 
 const tag = String(process.pid % 100000);
@@ -156,5 +156,75 @@ describe('ring ports (TPACKET_V2) on veth', () => {
     sendFrames(a, [tagged]);
     const got = (await forward(1)).filter((f) => f[12] === 0x81);
     expect(got).toEqual([tagged]);
+  });
+});
+
+/** What `port` receives until `count` frames of ours came or `ms` passed, with their receive times. */
+async function receiveFrom(port: SwitchPort, count: number, ms = 3000): Promise<{ frames: Uint8Array[]; stamps: number[] }> {
+  const frames: Uint8Array[] = [];
+  const stamps: number[] = [];
+  const end = Date.now() + ms;
+  while (frames.length < count && Date.now() < end) {
+    const n = port.receive();
+    for (let i = 0; i < n; i++) {
+      const at = port.rxFirst + i * port.rxStride;
+      const f = port.rx.slice(at, at + port.rxLengths[i]!);
+      if (ours([f]).length === 0 && f[12] !== 0x81) continue;
+      frames.push(f);
+      stamps.push(port.arrivalMs(i));
+    }
+    port.release();
+    if (n === 0) await new Promise((r) => setTimeout(r, 1));
+  }
+  return { frames, stamps };
+}
+
+describe('recvmmsg ports (the fallback) on veth', () => {
+  let mmsg: PacketPort;
+  beforeAll(() => {
+    mmsg = new PacketPort(a.rootIf, 5, new Float64Array(PORT_COUNTERS), 8);
+  });
+  afterAll(async () => {
+    mmsg?.close();
+    await forward(1000, 200); // what the ring port got meanwhile
+  });
+
+  it('stamps each frame with its kernel receive time, in arrival order', async () => {
+    const before = Date.now();
+    sendFrames(a, Array.from({ length: 20 }, (_, i) => frame(300 + i)));
+    const { frames, stamps } = await receiveFrom(mmsg, 20);
+    expect(frames.map(seqOf)).toEqual(Array.from({ length: 20 }, (_, i) => 300 + i));
+    for (const [i, t] of stamps.entries()) {
+      expect(t).toBeGreaterThanOrEqual(before - 1);
+      expect(t).toBeLessThanOrEqual(Date.now() + 1);
+      if (i > 0) expect(t).toBeGreaterThanOrEqual(stamps[i - 1]!);
+    }
+  });
+
+  it('puts back a VLAN tag the kernel took off (PACKET_AUXDATA)', async () => {
+    const tagged = new Uint8Array(68);
+    tagged.set(frame(31).subarray(0, 12));
+    tagged.set([0x81, 0x00, 0x20, 0x0a, 0x88, 0xb5, 0, 0, 0, 31], 12); // PCP 1, VID 10
+    sendFrames(a, [tagged]);
+    const { frames } = await receiveFrom(mmsg, 1);
+    expect(frames.filter((f) => f[12] === 0x81)).toEqual([tagged]);
+  });
+
+  it('drops and counts a frame longer than a slot, and keeps the frames around it in order', async () => {
+    for (const [ns, dev] of [[undefined, a.rootIf], [a.ns, 'eth0']] as const) {
+      execFileSync('ip', [...(ns ? ['-n', ns] : []), 'link', 'set', dev, 'mtu', '9000']);
+    }
+    try {
+      const errorsBefore = mmsg.counters[C_RX_ERRORS]!;
+      sendFrames(a, [frame(60), frame(61, 4000), frame(62), frame(63)]);
+      const { frames } = await receiveFrom(mmsg, 3);
+      expect(frames.map(seqOf)).toEqual([60, 62, 63]);
+      expect(frames[1]).toEqual(frame(62));
+      expect(mmsg.counters[C_RX_ERRORS]! - errorsBefore).toBe(1);
+    } finally {
+      for (const [ns, dev] of [[undefined, a.rootIf], [a.ns, 'eth0']] as const) {
+        execFileSync('ip', [...(ns ? ['-n', ns] : []), 'link', 'set', dev, 'mtu', '1500']);
+      }
+    }
   });
 });

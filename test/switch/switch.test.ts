@@ -16,7 +16,7 @@ import { buildFrame } from '../dataplane/frames.js';
 import { Capture, createHost, fixIpv4Checksum, ipv4HeaderChecksum, netName, removeHost, sendFrames, stopProcess, type Host } from './netns.js';
 
 const cli = 'dist/src/cli/main.js';
-const OFCTL_PORT = 16000 + (process.pid % 1000);
+let OFCTL_PORT = 0;
 const DPID = 0x5157n;
 
 let listener: OpenFlowListener;
@@ -81,6 +81,7 @@ function ofctl(...args: string[]): string {
 }
 
 beforeAll(async () => {
+  OFCTL_PORT = await freeTcpPort();
   a = createHost(netName('swA'), netName('swa'));
   b = createHost(netName('swB'), netName('swb'));
   // Echoes every 2 s, so that a slow stretch of frame tools under load does not read as a dead switch.

@@ -5,11 +5,12 @@
 // ptcp: listener, shows the flows the controller installed.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freeTcpPort } from '../helpers/free-port.js';
 import { createHost, netName, removeHost, type Host } from './netns.js';
 
 const cli = 'dist/src/cli/main.js';
-const CONTROLLER_PORT = 18000 + (process.pid % 1000);
-const OFCTL_PORT = 19000 + (process.pid % 1000);
+let CONTROLLER_PORT = 0;
+let OFCTL_PORT = 0;
 const installed = spawnSync('ovs-testcontroller', ['--version'], { stdio: 'ignore' }).status === 0;
 
 let controller: ChildProcess;
@@ -34,6 +35,8 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 
 describe.skipIf(!installed)('payflow switch driven by ovs-testcontroller', () => {
   beforeAll(async () => {
+    CONTROLLER_PORT = await freeTcpPort();
+    OFCTL_PORT = await freeTcpPort();
     a = createHost(netName('otA'), netName('ota'));
     b = createHost(netName('otB'), netName('otb'));
     execFileSync('ip', ['-n', a.ns, 'addr', 'add', '10.6.0.1/24', 'dev', 'eth0']);
