@@ -3,8 +3,9 @@
 // "Efficient Fair Queuing using Deficit Round Robin", SIGCOMM 1995) or strict priority.
 // Decision for decision the scheduler of src/switch/egress-queues.ts (its twin and oracle):
 // the same refill, the same DRR turns, the same victim when the port's byte bound is
-// reached, in the same f64 arithmetic, so both send and drop the same frames in the same
-// order (test/switch/egress-differential.test.ts).
+// reached and the same random choice of the frame it loses (xorshift32 from the same seed),
+// in the same f64 arithmetic, so both send and drop the same frames in the same order
+// (test/switch/egress-differential.test.ts).
 //
 // The frames live here, in a byte ring in linear memory: each is a record (u32 length,
 // i32 list node or NIL once it has left, the bytes padded to 8), and every queue is a linked
@@ -14,7 +15,7 @@
 // length) for it; one egressRun call then takes all requests in order, lets out what the
 // token bucket allows and writes the frames sent as (address, length) pairs, which the host
 // copies into its socket's send slots before it calls again. Per-queue counters stay here.
-// Frames leave the ring out of order (DRR, drops from a queue's tail), so space is won back
+// Frames leave the ring out of order (DRR, drops near a queue's tail), so space is won back
 // at the ring's oldest end: records that have left are skipped, records still queued are
 // moved (memory.copy) to the write end. The ring holds three times what the byte bound can
 // keep (with record headers) plus three write regions, so one sweep always frees a region.
@@ -31,6 +32,10 @@ const RECORD_HEADER: i32 = 8;
 const SKIP: u32 = 0xffffffff;
 /** Contiguous bytes the host may always write between two runs: any frame up to 64 KiB fits. */
 const WRITE_REGION: i32 = 128 * 1024;
+/** A queue that gives way loses one of its last this many frames (egress-queues.ts DROP_WINDOW). */
+const DROP_WINDOW: i32 = 16;
+/** Seed of the drop choices (egress-queues.ts DROP_SEED). */
+const DROP_SEED: u32 = 0x9e3779b9;
 
 let strict: bool = false;
 let bytesPerMs: f64 = 0;
@@ -40,6 +45,7 @@ let lastRefill: f64 = 0;
 let limitBytes: i32 = 0;
 let queuedBytes: i32 = 0;
 let turnStarted: bool = false;
+let random: u32 = DROP_SEED;
 
 let maxQueues: i32 = 0;
 let queueCount: i32 = 0;
@@ -318,20 +324,21 @@ function pushFrame(slot: i32, len: i32, record: i32): i32 {
   return node;
 }
 
-/** Unlinks the head (fromHead) or the tail frame of a queue; returns its node (already on the free list). */
-function takeFrame(slot: i32, fromHead: bool): i32 {
-  const node = fromHead ? i32At(qHead, slot) : i32At(qTail, slot);
+/** Unlinks the `k`-th frame from the tail of a queue (1: the tail; 1 <= k <= its length); returns its node (already on the free list). */
+function takeFromTail(slot: i32, k: i32): i32 {
+  let node = i32At(qTail, slot);
+  for (let i: i32 = 1; i < k; i++) node = i32At(nodePrev, node);
+  return unlink(slot, node);
+}
+
+/** Unlinks a frame of a queue; returns its node (already on the free list). */
+function unlink(slot: i32, node: i32): i32 {
   const next = i32At(nodeNext, node);
   const prev = i32At(nodePrev, node);
-  if (fromHead) {
-    setI32(qHead, slot, next);
-    if (next == NIL) setI32(qTail, slot, NIL);
-    else setI32(nodePrev, next, NIL);
-  } else {
-    setI32(qTail, slot, prev);
-    if (prev == NIL) setI32(qHead, slot, NIL);
-    else setI32(nodeNext, prev, NIL);
-  }
+  if (prev == NIL) setI32(qHead, slot, next);
+  else setI32(nodeNext, prev, next);
+  if (next == NIL) setI32(qTail, slot, prev);
+  else setI32(nodePrev, next, prev);
   const len = i32At(nodeLen, node);
   release(node);
   setI32(nodeNext, node, freeNode);
@@ -346,7 +353,17 @@ function takeFrame(slot: i32, fromHead: bool): i32 {
   return <f64>(i32At(qBytes, slot) + extra) > Math.max(MIN_SHARE_BYTES, (<f64>limitBytes * load<f64>(qWeight + (<usize>slot << 3))) / weights);
 }
 
-/** The queue that loses its tail frame so a frame for `arriving` fits; `arriving` itself when none. */
+/** Marsaglia's xorshift32 step (egress-queues.ts xorshift32). */
+@inline function xorshift32(state: u32): u32 {
+  let x = state;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return x;
+}
+
+/** The queue that loses a frame so a frame for `arriving` fits; `arriving` itself when none. */
+
 function victim(arriving: i32): i32 {
   if (strict) {
     for (let i: i32 = 0; i < queueCount; i++) {
@@ -375,11 +392,15 @@ function enqueue(slot: i32, len: i32, stored: bool): void {
   }
   while (queuedBytes + len > limitBytes) {
     const lowest = victim(slot);
-    if (lowest == slot) {
+    // k-th frame from the tail; 0 is the arriving frame, a candidate in its own queue
+    random = xorshift32(random);
+    const held = i32At(qLength, lowest);
+    const k: i32 = lowest == slot ? <i32>(random % <u32>(min(held, DROP_WINDOW - 1) + 1)) : 1 + <i32>(random % <u32>min(held, DROP_WINDOW));
+    if (k == 0) {
       count(slot, C_ERRORS, 1);
       return;
     }
-    queuedBytes -= i32At(nodeLen, takeFrame(lowest, false));
+    queuedBytes -= i32At(nodeLen, takeFromTail(lowest, k));
     count(lowest, C_ERRORS, 1);
     if (i32At(qLength, lowest) == 0) deactivate(lowest);
   }
@@ -434,7 +455,7 @@ function service(now: f64): void {
   while (tokens > 0 && queuedBytes > 0 && sendCount < sendCapacity) {
     const s = strict ? highestBacklogged() : nextDrr();
     if (s == NIL) break;
-    const node = takeFrame(s, true);
+    const node = unlink(s, i32At(qHead, s));
     const len = i32At(nodeLen, node);
     queuedBytes -= len;
     tokens -= <f64>len;

@@ -13,10 +13,18 @@
 // up, util/flow-queues.ts: the flow's paid rate in Mbit/s), else 1. The queue ids also rank the queues: a higher id is
 // a higher class. That rank decides strict priority, and which frames go when the port's
 // occupancy bound (bytes, all queues together) would be exceeded: the lowest class first,
-// from its tail, and the arriving frame itself when nothing lower can lose one. Under DRR a
-// queue keeps its weight's share of the bound (limit × weight / Σ weights of the backlogged
+// and the arriving frame's own queue when nothing lower can lose one. Under DRR a queue
+// keeps its weight's share of the bound (limit × weight / Σ weights of the backlogged
 // queues, at least two full-size frames): only bytes above that share can be pushed out,
 // so a higher class under overload cannot empty a lower one and undo the weights.
+// The queue that must give way loses one of its last DROP_WINDOW frames chosen at random
+// (the arriving frame among them when it is the queue's own): random drop, not drop-tail.
+// Under drop-tail, senders that are periodic at the port's rate (a flood shaped upstream to
+// the same rate by the same clock) lock into a phase in which whoever arrives just after a
+// departure takes every freed place, and one flow's share of an overloaded queue can be
+// anything from nothing to all it offers (Floyd & Jacobson, "On Traffic Phase Effects in
+// Packet-Switched Gateways", 1992). Random drop spreads the losses over the flows in the
+// queue by what they hold of it, whatever their phase; a window at the tail keeps it O(1).
 //
 // The same scheduler runs in WebAssembly (assembly/switch/egress.ts, egress-wasm.ts), which
 // keeps its frames in a byte ring in its linear memory; this one keeps copies in pooled
@@ -54,6 +62,19 @@ const POOL_FRAME_BYTES = 2048;
 const POOL_MAX = 16384;
 /** Queue ids 0..N_CLASS_QUEUES-1 are classes and exist on every port from the start. */
 export const N_CLASS_QUEUES = 8;
+/** A queue that gives way loses one of its last this many frames (the arriving one counted). */
+export const DROP_WINDOW = 16;
+/** Seed of each port's drop choices (xorshift32), the same in the WebAssembly twin. */
+export const DROP_SEED = 0x9e3779b9;
+
+/** Marsaglia's xorshift32 step on an unsigned 32-bit state (nonzero). */
+export function xorshift32(state: number): number {
+  let x = state | 0;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return x >>> 0;
+}
 
 export type Scheduler = 'drr' | 'strict';
 
@@ -125,8 +146,11 @@ export class EgressQueue implements QueueCounters {
     return f;
   }
 
-  pop(): Uint8Array {
-    const f = this.frames.pop()!;
+  /** Takes out the `k`-th frame from the tail (1: the tail itself); 1 <= k <= length. */
+  remove(k: number): Uint8Array {
+    const at = this.frames.length - k;
+    const f = this.frames[at]!;
+    this.frames.splice(at, 1);
     this.bytes -= f.length;
     if (this.head === this.frames.length) {
       this.frames = [];
@@ -249,6 +273,8 @@ export class PortEgress extends PortQueues implements PortScheduler {
   private queuedBytes = 0;
   /** whether the queue at the head of the round has had its quantum for this turn */
   private turnStarted = false;
+  /** state of the drop choices */
+  private random = DROP_SEED;
 
   constructor(
     readonly rateBps: number,
@@ -282,11 +308,14 @@ export class PortEgress extends PortQueues implements PortScheduler {
     }
     while (this.queuedBytes + len > this.limitBytes) {
       const lowest = this.victim(q);
-      if (lowest === q) {
+      // k-th frame from the tail; 0 is the arriving frame, a candidate in its own queue
+      this.random = xorshift32(this.random);
+      const k = lowest === q ? this.random % (Math.min(q.length, DROP_WINDOW - 1) + 1) : 1 + (this.random % Math.min(lowest.length, DROP_WINDOW));
+      if (k === 0) {
         q.txErrors++;
         return;
       }
-      const dropped = lowest.pop();
+      const dropped = lowest.remove(k);
       this.recycle(dropped);
       lowest.txErrors++;
       this.queuedBytes -= dropped.length;
@@ -359,9 +388,9 @@ export class PortEgress extends PortQueues implements PortScheduler {
   }
 
   /**
-   * The queue that loses its tail frame so that a frame for `arriving` fits: the lowest-
-   * ranked one below `arriving` (under DRR: the lowest one above its share, or `arriving`
-   * itself when it is above its share first); `arriving` (drop the new frame) when none.
+   * The queue that loses a frame so that a frame for `arriving` fits: the lowest-ranked one
+   * below `arriving` (under DRR: the lowest one above its share, or `arriving` itself when
+   * it is above its share first); `arriving` (its own frames or the new one) when none.
    */
   private victim(arriving: EgressQueue): EgressQueue {
     if (this.scheduler === 'strict') {

@@ -1,8 +1,10 @@
 // The switch's egress queues on their own (no sockets): the token bucket lets out the port
 // rate, deficit round robin shares it by weight, strict priority serves the highest queue
-// id first, and a full port drops from the lowest class first.
+// id first, a full port drops from the lowest class first, and at random from a queue's
+// tail window, so that senders in phase with the port share it by what they offer.
 import { describe, expect, it } from 'vitest';
-import { MAX_LIMIT_BYTES, PortEgress, portShape } from '../../src/switch/egress-queues.js';
+import { MAX_LIMIT_BYTES, PortEgress, portShape, type PortScheduler } from '../../src/switch/egress-queues.js';
+import { WasmPortEgress } from '../../src/switch/egress-wasm.js';
 
 const frame = new Uint8Array(2048);
 
@@ -76,4 +78,52 @@ describe('egress queues', () => {
     expect([q.queueId, q.weight, q.txPackets, q.txBytes]).toEqual([100, 5, 1, 64]);
     expect(e.stats(0xffffffff).map((s) => s.queueId)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 100]);
   });
+});
+
+// Two senders periodic against the port's own clock, as when a flood is shaped upstream to
+// exactly the port's rate: the flood sends one frame per departure time, the other one every
+// second departure time at some phase. The datapath services the port and then queues each
+// frame as it arrives. Under drop-tail the second sender's share of the overloaded queue
+// would be set by its phase (from nothing at a phase just before the flood's frames, to all
+// it offers just after them); random drop from the queue's tail window keeps it near its
+// share of the offered load (1/3) at every phase.
+describe('egress queues under senders locked in phase with the port', () => {
+  const RATE = 10e6;
+  const LEN = 1250; // one frame per ms at 10 Mbit/s
+  const phases = [0.02, 0.25, 0.5, 0.75, 0.98];
+
+  /** The second sender's share of the bytes sent over 10 s of simulated time, at `phase` (of a departure time). */
+  function shareAtPhase(make: () => PortScheduler, phase: number): number {
+    const e = make();
+    const flood = new Uint8Array(LEN).fill(1);
+    const paced = new Uint8Array(LEN).fill(2);
+    const sent = [0, 0, 0];
+    const send = (bytes: Uint8Array, at: number, len: number): void => {
+      sent[bytes[at]!]! += len;
+    };
+    for (let ms = 0; ms < 10_000; ms++) {
+      e.service(ms, send);
+      e.enqueue(0, flood, 0, LEN, ms);
+      if (ms % 2 === 0) {
+        e.service(ms + phase, send);
+        e.enqueue(0, paced, 0, LEN, ms + phase);
+      }
+    }
+    return sent[2]! / (sent[1]! + sent[2]!);
+  }
+
+  for (const [name, make] of [
+    ['TypeScript', () => new PortEgress(RATE, new Map(), 'drr', 0)],
+    ['WebAssembly', () => new WasmPortEgress(RATE, new Map(), 'drr', 0)],
+  ] as const) {
+    it(`${name}: the paced sender keeps about its share of the offered load at every phase`, () => {
+      const shares = phases.map((phase) => shareAtPhase(make, phase));
+      console.log(`${name}: paced sender's share at phases ${phases.join(', ')}: ${shares.map((s) => s.toFixed(3)).join(', ')} (offered 0.333)`);
+      for (const s of shares) {
+        expect(s).toBeGreaterThan(0.25);
+        expect(s).toBeLessThan(0.4);
+      }
+      expect(Math.max(...shares) - Math.min(...shares)).toBeLessThan(0.06);
+    });
+  }
 });
