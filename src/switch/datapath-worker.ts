@@ -90,9 +90,11 @@ const sink: PacketSink = {
       return;
     }
     queues.countDirect(queueId, len, pipeline.now);
-    // A shared frame is still in its receive slot: a recvmmsg port sends it from there.
-    if (shared && out instanceof PacketPort && current instanceof PacketPort) out.queueReceived(current, at / SLOT_SIZE, len);
-    else out.queueCopy(frame, at, len);
+    // A shared frame is still in its receive slot: a recvmmsg port sends it from there. (`frame`
+    // may start at a later slot of the port's receive block: its frames are switched in runs.)
+    if (shared && out instanceof PacketPort && current instanceof PacketPort && frame.buffer === current.rx.buffer) {
+      out.queueReceived(current, (frame.byteOffset - current.rx.byteOffset + at) / SLOT_SIZE, len);
+    } else out.queueCopy(frame, at, len);
   },
   packetIn(frame, at, len, maxLen, reason, tableId, cookie, inPort) {
     if (packetInBudget <= 0) {

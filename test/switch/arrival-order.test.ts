@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OFPFC, OFPP, OFPTT, applyActions, flowMod, output } from '../../src/openflow/codec/index.js';
 import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
-import { createHost, netName, removeHost, stopProcess, type Host } from './netns.js';
+import { Capture, createHost, netName, removeHost, sendFrames, stopProcess, type Host } from './netns.js';
 import { udpTraffic, windowRate } from './udp-traffic.js';
 
 const cli = 'dist/src/cli/main.js';
@@ -26,6 +26,7 @@ let c: Host;
 let b: Host;
 let listener: OpenFlowListener;
 let sw: ChildProcess | undefined;
+let conn: SwitchConnection;
 
 const mac = (host: Host): string => execFileSync('ip', ['-n', host.ns, '-br', 'link', 'show', 'eth0'], { encoding: 'utf8' }).split(/\s+/)[2]!;
 
@@ -40,17 +41,24 @@ beforeAll(async () => {
   }
   listener = new OpenFlowListener({ host: '127.0.0.1', port: 0, echoIntervalMs: 60_000 });
   await listener.listen();
+  await startSwitch({});
+}, 60_000);
+
+/** A (port 1) and C (port 2) send to B (port 3, shaped); B's replies are not needed. */
+async function startSwitch(env: Record<string, string>): Promise<void> {
+  await stopProcess(sw);
   const connected = new Promise<SwitchConnection>((resolve) => listener.once('switchConnected', resolve));
   sw = spawn('node', [cli, 'switch', '--controller', `tcp:127.0.0.1:${listener.address!.port}`, '--port', a.rootIf, '--port', c.rootIf, '--port', `${b.rootIf}@${PORT_RATE / 1e6}mbit`], {
     stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env },
   });
-  const conn = await connected;
+  conn = await connected;
   await conn.sendConfirmed([
     flowMod({ command: OFPFC.DELETE, tableId: OFPTT.ALL, outPort: OFPP.ANY }),
     flowMod({ priority: 1, match: [{ field: 'in_port', value: 1 }], instructions: [applyActions(output(3))] }),
     flowMod({ priority: 1, match: [{ field: 'in_port', value: 2 }], instructions: [applyActions(output(3))] }),
   ]);
-}, 60_000);
+}
 
 afterAll(async () => {
   await stopProcess(sw);
@@ -86,4 +94,42 @@ describe('payflow switch: one egress queue fed by two ports', () => {
       expect(Math.abs(share - OFFERED_SHARE)).toBeLessThan(0.05);
     }, 60_000);
   }
+});
+
+// On the recvmmsg fallback a frame that goes out unchanged is sent from the slot it arrived in.
+// Switched in arrival order, a port's frames go through the pipeline in runs that start at
+// later slots of its receive block, and each must still be sent from its own slot.
+describe('payflow switch on recvmmsg ports: frames switched in runs go out from their own slots', () => {
+  beforeAll(() => startSwitch({ PAYFLOW_SWITCH_IO: 'mmsg' }), 60_000);
+
+  it('delivers every frame from A to C unchanged and in order while C floods the shaped port', async () => {
+    await conn.sendConfirmed([
+      flowMod({ command: OFPFC.DELETE, tableId: OFPTT.ALL, outPort: OFPP.ANY }),
+      flowMod({ priority: 1, match: [{ field: 'in_port', value: 1 }], instructions: [applyActions(output(2))] }),
+      flowMod({ priority: 1, match: [{ field: 'in_port', value: 2 }], instructions: [applyActions(output(3))] }),
+    ]);
+    const to = Buffer.from(mac(c).split(':').map((x) => parseInt(x, 16)));
+    const frame = (seq: number): Uint8Array => {
+      const f = new Uint8Array(60 + (seq % 7) * 10);
+      f.set(to, 0);
+      f.set([0x02, 0, 0, 0, 0, 0x0a, 0x88, 0xb5], 6);
+      new DataView(f.buffer).setUint32(14, seq);
+      for (let i = 18; i < f.length; i++) f[i] = (seq + i) & 0xff;
+      return f;
+    };
+    const cap = new Capture(c);
+    await cap.ready;
+    const flood = udpTraffic(b, '10.9.8.2', [{ host: c, flows: { 5002: HEAVY } }], 4, 1, 2);
+    await new Promise((r) => setTimeout(r, 1500));
+    const sent: Uint8Array[] = [];
+    for (let burst = 0; burst < 10; burst++) {
+      const frames = Array.from({ length: 40 }, (_, i) => frame(burst * 40 + i));
+      sent.push(...frames);
+      sendFrames(a, frames);
+    }
+    await flood;
+    const got = (await cap.stop()).filter((f) => f[12] === 0x88 && f[13] === 0xb5);
+    expect(got.length).toBe(sent.length);
+    expect(got).toEqual(sent);
+  }, 60_000);
 });
