@@ -18,7 +18,9 @@ PayFlow's own switch, which shapes its ports to the link rate itself), turns off
 starts the controller (the built CLI, dist/src/cli/main.js) with a config for the scenario
 (link capacity, classes, pricing, free ports, a testbed ledger with a faucet and an admin token for it), waits until
 the controller knows every switch, link and host, runs the scenario, writes results.json,
-a CSV and PNG plots to DIR (default mininet/results/SCENARIO/), prints its progress and the
+a CSV and PNG plots to DIR (default mininet/results/SCENARIO/, SCENARIO-payflow/ with
+``--switch payflow``, and their quick/ subdirectory with ``--quick``, so that a short run
+never overwrites the committed results of a full one), prints its progress and the
 bounds it checks, and exits 0 (all hold), 1 (a bound failed) or 2 (setup error). The
 controller, the network and the management bridge are always torn down (only what this run
 created; never ``mn -c``).
@@ -51,7 +53,7 @@ def main():
     ap.add_argument('--quick', action='store_true', help='short phases (CI)')
     ap.add_argument('--switch', choices=('ovs', 'payflow'), default='ovs',
                     help='the switches: Open vSwitch userspace (default) or payflow switch')
-    ap.add_argument('--out', help='results directory (default mininet/results/SCENARIO, or SCENARIO-payflow)')
+    ap.add_argument('--out', help='results directory (default mininet/results/SCENARIO, or SCENARIO-payflow; /quick under it with --quick)')
     ap.add_argument('--keep', action='store_true', help='keep the work directory (controller log, traffic JSON, wallets)')
     ap.add_argument('--excess', choices=('drop', 'degrade'),
                     help='policing only: the reserved class drops (default) or degrades traffic beyond the paid rate')
@@ -69,7 +71,7 @@ def main():
             print('%-14s %s' % (name, scenarios[name].summary))
         return 0 if args.list else 2
     scenario = scenarios[args.scenario]
-    default_out = scenario.name + ('-payflow' if args.switch == 'payflow' else '')
+    default_out = os.path.join(scenario.name + ('-payflow' if args.switch == 'payflow' else ''), 'quick' if args.quick else '')
     out_dir = os.path.abspath(args.out or os.path.join(HERE, 'results', default_out))
     workdir = None
     status = 2
