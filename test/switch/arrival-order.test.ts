@@ -4,12 +4,12 @@
 // drops from each sender in proportion to what it offers, so each keeps its share of the
 // offered load; a switch that admitted one port's batch before the other's would favour
 // that port.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OFPFC, OFPP, OFPTT, applyActions, flowMod, output } from '../../src/openflow/codec/index.js';
 import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
-import { Capture, createHost, netName, removeHost, sendFrames, stopProcess, type Host } from './netns.js';
+import { Capture, addressHosts, createHost, hostMac, netName, removeHost, sendFrames, stopProcess, type Host } from './netns.js';
 import { udpTraffic, windowRate } from './udp-traffic.js';
 
 const cli = 'dist/src/cli/main.js';
@@ -28,17 +28,11 @@ let listener: OpenFlowListener;
 let sw: ChildProcess | undefined;
 let conn: SwitchConnection;
 
-const mac = (host: Host): string => execFileSync('ip', ['-n', host.ns, '-br', 'link', 'show', 'eth0'], { encoding: 'utf8' }).split(/\s+/)[2]!;
-
 beforeAll(async () => {
   a = createHost(netName('aoA'), netName('aoa'));
   c = createHost(netName('aoC'), netName('aoc'));
   b = createHost(netName('aoB'), netName('aob'));
-  const ips = new Map([[a, '10.9.8.1'], [c, '10.9.8.3'], [b, '10.9.8.2']]);
-  for (const [host, ip] of ips) execFileSync('ip', ['-n', host.ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
-  for (const [host] of ips) {
-    for (const [peer, ip] of ips) if (peer !== host) execFileSync('ip', ['-n', host.ns, 'neigh', 'replace', ip, 'lladdr', mac(peer), 'dev', 'eth0', 'nud', 'permanent']);
-  }
+  addressHosts([[a, '10.9.8.1'], [c, '10.9.8.3'], [b, '10.9.8.2']]);
   listener = new OpenFlowListener({ host: '127.0.0.1', port: 0, echoIntervalMs: 60_000 });
   await listener.listen();
   await startSwitch({});
@@ -108,7 +102,7 @@ describe('payflow switch on recvmmsg ports: frames switched in runs go out from 
       flowMod({ priority: 1, match: [{ field: 'in_port', value: 1 }], instructions: [applyActions(output(2))] }),
       flowMod({ priority: 1, match: [{ field: 'in_port', value: 2 }], instructions: [applyActions(output(3))] }),
     ]);
-    const to = Buffer.from(mac(c).split(':').map((x) => parseInt(x, 16)));
+    const to = Buffer.from(hostMac(c).split(':').map((x) => parseInt(x, 16)));
     const frame = (seq: number): Uint8Array => {
       const f = new Uint8Array(60 + (seq % 7) * 10);
       f.set(to, 0);

@@ -43,6 +43,22 @@ export function createHost(ns: string, rootIf: string): Host {
   return { ns, rootIf };
 }
 
+/** The MAC address of the host's eth0. */
+export function hostMac(host: Host): string {
+  return execFileSync('ip', ['-n', host.ns, '-br', 'link', 'show', 'eth0'], { encoding: 'utf8' }).split(/\s+/)[2]!;
+}
+
+/**
+ * Gives each host its IPv4 address (a /24 on eth0) and a permanent neighbour entry for every
+ * other one, so that traffic between them needs no ARP through the switch.
+ */
+export function addressHosts(hosts: [Host, string][]): void {
+  for (const [host, ip] of hosts) execFileSync('ip', ['-n', host.ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+  for (const [host] of hosts) {
+    for (const [peer, ip] of hosts) if (peer !== host) execFileSync('ip', ['-n', host.ns, 'neigh', 'replace', ip, 'lladdr', hostMac(peer), 'dev', 'eth0', 'nud', 'permanent']);
+  }
+}
+
 export function removeHost(host: Host): void {
   try {
     execFileSync('ip', ['link', 'del', host.rootIf], { stdio: 'ignore' });

@@ -1,13 +1,13 @@
 // The switch's egress queues over real namespaces: a UDP sender in one namespace, a receiver
 // in the other, and `payflow switch` between them with the receiver's port shaped. Rates are
 // measured at the receiver (udp-traffic.ts).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OFPFC, OFPP, OFPTT, applyActions, flowMod, output, type Action } from '../../src/openflow/codec/index.js';
 import { OpenFlowListener } from '../../src/openflow/listener.js';
 import type { SwitchConnection } from '../../src/openflow/connection.js';
 import { encodeFlowQueueId } from '../../src/util/flow-queues.js';
-import { createHost, netName, removeHost, stopProcess, type Host } from './netns.js';
+import { addressHosts, createHost, netName, removeHost, stopProcess, type Host } from './netns.js';
 import { FRAME_OVERHEAD, udpTraffic, windowRate, type Received } from './udp-traffic.js';
 
 const cli = 'dist/src/cli/main.js';
@@ -19,7 +19,6 @@ let listener: OpenFlowListener;
 let sw: ChildProcess | undefined;
 let conn: SwitchConnection;
 
-const mac = (host: Host): string => execFileSync('ip', ['-n', host.ns, '-br', 'link', 'show', 'eth0'], { encoding: 'utf8' }).split(/\s+/)[2]!;
 
 async function startSwitch(extra: string[]): Promise<void> {
   const connected = new Promise<SwitchConnection>((resolve) => listener.once('switchConnected', resolve));
@@ -65,10 +64,7 @@ async function queueStats(queueId: number) {
 beforeAll(async () => {
   a = createHost(netName('sqA'), netName('sqa'));
   b = createHost(netName('sqB'), netName('sqb'));
-  execFileSync('ip', ['-n', a.ns, 'addr', 'add', '10.9.7.1/24', 'dev', 'eth0']);
-  execFileSync('ip', ['-n', b.ns, 'addr', 'add', '10.9.7.2/24', 'dev', 'eth0']);
-  execFileSync('ip', ['-n', a.ns, 'neigh', 'replace', '10.9.7.2', 'lladdr', mac(b), 'dev', 'eth0', 'nud', 'permanent']);
-  execFileSync('ip', ['-n', b.ns, 'neigh', 'replace', '10.9.7.1', 'lladdr', mac(a), 'dev', 'eth0', 'nud', 'permanent']);
+  addressHosts([[a, '10.9.7.1'], [b, '10.9.7.2']]);
   listener = new OpenFlowListener({ host: '127.0.0.1', port: 0, echoIntervalMs: 60_000 });
   await listener.listen();
 }, 60_000);
